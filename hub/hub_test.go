@@ -1,0 +1,457 @@
+package hub_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sshchat/sshchat/hub"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// timeout bounds every wait in these tests; a hub that deadlocks fails the
+// test instead of hanging it.
+const timeout = 5 * time.Second
+
+func newHub(t *testing.T, opts ...hub.Option) *hub.Hub {
+	t.Helper()
+	h := hub.New("lobby", 16, 64, opts...)
+	t.Cleanup(func() { _ = h.Close() })
+	return h
+}
+
+// next receives one event or fails the test.
+func next(t *testing.T, ch <-chan hub.Event) hub.Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("stream closed, want an event")
+		}
+		return ev
+	case <-time.After(timeout):
+		t.Fatal("no event within timeout")
+	}
+	return hub.Event{}
+}
+
+// drain receives until the stream is closed and returns what it got.
+func drain(t *testing.T, ch <-chan hub.Event) []hub.Event {
+	t.Helper()
+	var got []hub.Event
+	deadline := time.After(timeout)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return got
+			}
+			got = append(got, ev)
+		case <-deadline:
+			t.Fatalf("stream not closed within timeout; got %d events", len(got))
+		}
+	}
+}
+
+type brief struct {
+	Type, UserID, SessionID string
+}
+
+func briefOf(ev hub.Event) brief { return brief{ev.Type, ev.UserID, ev.SessionID} }
+
+func TestArrivalAndDeparture(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps func(t *testing.T, h *hub.Hub)
+		want  []brief // as seen by an observer subscribed first
+	}{
+		{
+			name: "first session joins, second adds",
+			steps: func(t *testing.T, h *hub.Hub) {
+				mustAdd(t, h, "ann", "a1")
+				mustAdd(t, h, "ann", "a2")
+			},
+			want: []brief{{"join", "ann", "a1"}, {"add", "ann", "a2"}},
+		},
+		{
+			name: "removing a non-last session is remove, the last is leave",
+			steps: func(t *testing.T, h *hub.Hub) {
+				mustAdd(t, h, "ann", "a1")
+				mustAdd(t, h, "ann", "a2")
+				mustRemove(t, h, "ann", "a2")
+				mustRemove(t, h, "ann", "a1")
+			},
+			want: []brief{{"join", "ann", "a1"}, {"add", "ann", "a2"}, {"remove", "ann", "a2"}, {"leave", "ann", "a1"}},
+		},
+		{
+			name: "a user who left joins again",
+			steps: func(t *testing.T, h *hub.Hub) {
+				mustAdd(t, h, "ann", "a1")
+				mustRemove(t, h, "ann", "a1")
+				mustAdd(t, h, "ann", "a3")
+			},
+			want: []brief{{"join", "ann", "a1"}, {"leave", "ann", "a1"}, {"join", "ann", "a3"}},
+		},
+		{
+			name: "messages carry the sender and no session",
+			steps: func(t *testing.T, h *hub.Hub) {
+				mustAdd(t, h, "ann", "a1")
+				h.Message("ann", "hi")
+			},
+			want: []brief{{"join", "ann", "a1"}, {"message", "ann", ""}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHub(t)
+			obs := mustAdd(t, h, "observer", "o1")
+			if got := next(t, obs); got.Type != hub.EventTypeJoin || got.UserID != "observer" {
+				t.Fatalf("observer's first event = %+v, want its own join", got)
+			}
+			tt.steps(t, h)
+			for i, want := range tt.want {
+				if got := briefOf(next(t, obs)); got != want {
+					t.Errorf("event %d = %+v, want %+v", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestNewSubscriberSeesItsOwnArrival(t *testing.T) {
+	h := newHub(t)
+	mustAdd(t, h, "ann", "a1")
+	ch := mustAdd(t, h, "ann", "a2")
+	if got, want := briefOf(next(t, ch)), (brief{"add", "ann", "a2"}); got != want {
+		t.Fatalf("first event = %+v, want %+v", got, want)
+	}
+}
+
+func TestRemoveClosesTheStreamWithoutError(t *testing.T) {
+	h := newHub(t)
+	sub, err := h.Subscribe(hub.Member{UserID: "ann", SessionID: "a1"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRemove(t, h, "ann", "a1")
+	got := drain(t, sub.Events())
+	if len(got) != 1 || got[0].Type != hub.EventTypeJoin {
+		t.Fatalf("stream = %+v, want just its join", got)
+	}
+	if sub.Err() != nil {
+		t.Fatalf("Err() = %v, want nil after Remove", sub.Err())
+	}
+}
+
+func TestErrors(t *testing.T) {
+	h := newHub(t)
+	mustAdd(t, h, "ann", "a1")
+	if _, err := h.Add("ann", "a1"); !errors.Is(err, hub.ErrAlreadyExists) {
+		t.Errorf("second Add of one session: err = %v, want ErrAlreadyExists", err)
+	}
+	if err := h.Remove("ann", "nope"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("Remove of an unknown session: err = %v, want ErrNotFound", err)
+	}
+	if err := h.Remove("bob", "a1"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("Remove under another user: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestClose(t *testing.T) {
+	h := hub.New("lobby", 4, 8)
+	a := mustSubscribe(t, h, "ann", "a1")
+	b := mustSubscribe(t, h, "bob", "b1")
+	l := make(chan hub.Event, 16)
+	h.AttachListener(l)
+
+	if err := h.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for _, sub := range []*hub.Subscription{a, b} {
+		got := drain(t, sub.Events())
+		if last := got[len(got)-1]; last.Type != hub.EventTypeClose {
+			t.Errorf("last event = %+v, want close", last)
+		}
+		if !errors.Is(sub.Err(), hub.ErrClosed) {
+			t.Errorf("Err() = %v, want ErrClosed", sub.Err())
+		}
+	}
+	if got := drain(t, l); len(got) != 1 || got[0].Type != hub.EventTypeClose {
+		t.Errorf("listener got %+v, want one close event", got)
+	}
+
+	if _, err := h.Add("carl", "c1"); !errors.Is(err, hub.ErrClosed) {
+		t.Errorf("Add after Close: %v, want ErrClosed", err)
+	}
+	if err := h.Remove("ann", "a1"); !errors.Is(err, hub.ErrClosed) {
+		t.Errorf("Remove after Close: %v, want ErrClosed", err)
+	}
+	if err := h.Close(); !errors.Is(err, hub.ErrClosed) {
+		t.Errorf("second Close: %v, want ErrClosed", err)
+	}
+	returned := make(chan struct{})
+	go func() {
+		for range 1000 { // more than the request buffer holds
+			h.Message("ann", "into the void")
+		}
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(timeout):
+		t.Fatal("Message blocked after Close")
+	}
+	late := make(chan hub.Event)
+	h.AttachListener(late)
+	if _, ok := <-late; ok {
+		t.Error("listener attached after Close was not closed")
+	}
+}
+
+func TestConcurrentCloseSucceedsOnce(t *testing.T) {
+	h := hub.New("lobby", 0, 0)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { errs <- h.Close() }()
+	}
+	var ok int
+	for range 8 {
+		if err := <-errs; err == nil {
+			ok++
+		} else if !errors.Is(err, hub.ErrClosed) {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d Close calls succeeded, want 1", ok)
+	}
+}
+
+func TestSlowSubscriberIsEvicted(t *testing.T) {
+	h := newHub(t, hub.WithSubscriberBuffer(4))
+	slow := mustSubscribe(t, h, "slow", "s1")
+	fast := mustAdd(t, h, "fast", "f1")
+
+	// fast reads as it goes; slow never reads.
+	fastGot := []hub.Event{next(t, fast)} // its own join
+	for i := range 10 {
+		h.Message("fast", fmt.Sprint(i))
+		fastGot = append(fastGot, next(t, fast))
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fastGot = append(fastGot, drain(t, fast)...)
+	var leave hub.Event
+	for _, ev := range fastGot {
+		if ev.UserID == "slow" && ev.Type == hub.EventTypeLeave {
+			leave = ev
+		}
+	}
+	if leave.Type == "" {
+		t.Fatal("the others did not see the slow session leave")
+	}
+	if leave.Reason == "" {
+		t.Error("the others were not told why the slow session left")
+	}
+
+	got := drain(t, slow.Events())
+	if len(got) != 4 {
+		t.Errorf("slow got %d events, want its buffer's 4", len(got))
+	}
+	assertNoGaps(t, got)
+	if !errors.Is(slow.Err(), hub.ErrEvicted) {
+		t.Errorf("Err() = %v, want ErrEvicted", slow.Err())
+	}
+	assertNoGaps(t, fastGot)
+}
+
+func TestListenersGetEverythingInOrder(t *testing.T) {
+	h := hub.New("lobby", 8, 8)
+	// An unbuffered listener read slowly: the hub must wait for it.
+	slow := make(chan hub.Event)
+	fast := make(chan hub.Event, 1024)
+	h.AttachListener(slow)
+	h.AttachListener(fast)
+
+	var slowGot []hub.Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range slow {
+			slowGot = append(slowGot, ev)
+			if len(slowGot)%50 == 0 {
+				time.Sleep(time.Millisecond) // a slow disk, not synchronization
+			}
+		}
+	}()
+	for i := range 300 {
+		h.Message("ann", fmt.Sprint(i))
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	fastGot := drain(t, fast)
+	for name, got := range map[string][]hub.Event{"slow": slowGot, "fast": fastGot} {
+		if len(got) != 301 { // 300 messages, close
+			t.Errorf("%s listener got %d events, want 301", name, len(got))
+		}
+		assertNoGaps(t, got)
+	}
+}
+
+func TestIDsContinueAfterRestart(t *testing.T) {
+	before := hub.New("lobby", 4, 3)
+	mustAdd(t, before, "ann", "a1")
+	for i := range 5 {
+		before.Message("ann", fmt.Sprint(i))
+	}
+	prior := before.History()
+	if err := before.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(prior) != 3 {
+		t.Fatalf("History() kept %d events, want 3", len(prior))
+	}
+
+	after := newHub(t, hub.WithHistory(prior))
+	if got := after.History(); len(got) != 3 || got[2].ID != prior[2].ID {
+		t.Fatalf("warm History() = %+v, want the prior %+v", got, prior)
+	}
+	ch := mustAdd(t, after, "ann", "a2")
+	if got := next(t, ch); got.ID != prior[2].ID+1 {
+		t.Errorf("first ID after restart = %d, want %d", got.ID, prior[2].ID+1)
+	}
+}
+
+func TestWithLastIDWithoutHistory(t *testing.T) {
+	h := hub.New("lobby", 0, 0, hub.WithLastID(41))
+	defer h.Close()
+	ch := mustAdd(t, h, "ann", "a1")
+	if got := next(t, ch); got.ID != 42 {
+		t.Errorf("ID = %d, want 42", got.ID)
+	}
+	if got := h.History(); len(got) != 0 {
+		t.Errorf("History() = %v, want none with historySize 0", got)
+	}
+}
+
+func TestSubscribeSnapshot(t *testing.T) {
+	h := newHub(t)
+	mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a1", Name: "Ann"})
+	mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a2", Name: "Ann"})
+	h.Message("ann", "before")
+	sub, err := h.Subscribe(hub.Member{UserID: "bob", SessionID: "b1", Name: "Bob"}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist := sub.History()
+	if len(hist) != 2 || hist[0].Type != hub.EventTypeAdd || hist[1].Message != "before" {
+		t.Errorf("History() = %+v, want the add and the message before the join", hist)
+	}
+	users := map[string]hub.User{}
+	for _, u := range sub.Users() {
+		users[u.UserID] = u
+	}
+	want := map[string]hub.User{
+		"ann": {UserID: "ann", Name: "Ann", Sessions: 2},
+		"bob": {UserID: "bob", Name: "Bob", Sessions: 1},
+	}
+	if fmt.Sprint(users) != fmt.Sprint(want) {
+		t.Errorf("Users() = %v, want %v", users, want)
+	}
+	if ev := next(t, sub.Events()); ev.Type != hub.EventTypeJoin || ev.Name != "Bob" || ev.ID != hist[1].ID+1 {
+		t.Errorf("first event = %+v, want Bob's join right after the backlog", ev)
+	}
+	h.Message("ann", "named")
+	if ev := next(t, sub.Events()); ev.Name != "Ann" {
+		t.Errorf("message name = %q, want Ann", ev.Name)
+	}
+}
+
+func TestEventFields(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	h := newHub(t, hub.WithClock(func() time.Time { return at }))
+	ch := mustAdd(t, h, "ann", "a1")
+	h.Message("ann", "hi")
+	next(t, ch)
+	got := next(t, ch)
+	want := hub.Event{ID: 2, ChatRoomID: "lobby", Type: "message", UserID: "ann", Message: "hi", UnixTime: at.Unix()}
+	if got != want {
+		t.Errorf("event = %+v, want %+v", got, want)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	h := hub.New("lobby", 64, 64)
+	var wg sync.WaitGroup
+	for u := range 8 {
+		wg.Go(func() {
+			user := fmt.Sprint("u", u)
+			for s := range 20 {
+				session := fmt.Sprint(user, "-", s)
+				ch, err := h.Add(user, session)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				h.Message(user, "hello")
+				h.History()
+				if err := h.Remove(user, session); err != nil {
+					t.Error(err)
+				}
+				for range ch {
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertNoGaps(t *testing.T, evs []hub.Event) {
+	t.Helper()
+	for i := 1; i < len(evs); i++ {
+		if evs[i].ID != evs[i-1].ID+1 {
+			t.Fatalf("gap: event %d has ID %d after %d", i, evs[i].ID, evs[i-1].ID)
+		}
+	}
+}
+
+func mustAdd(t *testing.T, h *hub.Hub, userID, sessionID string) <-chan hub.Event {
+	t.Helper()
+	ch, err := h.Add(userID, sessionID)
+	if err != nil {
+		t.Fatalf("Add(%s, %s): %v", userID, sessionID, err)
+	}
+	return ch
+}
+
+func mustSubscribe(t *testing.T, h *hub.Hub, userID, sessionID string) *hub.Subscription {
+	t.Helper()
+	return mustSubscribeAs(t, h, hub.Member{UserID: userID, SessionID: sessionID})
+}
+
+func mustSubscribeAs(t *testing.T, h *hub.Hub, m hub.Member) *hub.Subscription {
+	t.Helper()
+	sub, err := h.Subscribe(m, 0)
+	if err != nil {
+		t.Fatalf("Subscribe(%+v): %v", m, err)
+	}
+	return sub
+}
+
+func mustRemove(t *testing.T, h *hub.Hub, userID, sessionID string) {
+	t.Helper()
+	if err := h.Remove(userID, sessionID); err != nil {
+		t.Fatalf("Remove(%s, %s): %v", userID, sessionID, err)
+	}
+}
