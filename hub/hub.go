@@ -102,6 +102,7 @@ type Hub struct {
 	nextID    int                        // owned by run
 	history   ring                       // owned by run
 	subs      []*subscriber              // owned by run; order is irrelevant
+	streams   []chan Event               // owned by run; streams[i] is subs[i]'s, kept flat for the fan-out loop
 	bySession map[sessionKey]*subscriber // owned by run
 	users     map[string]*user           // owned by run
 	listeners []chan<- Event             // owned by run
@@ -320,6 +321,7 @@ func (h *Hub) handleSubscribe(m Member, backlog int) reply {
 	}
 	s := &subscriber{key: key, index: len(h.subs), sub: sub}
 	h.subs = append(h.subs, s)
+	h.streams = append(h.streams, sub.events)
 	h.bySession[key] = s
 
 	typ := EventTypeAdd
@@ -343,7 +345,8 @@ func (h *Hub) handleRemove(m Member) error {
 	if !ok {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, m.UserID, m.SessionID)
 	}
-	h.emit(h.unsubscribe(s))
+	h.detach(s)
+	h.emit(h.depart(s))
 	return nil
 }
 
@@ -366,7 +369,7 @@ func (h *Hub) handleClose() {
 	for _, l := range h.listeners {
 		close(l)
 	}
-	h.subs, h.bySession, h.users, h.listeners = nil, nil, nil, nil
+	h.subs, h.streams, h.bySession, h.users, h.listeners = nil, nil, nil, nil, nil
 }
 
 // emit stamps ev with the next ID and delivers it: to every listener,
@@ -383,11 +386,11 @@ func (h *Hub) emit(ev Event) {
 	}
 
 	var slow []*subscriber
-	for _, s := range h.subs {
+	for i, stream := range h.streams {
 		select {
-		case s.sub.events <- ev:
+		case stream <- ev:
 		default:
-			slow = append(slow, s)
+			slow = append(slow, h.subs[i])
 		}
 	}
 	if ev.Type == EventTypeClose {
@@ -397,32 +400,39 @@ func (h *Hub) emit(ev Event) {
 		}
 		return
 	}
+	// Take every slow subscriber out of the delivery before telling anyone,
+	// so that none of them can receive a later event after missing this one.
+	// Each departure's type (remove or leave) is decided just before it is
+	// emitted, so it matches what the others have seen by then, evictions
+	// caused by earlier departures included.
 	for _, s := range slow {
 		s.sub.err = fmt.Errorf("%w: fell %d events behind", ErrEvicted, cap(s.sub.events))
+		h.detach(s)
 	}
-	// Unsubscribe all of them before telling anyone, so that the telling
-	// cannot reach a subscriber already being evicted.
-	departures := make([]Event, len(slow))
-	for i, s := range slow {
-		departures[i] = h.unsubscribe(s)
-		departures[i].Reason = fmt.Sprintf("evicted: fell %d events behind", cap(s.sub.events))
-	}
-	for _, d := range departures {
+	for _, s := range slow {
+		d := h.depart(s)
+		d.Reason = fmt.Sprintf("evicted: fell %d events behind", cap(s.sub.events))
 		h.emit(d)
 	}
 }
 
-// unsubscribe removes s, closes its stream and returns the event that tells
-// the others: a remove, or a leave for the user's last session.
-func (h *Hub) unsubscribe(s *subscriber) Event {
+// detach stops delivery to s and closes its stream.
+func (h *Hub) detach(s *subscriber) {
 	last := len(h.subs) - 1
 	h.subs[s.index] = h.subs[last]
 	h.subs[s.index].index = s.index
 	h.subs[last] = nil
 	h.subs = h.subs[:last]
+	h.streams[s.index] = h.streams[last]
+	h.streams[last] = nil
+	h.streams = h.streams[:last]
 	delete(h.bySession, s.key)
 	close(s.sub.events)
+}
 
+// depart counts a detached session out of its user and returns the event
+// that tells the others: a remove, or a leave for the user's last session.
+func (h *Hub) depart(s *subscriber) Event {
 	u := h.users[s.key.userID]
 	u.sessions--
 	typ := EventTypeRemove

@@ -1,0 +1,103 @@
+package history
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// maxCorruptWarnings bounds the per-line warnings of one Open, so that a
+// file of garbage does not flood the server log; a summary follows.
+const maxCorruptWarnings = 10
+
+// recover repairs the file at l.path and loads l.recent and l.lastID from
+// its end. A missing file is created, and its directory synced so the new
+// name survives a power loss.
+func (l *Log) recover() error {
+	f, err := os.OpenFile(l.path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l.create()
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	end, err := committedEnd(f, st.Size())
+	if err != nil {
+		return err
+	}
+	if torn := st.Size() - end; torn > 0 {
+		// Appending after the fragment would glue the next event to it and
+		// lose both; the fragment was never a committed event anyway.
+		if err := f.Truncate(end); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		l.recovery.TornBytes = torn
+		l.log.Warn("event log: cut a torn last line left by a crash", "bytes", torn, "offset", end)
+	}
+	return l.readTail(f, end)
+}
+
+func (l *Log) create() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(l.path)); err != nil {
+		// Not fatal: the file exists; only its name is not yet durable.
+		l.log.Warn("event log: cannot sync the directory of a new log", "err", err)
+	}
+	return nil
+}
+
+// readTail reads f[:end] backwards until it holds Keep valid events and the
+// last ID.
+func (l *Log) readTail(f *os.File, end int64) error {
+	keep := l.opts.Keep
+	err := backLines(f, end, func(ln line) bool {
+		e, err := ln.decode()
+		if err != nil {
+			l.recovery.Corrupt++
+			if l.recovery.Corrupt <= maxCorruptWarnings {
+				l.log.Warn("event log: skipped a corrupt line", "offset", ln.off, "err", err)
+			}
+			return true
+		}
+		if l.lastID == 0 {
+			l.lastID = e.ID
+		}
+		if len(l.recent) < keep {
+			l.recent = append(l.recent, e)
+		}
+		return len(l.recent) < keep
+	})
+	if err != nil {
+		return err
+	}
+	slices.Reverse(l.recent)
+	if l.recovery.Corrupt > 0 {
+		l.log.Warn("event log: corrupt lines skipped while reading the end of the log", "count", l.recovery.Corrupt)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
