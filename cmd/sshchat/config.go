@@ -1,0 +1,82 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sshchat/sshchat/history"
+	"github.com/sshchat/sshchat/sshserver"
+)
+
+// config is everything serve needs, loaded defaults → environment → flags.
+type config struct {
+	Addr            string
+	Data            string
+	Room            string
+	History         int
+	Fsync           history.Fsync
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	Server          sshserver.Config
+}
+
+// parseServe reads the serve flags; each flag's default comes from its
+// SSHCHAT_* environment variable when that is set.
+func parseServe(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("sshchat serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", ":2222", "address to listen on")
+	fs.StringVar(&cfg.Data, "data", "./data", "data directory (events.log, hostkeys/)")
+	fs.StringVar(&cfg.Room, "room", "lobby", "name of the room")
+	fs.IntVar(&cfg.History, "history", 1024, "events kept in memory and restored at start")
+	fs.Var(&cfg.Fsync, "fsync", "log durability: always, batch (at most ~100ms at risk) or never")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "server log format: text or json")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "server log level: debug, info, warn or error")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "longest graceful stop before connections are cut")
+	fs.IntVar(&cfg.Server.MaxMessage, "max-message", 4096, "longest message in bytes")
+	fs.IntVar(&cfg.Server.Backlog, "backlog", 100, "events of history shown on connect")
+	fs.DurationVar(&cfg.Server.LoginTimeout, "login-timeout", 20*time.Second, "time from connect to an open session")
+	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", 0, "close connections without any traffic for this long (0: never)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: sshchat [serve] [flags]\n\nEvery flag can also be set with SSHCHAT_<FLAG> (e.g. SSHCHAT_ADDR, SSHCHAT_MAX_MESSAGE); a flag wins.\n\n")
+		fs.PrintDefaults()
+	}
+
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SSHCHAT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return cfg, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	switch {
+	case c.Room == "":
+		return fmt.Errorf("--room must not be empty")
+	case c.History < 0:
+		return fmt.Errorf("--history must not be negative")
+	case c.Server.MaxMessage < 1:
+		return fmt.Errorf("--max-message must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+// Command sshchat is a chat server reached with nothing but ssh.
+//
+//	sshchat [serve] [flags]   run the server (the default)
+//
+// Every flag can also be set by an environment variable: --fsync by
+// SSHCHAT_FSYNC, --max-message by SSHCHAT_MAX_MESSAGE, and so on. A flag
+// given on the command line wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := parseServe(args, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sshchat: %v\n", err)
+			return 2
+		}
+		if err := serve(ctx, cfg, stderr); err != nil {
+			fmt.Fprintf(stderr, "sshchat: %v\n", err)
+			return 1
+		}
+		return 0
+	case "help":
+		fmt.Fprintln(stdout, "usage: sshchat [serve] [flags]   (sshchat serve --help lists the flags)")
+		return 0
+	default:
+		fmt.Fprintf(stderr, "sshchat: unknown command %q (try: sshchat serve --help)\n", cmd)
+		return 2
+	}
+}
+
+// serve runs the server until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, cfg config, stderr io.Writer) error {
+	logger, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	a, err := start(cfg, logger)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-a.serveErr:
+		logger.Error("server stopped", "err", err)
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return a.shutdown(shutCtx)
+}
+
+func newLogger(cfg config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format: %q is neither text nor json", cfg.LogFormat)
+	}
+}
+
+// defaultShutdownTimeout bounds a graceful stop; past it connections are cut.
+const defaultShutdownTimeout = 1500 * time.Millisecond

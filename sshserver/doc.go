@@ -1,0 +1,14 @@
+// Package sshserver is the SSH face of sshchat: it accepts SSH connections
+// with public-key authentication, turns each interactive session into a
+// subscriber of the room's hub, and runs one Bubble Tea program per session
+// to draw it.
+//
+// The user's identity is the SHA256 fingerprint of the key the client
+// proved it holds; the SSH login name is only the display name asked for.
+//
+// Each session has a fixed set of goroutines, all ended when it ends: the
+// SSH handler (which runs the program), one pump that moves hub events and
+// window changes into the program in batches, and one writer that moves the
+// program's output to the network so that a client which stops reading can
+// never block the program.
+package sshserver

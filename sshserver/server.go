@@ -1,0 +1,211 @@
+package sshserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/charmbracelet/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshchat/sshchat/hub"
+)
+
+// Errors returned by the server.
+var (
+	ErrServerClosed = errors.New("sshserver: server closed")
+	ErrNoHostKey    = errors.New("sshserver: no host key")
+)
+
+// Config holds the server's limits. The zero value of a field means its
+// default, given beside it.
+type Config struct {
+	MaxMessage   int           // bytes in one message; default 4096
+	Backlog      int           // events of history shown on connect; default 100
+	MaxWidth     int           // terminal columns honoured; default 500
+	MaxHeight    int           // terminal rows honoured; default 200
+	LoginTimeout time.Duration // from TCP connect to an open session; default 20s
+	IdleTimeout  time.Duration // a connection with no traffic at all is closed; default none
+	OutputLimit  int           // bytes of output queued for a client before it is too slow; default 1 MiB
+	FPS          int           // frames per second a screen is redrawn at most; default 20
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxMessage, 4096)
+	def(&c.Backlog, 100)
+	def(&c.MaxWidth, 500)
+	def(&c.MaxHeight, 200)
+	def(&c.OutputLimit, 1<<20)
+	def(&c.FPS, 20)
+	if c.LoginTimeout <= 0 {
+		c.LoginTimeout = 20 * time.Second
+	}
+	return c
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithConfig sets the server's limits.
+func WithConfig(c Config) Option {
+	return func(s *Server) { s.cfg = c.withDefaults() }
+}
+
+// Server serves one hub's room over SSH.
+type Server struct {
+	hub   *hub.Hub
+	log   *slog.Logger
+	cfg   Config
+	ssh   *ssh.Server
+	names *names
+
+	sessions tracker // the handlers of open sessions
+	closing  atomic.Bool
+}
+
+// New makes a server for the room of h, with the given host keys. It does
+// not listen until Serve.
+func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) (*Server, error) {
+	if len(hostKeys) == 0 {
+		return nil, ErrNoHostKey
+	}
+	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), names: newNames()}
+	for _, o := range opts {
+		o(s)
+	}
+	s.ssh = &ssh.Server{
+		Handler:          s.handle,
+		PublicKeyHandler: func(ssh.Context, ssh.PublicKey) bool { return true },
+		PtyCallback:      func(ssh.Context, ssh.Pty) bool { return true },
+		ConnCallback:     s.limitLogin,
+		IdleTimeout:      s.cfg.IdleTimeout,
+		Version:          "sshchat",
+		ConnectionFailedCallback: func(conn net.Conn, err error) {
+			s.log.Debug("connection failed", "remote", conn.RemoteAddr(), "err", err)
+		},
+	}
+	for _, k := range hostKeys {
+		s.ssh.AddHostKey(k)
+	}
+	return s, nil
+}
+
+// Serve accepts connections on l until Shutdown or Close. It returns
+// ErrServerClosed after those.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.ssh.Serve(l)
+	if errors.Is(err, ssh.ErrServerClosed) || s.closing.Load() {
+		return ErrServerClosed
+	}
+	return fmt.Errorf("serve ssh: %w", err)
+}
+
+// Shutdown stops accepting connections, closes the hub (every session sees
+// the close event and ends) and waits for the sessions to end. When ctx
+// ends first, the remaining connections are cut and ctx's error returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.ssh.Shutdown(ctx) }()
+	if err := s.hub.Close(); err != nil && !errors.Is(err, hub.ErrClosed) {
+		return fmt.Errorf("close hub: %w", err)
+	}
+	select {
+	case <-s.sessions.idle():
+		// Sessions are over; a well-behaved client now closes its connection.
+		select {
+		case err := <-stopped:
+			return err
+		case <-ctx.Done():
+		}
+	case <-ctx.Done():
+	}
+	_ = s.ssh.Close()
+	<-stopped
+	<-s.sessions.idle()
+	return ctx.Err()
+}
+
+// Close cuts every connection at once.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	return s.ssh.Close()
+}
+
+// limitLogin closes a connection that has not opened a session within the
+// login timeout: a client stuck in the handshake holds no resources for long.
+func (s *Server) limitLogin(ctx ssh.Context, conn net.Conn) net.Conn {
+	st := &connState{}
+	ctx.SetValue(startedKey{}, st)
+	timer := time.AfterFunc(s.cfg.LoginTimeout, func() {
+		if !st.started.Load() {
+			s.log.Info("login timeout", "remote", conn.RemoteAddr())
+			_ = conn.Close()
+		}
+	})
+	context.AfterFunc(ctx, func() { timer.Stop() })
+	return conn
+}
+
+type startedKey struct{}
+
+// connState is what the server keeps about one connection.
+type connState struct {
+	started  atomic.Bool  // a session has been opened
+	channels atomic.Int32 // sessions opened so far
+}
+
+// tracker counts open sessions; unlike a WaitGroup it may be waited on
+// while sessions still start.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n drops to 0; nil while nobody waits
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n--; t.n == 0 && t.zero != nil {
+		close(t.zero)
+		t.zero = nil
+	}
+}
+
+// idle returns a channel closed when no session is open.
+func (t *tracker) idle() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	if t.zero == nil {
+		t.zero = make(chan struct{})
+	}
+	return t.zero
+}
+
+// markStarted tells limitLogin that the connection has opened a session.
+func markStarted(ctx ssh.Context) {
+	if st, ok := ctx.Value(startedKey{}).(*connState); ok {
+		st.started.Store(true)
+	}
+}

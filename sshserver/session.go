@@ -1,0 +1,254 @@
+package sshserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/ssh"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/sanitize"
+	"github.com/sshchat/sshchat/ui"
+)
+
+const (
+	// maxBatch bounds how many events one message to the program carries.
+	maxBatch = 256
+	// flushTimeout is how long a closing session may take to send its last
+	// output before its connection is cut.
+	flushTimeout = time.Second
+)
+
+// handle serves one SSH session from start to end.
+func (s *Server) handle(sess ssh.Session) {
+	s.sessions.add()
+	defer s.sessions.done()
+	ctx := sess.Context()
+	markStarted(ctx)
+
+	key := sess.PublicKey()
+	if key == nil { // only public-key auth is offered, so this is a bug
+		fmt.Fprintln(sess.Stderr(), "sshchat: a public key is required")
+		_ = sess.Exit(1)
+		return
+	}
+	userID := gossh.FingerprintSHA256(key)
+	pty, winch, ok := sess.Pty()
+	if !ok {
+		fmt.Fprintln(sess.Stderr(), "sshchat needs an interactive terminal: connect with ssh -t, or without a command")
+		_ = sess.Exit(1)
+		return
+	}
+	sessionID := channelID(ctx)
+	log := s.log.With("user", userID, "session", sessionID, "remote", sess.RemoteAddr().String())
+
+	name, notices := s.names.acquire(userID, sess.User())
+	defer s.names.release(userID)
+	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
+	if err != nil {
+		if errors.Is(err, hub.ErrClosed) {
+			fmt.Fprintln(sess.Stderr(), "sshchat: the server is shutting down")
+		} else {
+			log.Error("subscribe", "err", err)
+			fmt.Fprintln(sess.Stderr(), "sshchat: could not join the room")
+		}
+		_ = sess.Exit(1)
+		return
+	}
+	log.Info("session started", "name", name)
+	defer func() {
+		if err := s.hub.Remove(userID, sessionID); err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
+			log.Error("remove", "err", err)
+		}
+	}()
+
+	out := newOutbox(sess, s.cfg.OutputLimit, func() {
+		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
+		closeConn(ctx)
+	})
+	width, height := s.clamp(pty.Window)
+	model := ui.New(ui.Config{
+		Room:       s.hub.ID(),
+		UserID:     userID,
+		Name:       name,
+		Notices:    notices,
+		History:    sub.History(),
+		Users:      sub.Users(),
+		Renderer:   newRenderer(sess, pty),
+		Post:       s.poster(userID),
+		Width:      width,
+		Height:     height,
+		MaxMessage: s.cfg.MaxMessage,
+	})
+	p := tea.NewProgram(model,
+		tea.WithInput(sess),
+		tea.WithOutput(out),
+		tea.WithAltScreen(),
+		tea.WithMouseCellMotion(),
+		tea.WithFPS(s.cfg.FPS),
+		tea.WithoutSignalHandler(),
+		tea.WithFilter(ui.Filter), // drops tea.Suspend: Ctrl+Z would stop the whole server
+	)
+
+	pumpCtx, stopPump := context.WithCancel(ctx)
+	ended := make(chan string, 1) // why the hub ended the stream, if it did
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		s.pump(pumpCtx, p, sub, winch, ended)
+	}()
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		log.Error("program", "err", err)
+	}
+	stopPump()
+	<-pumped
+
+	// The program has left the alternate screen: say why the session ended
+	// where it stays readable.
+	select {
+	case reason := <-ended:
+		fmt.Fprintf(out, "sshchat: %s\r\n", reason)
+	default:
+	}
+	out.Close()
+	select {
+	case <-out.done:
+	case <-time.After(flushTimeout):
+		closeConn(ctx)
+		out.Wait()
+	}
+	log.Info("session ended", "output_err", out.Err())
+}
+
+// pump moves hub events and window changes into the program until ctx
+// ends. It is the only caller of p.Send for the session. Events that are
+// ready together go as one batch, so the program renders once for them.
+func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, ended chan<- string) {
+	// The SSH library sends every window change on winch and blocks until
+	// it is taken: after the pump, keep taking them until the channel closes.
+	defer func(winch <-chan ssh.Window) {
+		go func() {
+			for range winch {
+			}
+		}()
+	}(winch)
+	events := sub.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			p.Quit() // the client went away; returns at once if the program has ended
+			return
+		case w, ok := <-winch:
+			if !ok {
+				winch = nil
+				continue
+			}
+			width, height := s.clamp(w)
+			p.Send(tea.WindowSizeMsg{Width: width, Height: height})
+		case ev, ok := <-events:
+			if !ok {
+				s.endStream(p, sub, ended)
+				events = nil
+				continue
+			}
+			batch := append(make([]hub.Event, 0, 8), ev)
+			open := true
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						open = false
+						break drain
+					}
+					batch = append(batch, ev)
+				default:
+					break drain
+				}
+			}
+			p.Send(ui.EventsMsg(batch))
+			if !open {
+				s.endStream(p, sub, ended)
+				events = nil
+			}
+		}
+	}
+}
+
+// endStream tells the program why the hub ended the session's stream.
+func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- string) {
+	reason := "session ended"
+	switch err := sub.Err(); {
+	case errors.Is(err, hub.ErrClosed):
+		reason = "the server is shutting down"
+	case errors.Is(err, hub.ErrEvicted):
+		reason = "disconnected: this session fell too far behind the chat"
+	}
+	ended <- reason
+	p.Send(ui.EndMsg{Reason: reason})
+}
+
+// poster returns the function the UI posts the user's messages with.
+func (s *Server) poster(userID string) func(string) {
+	return func(text string) {
+		text = strings.TrimSpace(sanitize.Text(text))
+		if text == "" || len(text) > s.cfg.MaxMessage {
+			return
+		}
+		s.hub.Message(userID, text)
+	}
+}
+
+func (s *Server) clamp(w ssh.Window) (width, height int) {
+	return min(max(w.Width, 1), s.cfg.MaxWidth), min(max(w.Height, 1), s.cfg.MaxHeight)
+}
+
+// newRenderer makes the session's own lipgloss renderer, with the colour
+// profile of the client's terminal. It never queries the terminal (a client
+// that does not answer would hang it): the background is assumed dark.
+func newRenderer(sess ssh.Session, pty ssh.Pty) *lipgloss.Renderer {
+	env := environ(append(sess.Environ(), "TERM="+pty.Term))
+	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
+	r.SetHasDarkBackground(true)
+	return r
+}
+
+// environ is a session's environment as termenv reads it.
+type environ []string
+
+func (e environ) Environ() []string { return e }
+
+func (e environ) Getenv(key string) string {
+	for i := len(e) - 1; i >= 0; i-- { // the last one set wins
+		if v, ok := strings.CutPrefix(e[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// channelID names a session: the SSH connection's session ID, and for the
+// second and later sessions on one connection (ssh multiplexing) a counter.
+func channelID(ctx ssh.Context) string {
+	id := ctx.SessionID()
+	if st, ok := ctx.Value(startedKey{}).(*connState); ok {
+		if n := st.channels.Add(1); n > 1 {
+			id = fmt.Sprintf("%s-%d", id, n)
+		}
+	}
+	return id
+}
+
+// closeConn cuts the SSH connection under a session.
+func closeConn(ctx ssh.Context) {
+	if conn, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn); ok {
+		_ = conn.Close()
+	}
+}

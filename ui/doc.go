@@ -1,0 +1,21 @@
+// Package ui is the full-screen chat interface of one session: a Bubble Tea
+// model fed with batches of hub events. It does no I/O of its own: the
+// session's server side runs the program, sends it the hub's events as
+// EventsMsg (one message, and so one frame, per batch), the terminal size
+// as tea.WindowSizeMsg and the end of the stream as EndMsg; the model
+// publishes what the user types through Config.Post, inside a tea.Cmd.
+//
+// It knows nothing of SSH. Every style comes from the renderer it is given
+// (Config.Renderer), never from lipgloss's global one, and it never asks
+// the terminal anything. Every piece of text that came from a user passes
+// through package sanitize before it is measured or drawn.
+//
+// Rendering cost does not grow with the history or the number of users:
+// each transcript entry is wrapped and styled once per width and cached,
+// View walks only the entries in view, the transcript keeps the last
+// thousand entries, and the member list is rebuilt only when it changes.
+//
+// The screen, top to bottom: a header (room, users online, your name), the
+// transcript with the member list to its right on wide terminals, a status
+// line and the input line.
+package ui

@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sshchat/sshchat/sanitize"
+)
+
+// maxInputHistory bounds the lines Up and Down walk through.
+const maxInputHistory = 100
+
+const prompt = "> "
+
+// input is the line being typed, with the history of the lines sent.
+type input struct {
+	ti    textinput.Model
+	width int
+
+	suggestions []string // what Tab completes
+
+	history []string // oldest first
+	pos     int      // the entry shown while walking; len(history) when not walking
+	draft   string   // what was typed before walking
+
+	view  string // cached
+	dirty bool
+}
+
+func newInput(st *styles, limit int, suggestions []string) input {
+	ti := textinput.New()
+	ti.Prompt = prompt
+	ti.CharLimit = limit
+	// textinput's defaults come from the global renderer.
+	ti.PromptStyle = st.prompt
+	ti.TextStyle = st.inputText
+	ti.PlaceholderStyle = st.placeholder
+	ti.CompletionStyle = st.completion
+	ti.Cursor.Style = st.cursor
+	ti.Cursor.TextStyle = st.inputText
+	// Ctrl+V would read the clipboard of the machine running the server.
+	ti.KeyMap.Paste.SetEnabled(false)
+	// A blinking cursor costs a timer and a frame twice a second, per session.
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.ShowSuggestions = true
+	ti.SetSuggestions(suggestions)
+	ti.Focus()
+	return input{ti: ti, suggestions: suggestions, dirty: true}
+}
+
+// SetSize sets the width of the line, prompt included.
+func (in *input) SetSize(width int) {
+	in.width = width
+	// One cell for the cursor after the text.
+	in.ti.Width = max(width-ansi.StringWidth(prompt)-1, 1)
+	in.dirty = true
+}
+
+// update passes a key to the text field.
+func (in *input) update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	in.ti, cmd = in.ti.Update(msg)
+	// The field drops control characters; drop what else could reorder or
+	// hide the text being typed.
+	if v := in.ti.Value(); sanitize.Line(v) != v {
+		in.ti.SetValue(sanitize.Line(v))
+		in.changed()
+	}
+	in.dirty = true
+	return cmd
+}
+
+func (in *input) value() string { return in.ti.Value() }
+
+func (in *input) set(s string) {
+	in.ti.SetValue(s)
+	in.ti.CursorEnd()
+	in.changed()
+}
+
+// changed follows a change of the value made other than by a key:
+// textinput matches its suggestions against the value only on keys.
+func (in *input) changed() {
+	in.ti.SetSuggestions(in.suggestions)
+	in.dirty = true
+}
+
+// sent clears the line and remembers s for Up and Down.
+func (in *input) sent(s string) {
+	if n := len(in.history); n == 0 || in.history[n-1] != s {
+		if n == maxInputHistory {
+			copy(in.history, in.history[1:])
+			in.history = in.history[:n-1]
+		}
+		in.history = append(in.history, s)
+	}
+	in.pos, in.draft = len(in.history), ""
+	in.ti.Reset()
+	in.changed()
+}
+
+// prev shows the previous line sent, keeping what was being typed.
+func (in *input) prev() {
+	if in.pos == 0 {
+		return
+	}
+	if in.pos == len(in.history) {
+		in.draft = in.ti.Value()
+	}
+	in.pos--
+	in.set(in.history[in.pos])
+}
+
+// next walks forward through the lines sent, then back to the draft.
+func (in *input) next() {
+	if in.pos >= len(in.history) {
+		return
+	}
+	in.pos++
+	if in.pos == len(in.history) {
+		in.set(in.draft)
+		return
+	}
+	in.set(in.history[in.pos])
+}
+
+// View renders the line, never wider than its width.
+func (in *input) View() string {
+	if in.dirty {
+		in.dirty = false
+		in.view = in.ti.View()
+		// textinput measures runes, not grapheme clusters: trim any excess.
+		if ansi.StringWidth(in.view) > in.width {
+			in.view = ansi.Truncate(in.view, in.width, "")
+		}
+	}
+	return in.view
+}

@@ -1,0 +1,40 @@
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// keyMap holds the keys the chat itself handles; every other key goes to
+// the input line.
+type keyMap struct {
+	Send     key.Binding
+	Quit     key.Binding
+	Suspend  key.Binding // swallowed: suspending would stop the whole server
+	Prev     key.Binding // input history
+	Next     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Follow   key.Binding // back to the bottom; End moves in the input when already there
+}
+
+func defaultKeyMap() keyMap {
+	return keyMap{
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("Enter", "send")),
+		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("Ctrl+C", "quit")),
+		Suspend:  key.NewBinding(key.WithKeys("ctrl+z")),
+		Prev:     key.NewBinding(key.WithKeys("up"), key.WithHelp("Up/Down", "input history")),
+		Next:     key.NewBinding(key.WithKeys("down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("PgUp/PgDn", "scroll")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown")),
+		Follow:   key.NewBinding(key.WithKeys("end"), key.WithHelp("End", "back to the bottom")),
+	}
+}
+
+// help lists the documented keys, for /help.
+func (k keyMap) help() []key.Help {
+	var hs []key.Help
+	for _, b := range []key.Binding{k.Send, k.Prev, k.PageUp, k.Follow, k.Quit} {
+		if h := b.Help(); h.Key != "" {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}

@@ -1,0 +1,157 @@
+package ui
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sshchat/sshchat/hub"
+)
+
+// membersWidth is the width of the member list, its border included; it
+// is shown when the terminal is at least membersMinWidth wide.
+const (
+	membersWidth    = 24
+	membersMinWidth = 100
+)
+
+type member struct {
+	userID   string
+	name     string // sanitized
+	key      string // sort key: the name folded to lower case
+	sessions int
+}
+
+// members is who is online, kept current from the hub's events. Its rows
+// are cached and rebuilt only when membership or size change.
+type members struct {
+	st            *styles
+	width, height int
+
+	byID   map[string]*member
+	sorted []*member
+	rows   []string // height rows, each exactly width cells
+	dirty  bool
+}
+
+func newMembers(st *styles, users []hub.User) members {
+	m := members{st: st, byID: make(map[string]*member, len(users)), dirty: true}
+	for _, u := range users {
+		m.byID[u.UserID] = m.newMember(u.UserID, u.Name, max(u.Sessions, 1))
+	}
+	return m
+}
+
+func (m *members) newMember(userID, name string, sessions int) *member {
+	name = displayName(userID, name)
+	return &member{userID: userID, name: name, key: strings.ToLower(name), sessions: sessions}
+}
+
+// count is how many users are online.
+func (m *members) count() int { return len(m.byID) }
+
+// apply follows a join, add, remove or leave, and reports whether the
+// membership changed.
+func (m *members) apply(ev hub.Event) bool {
+	u := m.byID[ev.UserID]
+	switch ev.Type {
+	case hub.EventTypeJoin, hub.EventTypeAdd:
+		if u == nil {
+			m.byID[ev.UserID] = m.newMember(ev.UserID, ev.Name, 1)
+		} else {
+			u.sessions++
+			m.rename(u, ev.Name)
+		}
+	case hub.EventTypeRemove:
+		if u == nil {
+			return false
+		}
+		// The user keeps at least this one session: a remove is never the last.
+		u.sessions = max(u.sessions-1, 1)
+	case hub.EventTypeLeave:
+		if u == nil {
+			return false
+		}
+		delete(m.byID, ev.UserID)
+	case hub.EventTypeClose:
+		if len(m.byID) == 0 {
+			return false
+		}
+		clear(m.byID)
+	default:
+		return false
+	}
+	m.dirty = true
+	return true
+}
+
+func (m *members) rename(u *member, name string) {
+	if name == "" {
+		return
+	}
+	if name = displayName(u.userID, name); name != u.name {
+		u.name, u.key = name, strings.ToLower(name)
+	}
+}
+
+// SetSize sets the size of the list, its border included.
+func (m *members) SetSize(width, height int) {
+	if width != m.width || height != m.height {
+		m.width, m.height, m.dirty = width, height, true
+	}
+}
+
+// View renders the list: height rows of width cells.
+func (m *members) View() string { return strings.Join(m.lines(), "\n") }
+
+// lines returns the rows, rebuilding them if membership or size changed.
+func (m *members) lines() []string {
+	if !m.dirty {
+		return m.rows
+	}
+	m.dirty = false
+	m.sorted = m.sorted[:0]
+	for _, u := range m.byID {
+		m.sorted = append(m.sorted, u)
+	}
+	slices.SortFunc(m.sorted, func(a, b *member) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.userID, b.userID)
+	})
+
+	m.rows = m.rows[:0]
+	if m.width <= 0 {
+		return m.rows
+	}
+	border := m.st.border.render("│") + " "
+	inner := m.width - 2
+	shown := m.sorted
+	more := 0
+	if len(shown) > m.height {
+		shown, more = shown[:max(m.height-1, 0)], len(shown)-max(m.height-1, 0)
+	}
+	for _, u := range shown {
+		count := ""
+		if u.sessions > 1 {
+			count = " ×" + strconv.Itoa(u.sessions)
+		}
+		name := fit(u.name, max(inner-utf8.RuneCountInString(count), 1))
+		w := 2 + stringWidth(name) + utf8.RuneCountInString(count)
+		row := border + m.st.name(u.userID).render(name) + m.st.subtle.render(count)
+		m.rows = append(m.rows, row+spaces(m.width-w))
+	}
+	if more > 0 {
+		text := fit("+"+strconv.Itoa(more)+" more", inner)
+		m.rows = append(m.rows, border+m.st.subtle.render(text)+spaces(inner-stringWidth(text)))
+	}
+	for len(m.rows) < m.height {
+		m.rows = append(m.rows, border+spaces(inner))
+	}
+	return m.rows
+}

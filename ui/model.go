@@ -1,0 +1,411 @@
+package ui
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/sanitize"
+)
+
+// Config is what a session's model starts from. The model keeps no
+// reference to the slices: the caller may reuse them.
+type Config struct {
+	Room       string
+	UserID     string             // the session owner's key fingerprint ("SHA256:...")
+	Name       string             // the owner's display name
+	Notices    []string           // system lines to show at the start, after the history
+	History    []hub.Event        // recent events before this session arrived, oldest first
+	Users      []hub.User         // who is online just after this session arrived, itself included
+	Renderer   *lipgloss.Renderer // the session's renderer: every style comes from it; nil means no colour
+	Post       func(text string)  // publishes a message; called only inside a tea.Cmd
+	Width      int                // initial terminal size
+	Height     int
+	Location   *time.Location // for timestamps; nil means time.Local
+	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
+}
+
+// DefaultMaxMessage is the message length limit, in bytes, when
+// Config.MaxMessage is 0.
+const DefaultMaxMessage = 4096
+
+// EventsMsg is a batch of hub events, in order. The whole batch is one
+// Update, and so at most one frame.
+type EventsMsg []hub.Event
+
+// EndMsg tells the model that the session's stream has ended (the server
+// is shutting down, the session was evicted ...): it shows Reason and
+// quits.
+type EndMsg struct{ Reason string }
+
+const (
+	// Below this size only "terminal too small" is shown.
+	minWidth, minHeight = 20, 6
+	// Above it the frame is cut: the server clamps sizes there too, and
+	// the cost of a frame stays bounded.
+	maxWidth, maxHeight = 500, 200
+
+	wheelLines = 3 // lines scrolled per mouse wheel step
+	chrome     = 3 // lines that are not the transcript: header, status, input
+)
+
+// Model is the chat screen of one session. *Model implements tea.Model.
+type Model struct {
+	userID     string
+	post       func(string)
+	loc        *time.Location
+	maxMessage int
+	st         *styles
+	keys       keyMap
+	commands   []command
+
+	width, height int
+	header        header
+	transcript    transcript
+	members       members
+	input         input
+	status        status
+
+	// The stream starts with the session's own arrival, which Config.Users
+	// already counts.
+	usersGiven bool
+	arrived    bool
+
+	frame int // the size of the last frame, to size the next one at once
+}
+
+var _ tea.Model = (*Model)(nil)
+
+// New makes the model of a session.
+func New(cfg Config) *Model {
+	r := cfg.Renderer
+	if r == nil {
+		r = lipgloss.NewRenderer(io.Discard)
+		r.SetColorProfile(termenv.Ascii)
+		r.SetHasDarkBackground(true)
+	}
+	st := newStyles(r)
+	m := &Model{
+		userID:     cfg.UserID,
+		post:       cfg.Post,
+		loc:        cfg.Location,
+		maxMessage: cfg.MaxMessage,
+		st:         &st,
+		keys:       defaultKeyMap(),
+		commands:   defaultCommands(),
+		usersGiven: len(cfg.Users) > 0,
+	}
+	if m.loc == nil {
+		m.loc = time.Local
+	}
+	if m.maxMessage <= 0 {
+		m.maxMessage = DefaultMaxMessage
+	}
+
+	room := sanitize.Line(cfg.Room)
+	if !strings.HasPrefix(room, "#") {
+		room = "#" + room
+	}
+	m.header = header{st: m.st, room: room, name: displayName(cfg.UserID, cfg.Name), dirty: true}
+	m.transcript = newTranscript(m.st, m.loc)
+	m.members = newMembers(m.st, cfg.Users)
+	m.header.setOnline(m.members.count())
+	m.input = newInput(m.st, m.maxMessage, suggestions(m.commands))
+	m.status = status{st: m.st, dirty: true}
+
+	for _, ev := range cfg.History {
+		if e := m.entryFor(ev); e != nil {
+			m.transcript.add(e)
+		}
+	}
+	if len(cfg.History) > 0 {
+		m.transcript.add(&entry{kind: kindSeparator})
+	}
+	for _, n := range cfg.Notices {
+		m.addLocal(kindNotice, sanitize.Text(n))
+	}
+	m.handleResize(cfg.Width, cfg.Height)
+	return m
+}
+
+// Filter drops the messages a session must never act on; give it to
+// tea.WithFilter. tea.Suspend would stop the whole server, not a session.
+func Filter(_ tea.Model, msg tea.Msg) tea.Msg {
+	if _, ok := msg.(tea.SuspendMsg); ok {
+		return nil
+	}
+	return msg
+}
+
+// Init implements tea.Model. The model needs no command to start.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case EventsMsg:
+		m.handleEvents(msg)
+	case EndMsg:
+		return m, m.handleEnd(msg)
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case tea.MouseMsg:
+		m.handleMouse(msg)
+	case tea.WindowSizeMsg:
+		m.handleResize(msg.Width, msg.Height)
+	case tea.SuspendMsg:
+		// Never suspend: see Filter.
+	default:
+		return m, m.input.update(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) handleEvents(evs EventsMsg) {
+	for _, ev := range evs {
+		own := !m.arrived && m.usersGiven && ev.UserID == m.userID &&
+			(ev.Type == hub.EventTypeJoin || ev.Type == hub.EventTypeAdd)
+		m.arrived = true
+		if !own {
+			m.members.apply(ev)
+		}
+		if e := m.entryFor(ev); e != nil {
+			m.transcript.add(e)
+		}
+	}
+	m.header.setOnline(m.members.count())
+	m.refreshStatus()
+}
+
+func (m *Model) handleEnd(msg EndMsg) tea.Cmd {
+	reason := sanitize.Line(msg.Reason)
+	if reason == "" {
+		reason = "the session has ended"
+	}
+	m.addLocal(kindNotice, reason)
+	m.transcript.toBottom()
+	m.refreshStatus()
+	return tea.Quit
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 1) {
+		return m.input.update(typed(msg))
+	}
+	page := max(m.transcript.height-1, 1)
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return tea.Quit
+	case key.Matches(msg, m.keys.Suspend):
+		return nil
+	case key.Matches(msg, m.keys.Send):
+		return m.send()
+	case key.Matches(msg, m.keys.Prev):
+		m.input.prev()
+	case key.Matches(msg, m.keys.Next):
+		m.input.next()
+	case key.Matches(msg, m.keys.PageUp):
+		m.transcript.scrollUp(page)
+	case key.Matches(msg, m.keys.PageDown):
+		m.transcript.scrollDown(page)
+	case key.Matches(msg, m.keys.Follow) && m.transcript.scrolled():
+		m.transcript.toBottom()
+	default:
+		return m.input.update(msg)
+	}
+	m.refreshStatus()
+	return nil
+}
+
+// typed turns several runes that arrived at once (fast typing over a slow
+// link, or a paste) into text for the input line. Marked as a paste, they
+// cannot be mistaken for a key: the word "end" read in one piece has the
+// same name as the End key. A paste is sanitized as a whole, so an escape
+// sequence inside it goes entirely, not just its ESC.
+func typed(msg tea.KeyMsg) tea.KeyMsg {
+	if msg.Paste {
+		msg.Runes = []rune(sanitize.Line(string(msg.Runes)))
+	}
+	msg.Paste = true
+	return msg
+}
+
+func (m *Model) handleMouse(msg tea.MouseMsg) {
+	if msg.Action != tea.MouseActionPress {
+		return
+	}
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		m.transcript.scrollUp(wheelLines)
+	case tea.MouseButtonWheelDown:
+		m.transcript.scrollDown(wheelLines)
+	default:
+		return
+	}
+	m.refreshStatus()
+}
+
+func (m *Model) handleResize(width, height int) {
+	m.width = min(max(width, 0), maxWidth)
+	m.height = min(max(height, 0), maxHeight)
+	if m.tooSmall() {
+		return
+	}
+	tw := m.width
+	if m.wide() {
+		tw -= membersWidth
+	}
+	m.transcript.SetSize(tw, m.height-chrome)
+	m.members.SetSize(membersWidth, m.height-chrome)
+	m.header.SetSize(m.width)
+	m.status.SetSize(m.width)
+	m.input.SetSize(m.width)
+	m.refreshStatus()
+}
+
+func (m *Model) tooSmall() bool { return m.width < minWidth || m.height < minHeight }
+
+func (m *Model) wide() bool { return m.width >= membersMinWidth }
+
+// send handles Enter: a command, or a message to publish.
+func (m *Model) send() tea.Cmd {
+	line := strings.TrimSpace(m.input.value())
+	if line == "" {
+		return nil
+	}
+	m.transcript.toBottom()
+	defer m.refreshStatus()
+	text := line
+	switch {
+	case strings.HasPrefix(line, "//"):
+		text = line[1:]
+	case strings.HasPrefix(line, "/"):
+		m.input.sent(line)
+		return m.runCommand(line)
+	}
+	if len(text) > m.maxMessage {
+		m.addLocal(kindError, "message not sent: it is "+strconv.Itoa(len(text))+
+			" bytes long, the limit is "+strconv.Itoa(m.maxMessage))
+		return nil
+	}
+	m.input.sent(line)
+	post := m.post
+	if post == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		post(text)
+		return nil
+	}
+}
+
+func (m *Model) refreshStatus() {
+	m.status.set(m.transcript.scrolled(), m.transcript.newMessages())
+}
+
+// addLocal adds a line that only this session sees.
+func (m *Model) addLocal(kind entryKind, text string) {
+	m.transcript.add(&entry{kind: kind, text: text})
+}
+
+// entryFor makes the transcript entry of a hub event, or nil for an event
+// it does not show.
+func (m *Model) entryFor(ev hub.Event) *entry {
+	e := &entry{kind: kindEvent, unix: ev.UnixTime, userID: ev.UserID}
+	var name string
+	if ev.Type != hub.EventTypeClose {
+		name = displayName(ev.UserID, ev.Name)
+	}
+	reason := ""
+	if r := sanitize.Line(ev.Reason); r != "" {
+		reason = " (" + r + ")"
+	}
+	switch ev.Type {
+	case hub.EventTypeMessage:
+		e.kind, e.name, e.text = kindMessage, name, sanitize.Text(ev.Message)
+	case hub.EventTypeJoin:
+		e.text = "→ " + name + " joined" + reason
+	case hub.EventTypeLeave:
+		e.text = "← " + name + " left" + reason
+	case hub.EventTypeAdd:
+		e.kind, e.text = kindSubtle, name+" +1 session"+reason
+	case hub.EventTypeRemove:
+		e.kind, e.text = kindSubtle, name+" −1 session"+reason
+	case hub.EventTypeClose:
+		e.text = "server is shutting down"
+		if r := sanitize.Line(ev.Reason); r != "" {
+			e.text = r
+		}
+	default:
+		return nil
+	}
+	return e
+}
+
+// displayName is the sanitized name of a user, or the start of the key
+// fingerprint for a user without one.
+func displayName(userID, name string) string {
+	if n := strings.TrimSpace(sanitize.Line(name)); n != "" {
+		return n
+	}
+	id := strings.TrimSpace(sanitize.Line(strings.TrimPrefix(userID, "SHA256:")))
+	if id == "" {
+		return "?"
+	}
+	n := 0
+	for i := range id {
+		if n == 8 {
+			return id[:i]
+		}
+		n++
+	}
+	return id
+}
+
+// View implements tea.Model: exactly the terminal's height in lines, none
+// wider than its width.
+func (m *Model) View() string {
+	if m.tooSmall() {
+		return fit("terminal too small", m.width)
+	}
+	var b strings.Builder
+	b.Grow(m.frame)
+
+	b.WriteString(m.header.View())
+	b.WriteByte('\n')
+
+	rows := m.transcript.window()
+	var side []string
+	if m.wide() {
+		side = m.members.lines()
+	}
+	height := m.height - chrome
+	empty := height - len(rows)
+	for i := range height {
+		w := 0
+		if i >= empty {
+			r := rows[i-empty]
+			b.WriteString(r.text)
+			w = r.width
+		}
+		if side != nil {
+			b.WriteString(spaces(m.transcript.width - w))
+			b.WriteString(side[i])
+		}
+		b.WriteByte('\n')
+	}
+
+	b.WriteString(m.status.View())
+	b.WriteByte('\n')
+	b.WriteString(m.input.View())
+
+	m.frame = max(m.frame, b.Len())
+	return b.String()
+}

@@ -1,0 +1,609 @@
+package ui
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/sshchat/sshchat/hub"
+)
+
+func TestEnterPostsTrimmedText(t *testing.T) {
+	m, p := newModel(80, 24)
+	typeText(m, "  hello world  ")
+	cmd := press(m, tea.KeyEnter)
+	if len(p.sent) != 0 {
+		t.Fatalf("Post called during Update: %q", p.sent)
+	}
+	run(cmd)
+	if want := []string{"hello world"}; !slices.Equal(p.sent, want) {
+		t.Errorf("posted %q, want %q", p.sent, want)
+	}
+	if got := m.input.value(); got != "" {
+		t.Errorf("input after Enter = %q, want it cleared", got)
+	}
+	if strings.Contains(m.View(), "hello world") {
+		t.Error("the message is echoed locally; it must come back from the hub")
+	}
+}
+
+func TestEnterIgnoresEmptyInput(t *testing.T) {
+	for _, in := range []string{"", "   "} {
+		m, p := newModel(80, 24)
+		typeText(m, in)
+		if cmd := press(m, tea.KeyEnter); cmd != nil {
+			run(cmd)
+		}
+		if len(p.sent) != 0 {
+			t.Errorf("input %q: posted %q, want nothing", in, p.sent)
+		}
+	}
+}
+
+func TestDoubleSlashSendsALeadingSlash(t *testing.T) {
+	m, p := newModel(80, 24)
+	typeText(m, "//etc/hosts is a file")
+	run(press(m, tea.KeyEnter))
+	if want := []string{"/etc/hosts is a file"}; !slices.Equal(p.sent, want) {
+		t.Errorf("posted %q, want %q", p.sent, want)
+	}
+}
+
+func TestOverlongMessageIsRefused(t *testing.T) {
+	m, p := newModel(80, 24, func(c *Config) { c.MaxMessage = 10 })
+	typeText(m, "éééééééé") // 8 characters, 16 bytes
+	run(press(m, tea.KeyEnter))
+	if len(p.sent) != 0 {
+		t.Fatalf("posted %q, want nothing", p.sent)
+	}
+	if view := m.View(); !strings.Contains(view, "message not sent: it is 16 bytes long, the limit is 10") {
+		t.Errorf("no notice about the length:\n%s", view)
+	}
+	if got := m.input.value(); got != "éééééééé" {
+		t.Errorf("input = %q, want it kept for editing", got)
+	}
+
+	// The input itself stops at MaxMessage characters.
+	m, _ = newModel(80, 24, func(c *Config) { c.MaxMessage = 10 })
+	typeText(m, strings.Repeat("a", 20))
+	if got := m.input.value(); got != strings.Repeat("a", 10) {
+		t.Errorf("input = %q, want 10 characters", got)
+	}
+}
+
+func TestQuit(t *testing.T) {
+	m, _ := newModel(80, 24)
+	if !isQuit(press(m, tea.KeyCtrlC)) {
+		t.Error("Ctrl+C does not quit")
+	}
+	m, p := newModel(80, 24)
+	typeText(m, "/quit")
+	if !isQuit(press(m, tea.KeyEnter)) {
+		t.Error("/quit does not quit")
+	}
+	if len(p.sent) != 0 {
+		t.Errorf("/quit posted %q", p.sent)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	m, p := newModel(80, 24)
+	typeText(m, "/frobnicate now")
+	cmd := press(m, tea.KeyEnter)
+	if isQuit(cmd) || len(p.sent) != 0 {
+		t.Fatalf("unknown command quit or posted %q", p.sent)
+	}
+	if view := m.View(); !strings.Contains(view, "unknown command /frobnicate: type /help for the commands") {
+		t.Errorf("no error line:\n%s", view)
+	}
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	m, _ := newModel(80, 40)
+	typeText(m, "/HELP")
+	press(m, tea.KeyEnter)
+	view := m.View()
+	for _, c := range m.commands {
+		if !strings.Contains(view, usage(c)+" ") || !strings.Contains(view, c.help) {
+			t.Errorf("/help does not show %s: %s", usage(c), c.help)
+		}
+	}
+}
+
+func TestTabCompletesCommands(t *testing.T) {
+	m, _ := newModel(80, 24)
+	typeText(m, "/qu")
+	press(m, tea.KeyTab)
+	if got := m.input.value(); got != "/quit" {
+		t.Errorf("input after Tab = %q, want /quit", got)
+	}
+}
+
+func TestEndShowsReasonAndQuits(t *testing.T) {
+	m, _ := newModel(80, 24)
+	_, cmd := m.Update(EndMsg{Reason: "the server is restarting\x1b[2J"})
+	if !isQuit(cmd) {
+		t.Error("EndMsg does not quit")
+	}
+	view := m.View()
+	if !strings.Contains(view, "the server is restarting") || strings.Contains(view, "[2J") {
+		t.Errorf("reason missing or unsanitized:\n%s", view)
+	}
+}
+
+func TestCloseEvent(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	send(m, EventsMsg{g.join(ann), g.close("")})
+	if view := m.View(); !strings.Contains(view, "server is shutting down") {
+		t.Errorf("no close line:\n%s", view)
+	}
+	send(m, EventsMsg{g.close("maintenance, back at 10")})
+	if view := m.View(); !strings.Contains(view, "22:16 maintenance, back at 10") {
+		t.Errorf("no close reason:\n%s", view)
+	}
+}
+
+func TestHostileTextIsSanitized(t *testing.T) {
+	const hostile = "\x1b]0;pwned\x07hi\x1b[2J"
+	g := newEvents()
+	evil := testUser{"SHA256:evil", "\x1b[31mmallory\u202e"}
+	batch := EventsMsg{g.join(ann), g.join(evil), g.msg(evil, hostile), g.leave(evil, "\x1b]52;c;Zm9v\x07bye")}
+
+	m, _ := newModel(120, 24)
+	send(m, batch)
+	view := m.View()
+	for _, bad := range []string{"\x1b", "]0;", "[2J", "]52;", "\u202e"} {
+		if strings.Contains(view, bad) {
+			t.Errorf("view contains %q:\n%s", bad, view)
+		}
+	}
+	if !strings.Contains(view, "mallory: hi") || !strings.Contains(view, "mallory left (bye)") {
+		t.Errorf("sanitized text missing:\n%s", view)
+	}
+
+	// In colour, the only escape sequences are the styles'.
+	c, _ := newModel(120, 24, func(c *Config) { c.Renderer = colorRenderer() })
+	send(c, batch)
+	colour := c.View()
+	for _, bad := range []string{"]0;", "[2J", "]52;", "\u202e"} {
+		if strings.Contains(colour, bad) {
+			t.Errorf("colour view contains %q", bad)
+		}
+	}
+	if got := ansi.Strip(colour); got != view {
+		t.Errorf("colour view without its styles differs from the plain view:\n%s\nwant:\n%s", got, view)
+	}
+}
+
+func TestStylesComeFromTheSessionRenderer(t *testing.T) {
+	// Were any style taken from the global renderer, it would colour this
+	// screen.
+	global := lipgloss.DefaultRenderer()
+	saved := global.ColorProfile()
+	global.SetColorProfile(termenv.TrueColor)
+	t.Cleanup(func() { global.SetColorProfile(saved) })
+
+	history, live := lobby()
+	m, _ := newModel(120, 30, func(c *Config) { c.History = history })
+	send(m, EventsMsg(live))
+	typeText(m, "/he") // the cursor and the completion have styles too
+	if view := m.View(); strings.Contains(view, "\x1b") {
+		t.Errorf("an escape sequence in a screen rendered without colour: %q", view)
+	}
+
+	c, _ := newModel(120, 30, func(c *Config) { c.Renderer = colorRenderer() })
+	send(c, EventsMsg(live))
+	if view := c.View(); !strings.Contains(view, "\x1b[") {
+		t.Error("no colour with a TrueColor renderer")
+	}
+}
+
+func TestResizeReflows(t *testing.T) {
+	history, live := lobby()
+	m, _ := newModel(120, 30, func(c *Config) { c.History = history })
+	send(m, EventsMsg(live))
+	checkScreen(t, m.View(), 120, 30)
+	for _, size := range [][2]int{{30, 12}, {20, 6}, {99, 40}, {100, 40}, {500, 200}, {45, 9}} {
+		send(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		checkScreen(t, m.View(), size[0], size[1])
+	}
+	send(m, tea.WindowSizeMsg{Width: 40, Height: 20})
+	view := m.View()
+	if !strings.Contains(view, "22:23 dave: 漢字もテストします:") {
+		t.Errorf("not reflowed to 40 columns:\n%s", view)
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	for _, size := range [][2]int{{19, 24}, {80, 5}, {5, 2}, {0, 0}} {
+		m, _ := newModel(size[0], size[1])
+		want := ansi.Truncate("terminal too small", size[0], "…")
+		if got := m.View(); got != want {
+			t.Errorf("%dx%d: view = %q, want %q", size[0], size[1], got, want)
+		}
+	}
+	m, _ := newModel(20, 6)
+	history, live := lobby()
+	send(m, EventsMsg(history), EventsMsg(live))
+	checkScreen(t, m.View(), 20, 6)
+}
+
+// roster is the member list as "name" or "name ×N", in order.
+func roster(m *Model) []string {
+	m.members.lines()
+	var out []string
+	for _, u := range m.members.sorted {
+		s := u.name
+		if u.sessions > 1 {
+			s += " ×" + strconv.Itoa(u.sessions)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestMembersFollowEvents(t *testing.T) {
+	g := newEvents()
+	zed := testUser{"SHA256:zed", "zed"}
+	m, _ := newModel(120, 24, func(c *Config) {
+		c.Users = []hub.User{
+			{UserID: ann.id, Name: ann.name, Sessions: 1},
+			{UserID: zed.id, Name: zed.name, Sessions: 2},
+		}
+	})
+	steps := []struct {
+		ev   hub.Event
+		want []string
+	}{
+		{g.join(ann), []string{"ann", "zed ×2"}}, // her own arrival, already counted
+		{g.join(bob), []string{"ann", "Bob", "zed ×2"}},
+		{g.add(bob), []string{"ann", "Bob ×2", "zed ×2"}},
+		{g.join(carol), []string{"ann", "Bob ×2", "carol", "zed ×2"}},
+		{g.add(ann), []string{"ann ×2", "Bob ×2", "carol", "zed ×2"}},
+		{g.remove(bob), []string{"ann ×2", "Bob", "carol", "zed ×2"}},
+		{g.leave(carol, ""), []string{"ann ×2", "Bob", "zed ×2"}},
+		{g.remove(zed), []string{"ann ×2", "Bob", "zed"}},
+		{g.leave(zed, "evicted"), []string{"ann ×2", "Bob"}},
+		{g.msg(bob, "hi"), []string{"ann ×2", "Bob"}},
+	}
+	for i, s := range steps {
+		send(m, EventsMsg{s.ev})
+		if got := roster(m); !slices.Equal(got, s.want) {
+			t.Fatalf("after event %d (%s %s): members %q, want %q", i, s.ev.Type, s.ev.Name, got, s.want)
+		}
+		view := m.View()
+		if want := " " + strconv.Itoa(len(s.want)) + " online"; !strings.Contains(view, want) {
+			t.Fatalf("after event %d: header without %q:\n%s", i, want, view)
+		}
+		for _, name := range s.want {
+			if !strings.Contains(view, "│ "+name) {
+				t.Fatalf("after event %d: %q not in the member list:\n%s", i, name, view)
+			}
+		}
+	}
+}
+
+func TestMemberListIsCached(t *testing.T) {
+	m, _ := newModel(120, 24)
+	g := newEvents()
+	send(m, EventsMsg{g.join(ann), g.join(bob)})
+	m.View()
+	rows := m.members.lines()
+	send(m, EventsMsg{g.msg(bob, "no change in membership")})
+	m.View()
+	if got := m.members.lines(); &got[0] != &rows[0] || m.members.dirty {
+		t.Error("member list rebuilt without a membership change")
+	}
+}
+
+func TestScrollingKeepsPosition(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	batch := EventsMsg{g.join(ann)}
+	for i := 1; i <= 100; i++ {
+		batch = append(batch, g.msg(bob, "line "+strconv.Itoa(i)))
+	}
+	send(m, batch)
+	press(m, tea.KeyPgUp)
+	before := transcriptRows(m.View())
+	if strings.Contains(m.View(), "new ↓") {
+		t.Error("counter shown before anything new arrived")
+	}
+
+	send(m, EventsMsg{g.msg(carol, "one"), g.join(dave), g.msg(dave, "two")})
+	view := m.View()
+	if after := transcriptRows(view); !slices.Equal(after, before) {
+		t.Errorf("new events moved the window:\nbefore %q\nafter  %q", before, after)
+	}
+	if !strings.Contains(view, "2 new ↓") {
+		t.Errorf("no counter of new messages:\n%s", view)
+	}
+
+	// Scrolling back down past them follows again.
+	press(m, tea.KeyPgDown)
+	press(m, tea.KeyPgDown)
+	view = m.View()
+	if strings.Contains(view, "new ↓") || !strings.Contains(view, "dave: two") {
+		t.Errorf("not back at the bottom:\n%s", view)
+	}
+	send(m, EventsMsg{g.msg(bob, "three")})
+	if !strings.Contains(m.View(), "Bob: three") {
+		t.Error("not following after scrolling back to the bottom")
+	}
+
+	// End follows at once.
+	press(m, tea.KeyPgUp)
+	press(m, tea.KeyPgUp)
+	send(m, EventsMsg{g.msg(bob, "four")})
+	press(m, tea.KeyEnd)
+	if view := m.View(); !strings.Contains(view, "Bob: four") || strings.Contains(view, "new ↓") {
+		t.Errorf("End does not follow:\n%s", view)
+	}
+}
+
+func TestScrollStopsAtTheTop(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	batch := EventsMsg{}
+	for i := 1; i <= 30; i++ {
+		batch = append(batch, g.msg(bob, "line "+strconv.Itoa(i)))
+	}
+	send(m, batch)
+	for range 5 {
+		press(m, tea.KeyPgUp)
+	}
+	rows := transcriptRows(m.View())
+	if rows[0] != "22:14 Bob: line 1" || rows[len(rows)-1] != "22:34 Bob: line 21" {
+		t.Errorf("window at the top = %q", rows)
+	}
+
+	// A transcript shorter than the window does not scroll.
+	m, _ = newModel(80, 24)
+	send(m, EventsMsg{g.msg(bob, "alone")})
+	press(m, tea.KeyPgUp)
+	if m.transcript.scrolled() {
+		t.Error("scrolled a transcript that fits")
+	}
+}
+
+func TestMouseWheelScrollsThreeLines(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	batch := EventsMsg{}
+	for i := 1; i <= 50; i++ {
+		batch = append(batch, g.msg(bob, "line "+strconv.Itoa(i)))
+	}
+	send(m, batch)
+	wheel := func(b tea.MouseButton) {
+		send(m, tea.MouseMsg{Button: b, Action: tea.MouseActionPress})
+	}
+	wheel(tea.MouseButtonWheelUp)
+	rows := transcriptRows(m.View())
+	if last := rows[len(rows)-1]; !strings.HasSuffix(last, "line 47") {
+		t.Errorf("bottom line after one wheel step = %q, want line 47", last)
+	}
+	wheel(tea.MouseButtonWheelDown)
+	if m.transcript.scrolled() {
+		t.Error("wheel down back to the bottom does not follow")
+	}
+}
+
+// transcriptRows is the transcript part of an 80-column screen.
+func transcriptRows(view string) []string {
+	lines := strings.Split(view, "\n")
+	return lines[1 : len(lines)-2]
+}
+
+func TestCtrlZDoesNotSuspend(t *testing.T) {
+	m, _ := newModel(80, 24)
+	typeText(m, "draft")
+	for _, msg := range run(press(m, tea.KeyCtrlZ)) {
+		if _, ok := msg.(tea.SuspendMsg); ok {
+			t.Fatal("Ctrl+Z suspends")
+		}
+	}
+	if got := m.input.value(); got != "draft" {
+		t.Errorf("Ctrl+Z changed the input to %q", got)
+	}
+	if Filter(m, tea.SuspendMsg{}) != nil {
+		t.Error("Filter lets tea.SuspendMsg through")
+	}
+	if msg := (EventsMsg{}); Filter(m, msg) == nil {
+		t.Error("Filter drops other messages")
+	}
+}
+
+func TestCtrlVDoesNotReadTheClipboard(t *testing.T) {
+	m, _ := newModel(80, 24)
+	if cmd := press(m, tea.KeyCtrlV); cmd != nil {
+		t.Error("Ctrl+V returns a command: it would read the server's clipboard")
+	}
+}
+
+func TestInputHistory(t *testing.T) {
+	m, _ := newModel(80, 24)
+	for _, s := range []string{"one", "two"} {
+		typeText(m, s)
+		run(press(m, tea.KeyEnter))
+	}
+	typeText(m, "dra")
+	steps := []struct {
+		key  tea.KeyType
+		want string
+	}{
+		{tea.KeyUp, "two"}, {tea.KeyUp, "one"}, {tea.KeyUp, "one"},
+		{tea.KeyDown, "two"}, {tea.KeyDown, "dra"}, {tea.KeyDown, "dra"},
+	}
+	for i, s := range steps {
+		press(m, s.key)
+		if got := m.input.value(); got != s.want {
+			t.Fatalf("step %d: input = %q, want %q", i, got, s.want)
+		}
+	}
+}
+
+func TestInputIsSanitized(t *testing.T) {
+	m, p := newModel(80, 24)
+	typeText(m, "a\u202eb\u200bc\x1b[2J")
+	if got := m.input.value(); got != "abc[2J" {
+		t.Errorf("input = %q", got)
+	}
+	run(press(m, tea.KeyEnter))
+	if want := []string{"abc[2J"}; !slices.Equal(p.sent, want) {
+		t.Errorf("posted %q, want %q", p.sent, want)
+	}
+}
+
+func TestOwnArrivalIsNotCountedTwice(t *testing.T) {
+	g := newEvents()
+	// A second session of ann: the snapshot already counts both.
+	m, _ := newModel(120, 24, func(c *Config) {
+		c.Users = []hub.User{{UserID: ann.id, Name: ann.name, Sessions: 2}}
+	})
+	send(m, EventsMsg{g.add(ann)})
+	if got, want := roster(m), []string{"ann ×2"}; !slices.Equal(got, want) {
+		t.Errorf("members %q, want %q", got, want)
+	}
+}
+
+func TestTranscriptIsBounded(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	for i := range 3000 {
+		send(m, EventsMsg{g.msg(bob, "message "+strconv.Itoa(i))})
+		if n := len(m.transcript.entries); n > maxEntries+maxEntries/4 {
+			t.Fatalf("%d entries kept", n)
+		}
+	}
+	view := m.View()
+	checkScreen(t, view, 80, 24)
+	if !strings.Contains(view, "message 2999") {
+		t.Errorf("last message not shown:\n%s", view)
+	}
+	// Scrolled to the very top, the oldest kept entry shows.
+	for range 200 {
+		press(m, tea.KeyPgUp)
+	}
+	if rows := transcriptRows(m.View()); !strings.Contains(rows[0], "message "+strconv.Itoa(3000-len(m.transcript.entries))) {
+		t.Errorf("top row %q", rows[0])
+	}
+}
+
+func TestScrolledAnchorSurvivesTrimming(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	for i := range maxEntries {
+		send(m, EventsMsg{g.msg(bob, "old "+strconv.Itoa(i))})
+	}
+	for range 100 {
+		press(m, tea.KeyPgUp)
+	}
+	for i := range maxEntries {
+		send(m, EventsMsg{g.msg(bob, "new "+strconv.Itoa(i))})
+		checkScreen(t, m.View(), 80, 24)
+	}
+	if !m.transcript.scrolled() {
+		t.Error("trimming the transcript made it follow")
+	}
+}
+
+func TestNamesWithoutNameUseTheFingerprint(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	send(m, EventsMsg{g.msg(testUser{"SHA256:abcdefghijkl", ""}, "hi")})
+	if view := m.View(); !strings.Contains(view, "abcdefgh: hi") {
+		t.Errorf("no fingerprint name:\n%s", view)
+	}
+}
+
+func TestPaintRendersAsLipgloss(t *testing.T) {
+	for _, p := range []termenv.Profile{termenv.Ascii, termenv.ANSI, termenv.ANSI256, termenv.TrueColor} {
+		r := colorRenderer()
+		r.SetColorProfile(p)
+		for _, s := range []lipgloss.Style{
+			r.NewStyle(),
+			r.NewStyle().Foreground(lipgloss.Color("203")),
+			r.NewStyle().Bold(true).Foreground(lipgloss.Color("252")).Background(lipgloss.Color("236")),
+		} {
+			for _, text := range []string{"ann", "two words", " x ", "漢字 👩‍💻"} {
+				if got, want := newPaint(s).render(text), s.Render(text); got != want {
+					t.Errorf("profile %v: paint %q, lipgloss %q", p, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestOnlyEntriesNearTheWindowKeepTheirLines(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	for i := range 500 {
+		send(m, EventsMsg{g.msg(bob, "message "+strconv.Itoa(i))})
+		m.View()
+	}
+	laid := 0
+	for _, e := range m.transcript.entries {
+		if e.lines != nil {
+			laid++
+		}
+	}
+	if limit := 2*m.transcript.height + 1; laid > limit {
+		t.Errorf("%d entries hold lines, want at most %d", laid, limit)
+	}
+	// Scrolling up lays them out again.
+	for range 10 {
+		press(m, tea.KeyPgUp)
+	}
+	if rows := transcriptRows(m.View()); !strings.HasSuffix(rows[len(rows)-1], "message 299") {
+		t.Errorf("bottom row after 10 pages up: %q", rows[len(rows)-1])
+	}
+}
+
+func TestMemberListOverflow(t *testing.T) {
+	var users []hub.User
+	for i := range 10 {
+		users = append(users, hub.User{UserID: "SHA256:u" + strconv.Itoa(i), Name: "user" + strconv.Itoa(i), Sessions: 1})
+	}
+	m, _ := newModel(100, 6, func(c *Config) { c.Users = users })
+	view := m.View()
+	checkScreen(t, view, 100, 6)
+	rows := m.members.lines()
+	if len(rows) != 3 || !strings.Contains(rows[0], "user0") || !strings.Contains(rows[2], "+8 more") {
+		t.Errorf("member rows = %q", rows)
+	}
+	for _, r := range rows {
+		if w := lipgloss.Width(r); w != membersWidth {
+			t.Errorf("member row %q is %d cells wide, want %d", r, w, membersWidth)
+		}
+	}
+}
+
+func TestTypedWordsAreNotKeys(t *testing.T) {
+	for _, word := range []string{"end", "up", "down", "enter", "pgup", "ctrl+c", "home", "tab"} {
+		var posted []string
+		m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24,
+			Post: func(s string) { posted = append(posted, s) }})
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("say ")})
+		if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(word)}); cmd != nil {
+			t.Errorf("%q read in one piece acted as a key", word)
+		}
+		if got, want := m.input.value(), "say "+word; got != want {
+			t.Errorf("after typing %q the input is %q, want %q", word, got, want)
+		}
+	}
+}
+
+func TestPasteIsSanitizedWhole(t *testing.T) {
+	m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24, Post: func(string) {}})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Paste: true, Runes: []rune("\x1b]0;pwned\x07hi\x1b[2J there")})
+	if got, want := m.input.value(), "hi there"; got != want {
+		t.Errorf("pasted input = %q, want %q", got, want)
+	}
+}

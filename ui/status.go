@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+)
+
+// header is the top line: the room, how many are online, who you are.
+type header struct {
+	st     *styles
+	width  int
+	room   string // sanitized, with its '#'
+	name   string // sanitized
+	online int
+
+	view  string // cached
+	dirty bool
+}
+
+// SetSize sets the width of the line.
+func (h *header) SetSize(width int) {
+	h.width, h.dirty = width, true
+}
+
+func (h *header) setOnline(n int) {
+	if n != h.online {
+		h.online, h.dirty = n, true
+	}
+}
+
+// View renders the line, exactly width cells wide.
+func (h *header) View() string {
+	if !h.dirty {
+		return h.view
+	}
+	h.dirty = false
+	left := " " + h.room + " · " + strconv.Itoa(h.online) + " online"
+	right := h.name + " "
+	h.view = h.st.header.render(spread(left, right, h.width))
+	return h.view
+}
+
+// status is the line above the input: hints, and how many new messages
+// wait below when scrolled up.
+type status struct {
+	st       *styles
+	width    int
+	scrolled bool
+	unread   int
+
+	view  string // cached
+	dirty bool
+}
+
+const (
+	hints      = "PgUp/PgDn scroll · /help · Ctrl+C quit"
+	shortHints = "/help · Ctrl+C quit"
+)
+
+// SetSize sets the width of the line.
+func (s *status) SetSize(width int) {
+	s.width, s.dirty = width, true
+}
+
+func (s *status) set(scrolled bool, unread int) {
+	if scrolled != s.scrolled || unread != s.unread {
+		s.scrolled, s.unread, s.dirty = scrolled, unread, true
+	}
+}
+
+// View renders the line, at most width cells wide.
+func (s *status) View() string {
+	if !s.dirty {
+		return s.view
+	}
+	s.dirty = false
+	var right string
+	switch {
+	case s.unread > 0:
+		right = strconv.Itoa(s.unread) + " new ↓"
+	case s.scrolled:
+		right = "scrolled up · End ↓"
+	}
+	rightWidth := stringWidth(right)
+	left := hints
+	if stringWidth(left)+rightWidth+2 > s.width {
+		left = shortHints
+	}
+	if rightWidth > 0 {
+		right = fit(right, s.width)
+		rightWidth = stringWidth(right)
+	}
+	leftWidth := max(s.width-rightWidth-1, 0)
+	if rightWidth == 0 {
+		leftWidth = s.width
+	}
+	left = fit(left, leftWidth)
+
+	var b strings.Builder
+	b.WriteString(s.st.status.render(left))
+	if rightWidth > 0 {
+		b.WriteString(spaces(s.width - stringWidth(left) - rightWidth))
+		b.WriteString(s.st.newCount.render(right))
+	}
+	s.view = b.String()
+	return s.view
+}
+
+// spread lays out left and right on one line of exactly width cells,
+// dropping right and then truncating left when they do not fit.
+func spread(left, right string, width int) string {
+	lw, rw := stringWidth(left), stringWidth(right)
+	if lw+1+rw > width {
+		right, rw = "", 0
+	}
+	left = fit(left, width)
+	lw = stringWidth(left)
+	return left + spaces(width-lw-rw) + right
+}

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+)
+
+// nameColors are readable on a dark background (the background is assumed
+// dark: asking the terminal can block forever). The renderer downgrades
+// them to the client's colour depth, or drops them for NO_COLOR.
+var nameColors = [...]lipgloss.Color{
+	"203", // salmon
+	"209", // orange
+	"221", // yellow
+	"149", // lime
+	"78",  // green
+	"79",  // aquamarine
+	"80",  // cyan
+	"75",  // sky
+	"111", // blue
+	"141", // purple
+	"177", // violet
+	"211", // pink
+}
+
+// paint is a style reduced to what it writes before and after a piece of
+// one-line text. It is computed once per session through the session's
+// renderer; applying it is one concatenation, where lipgloss's Render
+// costs a dozen allocations per call.
+type paint struct{ pre, post string }
+
+func newPaint(s lipgloss.Style) paint {
+	const probe = "x" // escape sequences of colours and attributes hold no 'x'
+	r := s.Render(probe)
+	i := strings.Index(r, probe)
+	return paint{r[:i], r[i+len(probe):]}
+}
+
+func (p paint) render(s string) string {
+	if p.pre == "" && p.post == "" {
+		return s
+	}
+	return p.pre + s + p.post
+}
+
+// styles holds every style of a session. All of them come from the
+// session's renderer: the global one has the server's colour profile.
+// Only plain colours are used: an adaptive colour would ask the terminal
+// for its background.
+type styles struct {
+	header    paint
+	status    paint
+	time      paint
+	system    paint // joins, leaves, notices
+	subtle    paint // session counts
+	errorLine paint
+	separator paint
+	border    paint // between the transcript and the member list
+	newCount  paint
+	names     [len(nameColors)]paint
+
+	// The input line's, for bubbles' textinput.
+	prompt      lipgloss.Style
+	inputText   lipgloss.Style
+	placeholder lipgloss.Style
+	cursor      lipgloss.Style
+	completion  lipgloss.Style
+}
+
+func newStyles(r *lipgloss.Renderer) styles {
+	fg := func(c string) lipgloss.Style { return r.NewStyle().Foreground(lipgloss.Color(c)) }
+	s := styles{
+		header:    newPaint(fg("252").Bold(true).Background(lipgloss.Color("236"))),
+		status:    newPaint(fg("245")),
+		time:      newPaint(fg("243")),
+		system:    newPaint(fg("245")),
+		subtle:    newPaint(fg("240")),
+		errorLine: newPaint(fg("203")),
+		separator: newPaint(fg("238")),
+		border:    newPaint(fg("238")),
+		newCount:  newPaint(fg("221").Bold(true)),
+
+		prompt:      fg("75"),
+		inputText:   r.NewStyle(),
+		placeholder: fg("240"),
+		cursor:      r.NewStyle(),
+		completion:  fg("240"),
+	}
+	for i, c := range nameColors {
+		s.names[i] = newPaint(r.NewStyle().Bold(true).Foreground(c))
+	}
+	return s
+}
+
+// name is the colour of a user's name, stable across sessions and
+// restarts because it derives from the key fingerprint.
+func (s *styles) name(userID string) paint {
+	// FNV-1a, inline so that it does not allocate.
+	h := uint32(2166136261)
+	for i := 0; i < len(userID); i++ {
+		h ^= uint32(userID[i])
+		h *= 16777619
+	}
+	return s.names[h%uint32(len(s.names))]
+}

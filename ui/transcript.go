@@ -1,0 +1,337 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// maxEntries bounds the transcript; older entries are forgotten.
+const maxEntries = 1000
+
+type entryKind uint8
+
+const (
+	kindMessage   entryKind = iota // someone said something
+	kindEvent                      // a join, leave or close, with its time
+	kindSubtle                     // another session of someone present
+	kindNotice                     // a line of this session only (help, notices)
+	kindError                      // a refused command or message
+	kindSeparator                  // between the history and the live events
+)
+
+// line is one row of the screen, styled, and its width in cells.
+type line struct {
+	text  string
+	width int
+}
+
+// entry is one item of the transcript. Its text is sanitized when the
+// entry is made; its lines are wrapped and styled once per width.
+type entry struct {
+	kind   entryKind
+	unix   int64 // when it happened, for the kinds that show a time
+	userID string
+	name   string // sanitized
+	text   string // sanitized
+
+	width int // the width lines were made for; 0 when not made yet
+	lines []line
+}
+
+// timed reports whether the entry's lines start with its time.
+func (e *entry) timed() bool {
+	return e.kind == kindMessage || e.kind == kindEvent || e.kind == kindSubtle
+}
+
+// layout makes the entry's lines for width, unless they are up to date.
+func (e *entry) layout(st *styles, loc *time.Location, width int, scratch *[]segment) []line {
+	if e.width == width && e.lines != nil {
+		return e.lines
+	}
+	e.width = width
+	e.lines = e.lines[:0]
+
+	if e.kind == kindSeparator {
+		e.lines = append(e.lines, line{st.separator.render(strings.Repeat("─", width)), width})
+		return e.lines
+	}
+
+	// Every line but separators starts with a prefix; continuation lines
+	// are indented under the text that follows it.
+	var prefix string // styled
+	var at []byte     // "15:04"
+	prefixWidth := 0
+	if e.timed() {
+		var buf [8]byte
+		at = time.Unix(e.unix, 0).In(loc).AppendFormat(buf[:0], "15:04")
+		prefixWidth = len(at) + 1
+	}
+	var body paint // none: the text of a message keeps the terminal's colours
+	switch e.kind {
+	case kindMessage:
+		// Keep room for a few cells of text after a long name.
+		name := fit(e.name, max(1, width-prefixWidth-2-4))
+		t, n := st.time, st.name(e.userID)
+		prefix = t.pre + string(at) + t.post + " " + n.pre + name + n.post + ": "
+		prefixWidth += stringWidth(name) + 2
+	case kindSubtle:
+		body = st.subtle
+	case kindError:
+		body = st.errorLine
+	default:
+		body = st.system
+	}
+	if e.kind != kindMessage && at != nil {
+		t := st.time
+		prefix = t.pre + string(at) + t.post + " "
+	}
+	indent := prefixWidth
+	if indent > width/2 {
+		indent = min(len("15:04 "), width/2)
+	}
+	if e.kind == kindNotice || e.kind == kindError {
+		indent = 2
+	}
+
+	segs := wrap((*scratch)[:0], e.text, width-prefixWidth, width-indent)
+	*scratch = segs
+	plain := isASCII(e.text)
+	for i, sg := range segs {
+		text, w := e.text[sg.start:sg.end], sg.width
+		limit := width - indent
+		if i == 0 {
+			limit = width - prefixWidth
+		}
+		if !plain && w > limit {
+			// A grapheme cluster wider than the whole line.
+			text = ansi.Truncate(text, limit, "")
+			w = ansi.StringWidth(text)
+		}
+		if text != "" {
+			text = body.pre + text + body.post
+		}
+		if i == 0 {
+			e.lines = append(e.lines, line{prefix + text, prefixWidth + w})
+		} else {
+			e.lines = append(e.lines, line{spaces(indent) + text, indent + w})
+		}
+	}
+	return e.lines
+}
+
+// transcript is the scrollback: entries, oldest first, and a window on
+// them. The window is anchored at its bottom line, so that new entries
+// do not move what a reader who scrolled up is looking at.
+type transcript struct {
+	st            *styles
+	loc           *time.Location
+	width, height int
+
+	entries  []*entry
+	firstSeq int // sequence number of entries[0]; numbers never repeat
+
+	follow bool // the window shows the newest line
+	anchor int  // when not following: sequence number of the entry at the bottom
+	below  int  // and how many of its lines are hidden below the window
+	mark   int  // the last sequence number when the reader scrolled up
+
+	// Entries keep their lines while they are near the window; laidFrom
+	// is the lowest sequence number that may still hold some.
+	laidFrom int
+
+	rows    []line // the visible window, reused from frame to frame
+	scratch []segment
+}
+
+func newTranscript(st *styles, loc *time.Location) transcript {
+	return transcript{st: st, loc: loc, follow: true}
+}
+
+// SetSize sets the window's size. Entries are wrapped again lazily, when
+// they come into view.
+func (t *transcript) SetSize(width, height int) {
+	t.width, t.height = width, height
+	if !t.follow {
+		t.clampAnchor()
+	}
+}
+
+func (t *transcript) lastSeq() int { return t.firstSeq + len(t.entries) - 1 }
+
+func (t *transcript) at(seq int) *entry { return t.entries[seq-t.firstSeq] }
+
+func (t *transcript) lines(seq int) []line {
+	t.laidFrom = min(t.laidFrom, seq)
+	return t.at(seq).layout(t.st, t.loc, t.width, &t.scratch)
+}
+
+// release drops the lines of the entries more than a window above the
+// one at seq: memory stays proportional to the screen, not to the
+// history. Scrolling back up lays them out again.
+func (t *transcript) release(seq int) {
+	keep := seq - max(t.height, 1)
+	for s := max(t.laidFrom, t.firstSeq); s < keep; s++ {
+		e := t.at(s)
+		e.lines, e.width = nil, 0
+	}
+	t.laidFrom = max(t.laidFrom, keep)
+}
+
+// add appends an entry, forgetting the oldest beyond maxEntries.
+func (t *transcript) add(e *entry) {
+	t.entries = append(t.entries, e)
+	// Drop a quarter at a time so that adding stays O(1) amortized.
+	if len(t.entries) > maxEntries+maxEntries/4 {
+		drop := len(t.entries) - maxEntries
+		n := copy(t.entries, t.entries[drop:])
+		clear(t.entries[n:])
+		t.entries = t.entries[:n]
+		t.firstSeq += drop
+		if !t.follow && t.anchor < t.firstSeq {
+			t.anchor, t.below = t.firstSeq, 0
+			t.clampAnchor()
+		}
+	}
+}
+
+// scrolled reports whether the reader has scrolled up.
+func (t *transcript) scrolled() bool { return !t.follow }
+
+// newMessages counts the messages below the window that arrived after the
+// reader scrolled up.
+func (t *transcript) newMessages() int {
+	if t.follow {
+		return 0
+	}
+	n := 0
+	for seq := t.lastSeq(); seq > t.anchor && seq > t.mark; seq-- {
+		if t.at(seq).kind == kindMessage {
+			n++
+		}
+	}
+	return n
+}
+
+// scrollUp moves the window up n lines, no further than the first line.
+func (t *transcript) scrollUp(n int) {
+	if len(t.entries) == 0 || t.width <= 0 {
+		return
+	}
+	if t.follow {
+		t.follow = false
+		t.anchor, t.below, t.mark = t.lastSeq(), 0, t.lastSeq()
+	}
+	for ; n > 0; n-- {
+		if t.below+1 < len(t.lines(t.anchor)) {
+			t.below++
+		} else if t.anchor > t.firstSeq {
+			t.anchor, t.below = t.anchor-1, 0
+		} else {
+			break
+		}
+	}
+	t.clampAnchor()
+}
+
+// scrollDown moves the window down n lines; reaching the newest line
+// follows again.
+func (t *transcript) scrollDown(n int) {
+	if t.follow {
+		return
+	}
+	for ; n > 0; n-- {
+		if t.below > 0 {
+			t.below--
+		} else if t.anchor < t.lastSeq() {
+			t.anchor++
+			t.below = len(t.lines(t.anchor)) - 1
+		} else {
+			break
+		}
+	}
+	if t.anchor == t.lastSeq() && t.below == 0 {
+		t.follow = true
+	}
+}
+
+// toBottom follows the newest line again.
+func (t *transcript) toBottom() { t.follow = true }
+
+// clampAnchor keeps the window full: its top may not go above the first
+// line. When everything fits, the window follows.
+func (t *transcript) clampAnchor() {
+	if t.anchor > t.lastSeq() {
+		t.anchor, t.below = t.lastSeq(), 0
+	}
+	if t.anchor < t.firstSeq {
+		t.anchor, t.below = t.firstSeq, 0
+	}
+	if ls := t.lines(t.anchor); t.below >= len(ls) {
+		t.below = len(ls) - 1
+	}
+	above := len(t.lines(t.anchor)) - t.below
+	for seq := t.anchor - 1; seq >= t.firstSeq && above < t.height; seq-- {
+		above += len(t.lines(seq))
+	}
+	if above < t.height {
+		t.scrollDown(t.height - above)
+	}
+}
+
+// window returns the visible lines, top first; fewer than the height when
+// the transcript is short (the window is filled from the bottom). Only the
+// entries in view are laid out: the cost does not grow with the history.
+func (t *transcript) window() []line {
+	t.rows = t.rows[:0]
+	if len(t.entries) == 0 || t.height <= 0 || t.width <= 0 {
+		return t.rows
+	}
+	seq, below := t.lastSeq(), 0
+	if !t.follow {
+		seq, below = t.anchor, t.below
+	}
+	top := seq
+	for ; seq >= t.firstSeq && len(t.rows) < t.height; seq, below = seq-1, 0 {
+		ls := t.lines(seq)
+		for i := len(ls) - 1 - below; i >= 0 && len(t.rows) < t.height; i-- {
+			t.rows = append(t.rows, ls[i])
+		}
+		top = seq
+	}
+	t.release(top)
+	for i, j := 0, len(t.rows)-1; i < j; i, j = i+1, j-1 {
+		t.rows[i], t.rows[j] = t.rows[j], t.rows[i]
+	}
+	return t.rows
+}
+
+// View renders the window: height lines, padded to the width when pad is
+// set (for a column to its right).
+func (t *transcript) View() string {
+	var b strings.Builder
+	t.render(&b, false)
+	return b.String()
+}
+
+// render writes the window's lines, each followed by a newline except
+// the last; pad fills each line to the width.
+func (t *transcript) render(b *strings.Builder, pad bool) {
+	rows := t.window()
+	empty := t.height - len(rows)
+	for i := 0; i < t.height; i++ {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		w := 0
+		if i >= empty {
+			r := rows[i-empty]
+			b.WriteString(r.text)
+			w = r.width
+		}
+		if pad {
+			b.WriteString(spaces(t.width - w))
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"pgregory.net/rapid"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/sanitize"
+)
+
+func wrapped(text string, first, rest int) []string {
+	var out []string
+	for _, s := range wrap(nil, text, first, rest) {
+		out = append(out, text[s.start:s.end])
+	}
+	return out
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		name        string
+		text        string
+		first, rest int
+		want        []string
+	}{
+		{"fits", "hello world", 20, 20, []string{"hello world"}},
+		{"empty", "", 10, 10, []string{""}},
+		{"at a space", "hello world", 8, 8, []string{"hello", "world"}},
+		{"exact", "hello world", 11, 11, []string{"hello world"}},
+		{"space at the limit", "hello world", 5, 5, []string{"hello", "world"}},
+		{"spaces dropped at breaks", "aaa     bbb", 4, 4, []string{"aaa", "bbb"}},
+		{"leading space kept", "  indented", 20, 20, []string{"  indented"}},
+		{"long word", "abcdefghij", 4, 4, []string{"abcd", "efgh", "ij"}},
+		{"word after text", "ab cdefghijkl", 5, 5, []string{"ab", "cdefg", "hijkl"}},
+		{"narrower rest", "one two three four", 9, 5, []string{"one two", "three", "four"}},
+		{"newlines", "a\n\nb", 10, 10, []string{"a", "", "b"}},
+		{"cjk", "漢字漢字漢字", 5, 5, []string{"漢字", "漢字", "漢字"}},
+		{"emoji zwj", "👩‍💻👩‍💻👩‍💻", 4, 4, []string{"👩‍💻👩‍💻", "👩‍💻"}},
+		{"combining", "e\u0301e\u0301e\u0301", 2, 2, []string{"e\u0301e\u0301", "e\u0301"}},
+		{"flags", "🇫🇷🇩🇪", 3, 3, []string{"🇫🇷", "🇩🇪"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := wrapped(tt.text, tt.first, tt.rest); !slices.Equal(got, tt.want) {
+				t.Errorf("wrap(%q, %d, %d) = %q, want %q", tt.text, tt.first, tt.rest, got, tt.want)
+			}
+		})
+	}
+}
+
+func graphemeAt(s string) string {
+	g, _ := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
+	return g
+}
+
+// unicodeText draws text that is hard to measure: wide, combining,
+// joined, invisible, hostile, and any rune at all.
+func unicodeText() *rapid.Generator[string] {
+	pieces := []string{
+		" ", " ", " ", "a", "word", "漢", "字", "👩‍💻", "❤️‍🔥", "🇫🇷", "1️⃣", "👋🏽",
+		"e\u0301", "\u0301", "\u200d", "\ufe0f", "\u200b", "\u202e", "\t", "\n",
+		"\x1b[2J", "\x1b]0;t\x07", "\xff", "ｆｕｌｌ", "ﷺ", "𒐫", "\u0e01\u0e33", "한국어",
+	}
+	piece := rapid.OneOf(
+		rapid.SampledFrom(pieces),
+		rapid.StringN(1, 3, -1),
+		rapid.Map(rapid.Rune(), func(r rune) string { return string(r) }),
+	)
+	return rapid.Map(rapid.SliceOfN(piece, 0, 60), func(ps []string) string {
+		return strings.Join(ps, "")
+	})
+}
+
+func TestWrapProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		text := sanitize.Text(unicodeText().Draw(t, "text"))
+		first := rapid.IntRange(2, 80).Draw(t, "first")
+		rest := rapid.IntRange(2, 80).Draw(t, "rest")
+		segs := wrap(nil, text, first, rest)
+		var kept strings.Builder
+		for i, s := range segs {
+			limit := rest
+			if i == 0 {
+				limit = first
+			}
+			line := text[s.start:s.end]
+			w := ansi.StringWidth(line)
+			// A cluster wider than the limit has a line of its own.
+			single := line != "" && len(graphemeAt(line)) == len(line)
+			if (w > limit && !single) || w != s.width {
+				t.Fatalf("line %d %q: width %d, counted %d, limit %d", i, line, w, s.width, limit)
+			}
+			kept.WriteString(line)
+		}
+		// Only spaces and newlines are lost.
+		strip := func(s string) string {
+			return strings.NewReplacer(" ", "", "\n", "").Replace(s)
+		}
+		if strip(kept.String()) != strip(text) {
+			t.Fatalf("wrapping lost text: %q became %q", text, kept.String())
+		}
+	})
+}
+
+// TestViewFitsProperty: whatever the size and the text, no line of the
+// screen is wider than the terminal and there are exactly as many lines.
+func TestViewFitsProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		width := rapid.IntRange(20, 200).Draw(t, "width")
+		height := rapid.IntRange(6, 60).Draw(t, "height")
+		color := rapid.Bool().Draw(t, "color")
+		m, _ := newModel(width, height, func(c *Config) {
+			c.Name = unicodeText().Draw(t, "own name")
+			c.Room = unicodeText().Draw(t, "room")
+			if color {
+				c.Renderer = colorRenderer()
+			}
+		})
+
+		g := newEvents()
+		users := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) testUser {
+			return testUser{rapid.StringN(1, 10, -1).Draw(t, "id"), unicodeText().Draw(t, "name")}
+		}), 1, 8).Draw(t, "users")
+		types := []string{hub.EventTypeMessage, hub.EventTypeMessage, hub.EventTypeMessage,
+			hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeClose}
+		steps := rapid.IntRange(1, 12).Draw(t, "batches")
+		for range steps {
+			var batch EventsMsg
+			for range rapid.IntRange(0, 10).Draw(t, "batch size") {
+				u := rapid.SampledFrom(users).Draw(t, "user")
+				ev := g.next(rapid.SampledFrom(types).Draw(t, "type"), u)
+				ev.Message = unicodeText().Draw(t, "message")
+				ev.Reason = rapid.SampledFrom([]string{"", "evicted", "\x1b[2Jx"}).Draw(t, "reason")
+				batch = append(batch, ev)
+			}
+			send(m, batch)
+			switch rapid.IntRange(0, 6).Draw(t, "action") {
+			case 0:
+				press(m, tea.KeyPgUp)
+			case 1:
+				press(m, tea.KeyPgDown)
+			case 2:
+				width = rapid.IntRange(20, 200).Draw(t, "new width")
+				height = rapid.IntRange(6, 60).Draw(t, "new height")
+				send(m, tea.WindowSizeMsg{Width: width, Height: height})
+			case 3:
+				typeText(m, unicodeText().Draw(t, "typed"))
+			case 4:
+				send(m, tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+			}
+			view := m.View()
+			lines := strings.Split(view, "\n")
+			if len(lines) != height {
+				t.Fatalf("%d lines, want %d", len(lines), height)
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w > width {
+					t.Fatalf("line %d is %d cells wide at width %d: %q", i, w, width, l)
+				}
+			}
+		}
+	})
+}
