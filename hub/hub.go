@@ -213,13 +213,20 @@ func (h *Hub) Remove(userID, sessionID string) error {
 // Message publishes a message from userID to every subscriber. It blocks
 // only while the request queue is full, and returns at once after Close.
 func (h *Hub) Message(userID, message string) {
+	h.Publish(userID, "", message)
+}
+
+// Publish is Message with a display name for a sender who may have no
+// session (a script posting one line). A user who is online keeps the name
+// the room knows.
+func (h *Hub) Publish(userID, name, message string) {
 	select {
 	case <-h.done:
 		return
 	default:
 	}
 	select {
-	case h.reqs <- request{op: opMessage, member: Member{UserID: userID}, text: message}:
+	case h.reqs <- request{op: opMessage, member: Member{UserID: userID, Name: name}, text: message}:
 	case <-h.done:
 	}
 }
@@ -294,7 +301,7 @@ func (h *Hub) run() {
 		case opRemove:
 			r.reply <- reply{err: h.handleRemove(r.member)}
 		case opMessage:
-			h.handleMessage(r.member.UserID, r.text)
+			h.handleMessage(r.member, r.text)
 		case opHistory:
 			r.reply <- reply{history: h.history.last(h.history.len())}
 		case opUsers:
@@ -350,12 +357,11 @@ func (h *Hub) handleRemove(m Member) error {
 	return nil
 }
 
-func (h *Hub) handleMessage(userID, text string) {
-	var name string
-	if u := h.users[userID]; u != nil {
-		name = u.name
+func (h *Hub) handleMessage(from Member, text string) {
+	if u := h.users[from.UserID]; u != nil {
+		from.Name = u.name
 	}
-	h.emit(Event{Type: EventTypeMessage, UserID: userID, Name: name, Message: text})
+	h.emit(Event{Type: EventTypeMessage, UserID: from.UserID, Name: from.Name, Message: text})
 }
 
 func (h *Hub) handleClose() {

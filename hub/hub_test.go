@@ -455,3 +455,17 @@ func mustRemove(t *testing.T, h *hub.Hub, userID, sessionID string) {
 		t.Fatalf("Remove(%s, %s): %v", userID, sessionID, err)
 	}
 }
+
+func TestPublishNames(t *testing.T) {
+	h := newHub(t)
+	obs := mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a1", Name: "Ann"})
+	next(t, obs.Events())
+	h.Publish("bot", "Robot", "beep")
+	h.Publish("ann", "Impostor", "hi")
+	if got := next(t, obs.Events()); got.Name != "Robot" || got.UserID != "bot" {
+		t.Errorf("offline sender's message = %+v, want the given name", got)
+	}
+	if got := next(t, obs.Events()); got.Name != "Ann" {
+		t.Errorf("online sender's name = %q, want the room's name Ann", got.Name)
+	}
+}

@@ -40,9 +40,13 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	userID := gossh.FingerprintSHA256(key)
+	if len(sess.Command()) > 0 {
+		_ = sess.Exit(s.exec(sess, userID))
+		return
+	}
 	pty, winch, ok := sess.Pty()
 	if !ok {
-		fmt.Fprintln(sess.Stderr(), "sshchat needs an interactive terminal: connect with ssh -t, or without a command")
+		fmt.Fprintln(sess.Stderr(), "sshchat needs an interactive terminal: connect with ssh -t, or run a command (ssh HOST help)")
 		_ = sess.Exit(1)
 		return
 	}
@@ -195,15 +199,28 @@ func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- s
 	p.Send(ui.EndMsg{Reason: reason})
 }
 
-// poster returns the function the UI posts the user's messages with.
+// poster returns the function the UI posts the user's messages with. The
+// UI has checked the length already; a message refused here is dropped.
 func (s *Server) poster(userID string) func(string) {
 	return func(text string) {
-		text = strings.TrimSpace(sanitize.Text(text))
-		if text == "" || len(text) > s.cfg.MaxMessage {
-			return
+		if text, err := s.checkMessage(text); err == nil {
+			s.hub.Message(userID, text)
 		}
-		s.hub.Message(userID, text)
 	}
+}
+
+var errEmpty = errors.New("the message is empty")
+
+// checkMessage sanitizes a message and checks it against the limits.
+func (s *Server) checkMessage(text string) (string, error) {
+	text = strings.TrimSpace(sanitize.Text(text))
+	switch {
+	case text == "":
+		return "", errEmpty
+	case len(text) > s.cfg.MaxMessage:
+		return "", fmt.Errorf("the message is %d bytes, over the limit of %d", len(text), s.cfg.MaxMessage)
+	}
+	return text, nil
 }
 
 func (s *Server) clamp(w ssh.Window) (width, height int) {

@@ -121,7 +121,7 @@ func New(cfg Config) *Model {
 	m.status = status{st: m.st, dirty: true}
 
 	for _, ev := range cfg.History {
-		if e := m.entryFor(ev); e != nil {
+		if e := entryFor(ev); e != nil {
 			m.transcript.add(e)
 		}
 	}
@@ -176,7 +176,7 @@ func (m *Model) handleEvents(evs EventsMsg) {
 		if !own {
 			m.members.apply(ev)
 		}
-		if e := m.entryFor(ev); e != nil {
+		if e := entryFor(ev); e != nil {
 			m.transcript.add(e)
 		}
 	}
@@ -317,7 +317,7 @@ func (m *Model) addLocal(kind entryKind, text string) {
 
 // entryFor makes the transcript entry of a hub event, or nil for an event
 // it does not show.
-func (m *Model) entryFor(ev hub.Event) *entry {
+func entryFor(ev hub.Event) *entry {
 	e := &entry{kind: kindEvent, unix: ev.UnixTime, userID: ev.UserID}
 	var name string
 	if ev.Type != hub.EventTypeClose {
