@@ -45,6 +45,10 @@ type Options struct {
 	// Logger receives recovery warnings and write errors; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// OnAppend, if set, is called by the writer after each batch is written
+	// with its size and how long the write took (retries included). It must
+	// be quick: the writer waits for it.
+	OnAppend func(events, bytes int, took time.Duration)
 }
 
 // Recovery says what Open repaired or skipped in an existing log.

@@ -64,6 +64,7 @@ type writer struct {
 	retryMin time.Duration
 	retryMax time.Duration
 	closing  <-chan struct{} // closed by Log.Close
+	onAppend func(events, bytes int, took time.Duration)
 
 	// owned by run
 	buf      bytes.Buffer // encoded events not yet written
@@ -88,6 +89,7 @@ func (l *Log) newWriter() *writer {
 		retryMin: l.retryMin,
 		retryMax: l.retryMax,
 		closing:  l.closing,
+		onAppend: l.opts.OnAppend,
 		lastSync: time.Now(),
 	}
 	w.enc = json.NewEncoder(&w.buf)
@@ -161,6 +163,7 @@ func (w *writer) encode(e hub.Event) {
 
 // write writes buf, retrying what remains after a failure or a short write.
 func (w *writer) write() error {
+	start, size := time.Now(), w.buf.Len()
 	err := w.retry("write", func() error {
 		for w.buf.Len() > 0 {
 			n, err := w.f.Write(w.buf.Bytes())
@@ -179,6 +182,9 @@ func (w *writer) write() error {
 		return err
 	}
 	w.stats.events.Add(int64(w.pending))
+	if w.onAppend != nil {
+		w.onAppend(w.pending, size, time.Since(start))
+	}
 	w.pending = 0
 	w.dirty = true
 	return nil

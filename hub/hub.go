@@ -179,6 +179,9 @@ func New(id string, reqBufferSize, historySize int, opts ...Option) *Hub {
 // ID is the room's ID.
 func (h *Hub) ID() string { return h.id }
 
+// QueueLen is how many requests wait for the hub: a measure of its load.
+func (h *Hub) QueueLen() int { return len(h.reqs) }
+
 // Add subscribes a session of a user. The first session of a user is a
 // join, later ones an add. The stream starts with that event.
 func (h *Hub) Add(userID, sessionID string) (<-chan Event, error) {

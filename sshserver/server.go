@@ -56,6 +56,25 @@ func (c Config) withDefaults() Config {
 // Option configures a Server.
 type Option func(*Server)
 
+// Observer is told what happens to connections, for metrics. Its methods
+// must be quick and safe for concurrent use.
+type Observer interface {
+	Refused(reason string) // a connection or session turned away: "login_timeout", "too_slow", ...
+	AuthFailed()           // a handshake that failed authentication
+	Throttled()            // a message refused by a rate limit
+}
+
+// WithObserver sets who is told what happens to connections.
+func WithObserver(o Observer) Option {
+	return func(s *Server) { s.observe = o }
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Refused(string) {}
+func (nopObserver) AuthFailed()    {}
+func (nopObserver) Throttled()     {}
+
 // WithConfig sets the server's limits.
 func WithConfig(c Config) Option {
 	return func(s *Server) { s.cfg = c.withDefaults() }
@@ -63,11 +82,12 @@ func WithConfig(c Config) Option {
 
 // Server serves one hub's room over SSH.
 type Server struct {
-	hub   *hub.Hub
-	log   *slog.Logger
-	cfg   Config
-	ssh   *ssh.Server
-	names *names
+	hub     *hub.Hub
+	log     *slog.Logger
+	cfg     Config
+	ssh     *ssh.Server
+	names   *names
+	observe Observer
 
 	sessions tracker // the handlers of open sessions
 	closing  atomic.Bool
@@ -79,20 +99,18 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	if len(hostKeys) == 0 {
 		return nil, ErrNoHostKey
 	}
-	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), names: newNames()}
+	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), names: newNames(), observe: nopObserver{}}
 	for _, o := range opts {
 		o(s)
 	}
 	s.ssh = &ssh.Server{
-		Handler:          s.handle,
-		PublicKeyHandler: func(ssh.Context, ssh.PublicKey) bool { return true },
-		PtyCallback:      func(ssh.Context, ssh.Pty) bool { return true },
-		ConnCallback:     s.limitLogin,
-		IdleTimeout:      s.cfg.IdleTimeout,
-		Version:          "sshchat",
-		ConnectionFailedCallback: func(conn net.Conn, err error) {
-			s.log.Debug("connection failed", "remote", conn.RemoteAddr(), "err", err)
-		},
+		Handler:                  s.handle,
+		PublicKeyHandler:         func(ssh.Context, ssh.PublicKey) bool { return true },
+		PtyCallback:              func(ssh.Context, ssh.Pty) bool { return true },
+		ConnCallback:             s.limitLogin,
+		IdleTimeout:              s.cfg.IdleTimeout,
+		Version:                  "sshchat",
+		ConnectionFailedCallback: s.connectionFailed,
 	}
 	for _, k := range hostKeys {
 		s.ssh.AddHostKey(k)
@@ -150,11 +168,23 @@ func (s *Server) limitLogin(ctx ssh.Context, conn net.Conn) net.Conn {
 	timer := time.AfterFunc(s.cfg.LoginTimeout, func() {
 		if !st.started.Load() {
 			s.log.Info("login timeout", "remote", conn.RemoteAddr())
+			s.observe.Refused("login_timeout")
 			_ = conn.Close()
 		}
 	})
 	context.AfterFunc(ctx, func() { timer.Stop() })
 	return conn
+}
+
+// connectionFailed counts a handshake that did not complete.
+func (s *Server) connectionFailed(conn net.Conn, err error) {
+	var authErr *gossh.ServerAuthError
+	if errors.As(err, &authErr) {
+		s.observe.AuthFailed()
+	} else {
+		s.observe.Refused("handshake")
+	}
+	s.log.Debug("connection failed", "remote", conn.RemoteAddr(), "err", err)
 }
 
 type startedKey struct{}

@@ -46,6 +46,7 @@ func (s *Server) handle(sess ssh.Session) {
 	}
 	pty, winch, ok := sess.Pty()
 	if !ok {
+		s.observe.Refused("no_terminal")
 		fmt.Fprintln(sess.Stderr(), "sshchat needs an interactive terminal: connect with ssh -t, or run a command (ssh HOST help)")
 		_ = sess.Exit(1)
 		return
@@ -58,6 +59,7 @@ func (s *Server) handle(sess ssh.Session) {
 	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
+			s.observe.Refused("shutting_down")
 			fmt.Fprintln(sess.Stderr(), "sshchat: the server is shutting down")
 		} else {
 			log.Error("subscribe", "err", err)
@@ -75,6 +77,7 @@ func (s *Server) handle(sess ssh.Session) {
 
 	out := newOutbox(sess, s.cfg.OutputLimit, func() {
 		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
+		s.observe.Refused("too_slow")
 		closeConn(ctx)
 	})
 	width, height := s.clamp(pty.Window)

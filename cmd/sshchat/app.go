@@ -8,10 +8,13 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hostkeys"
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/metrics"
 	"github.com/sshchat/sshchat/sshserver"
 )
 
@@ -22,32 +25,67 @@ type app struct {
 	server   *sshserver.Server
 	addr     net.Addr
 	serveErr chan error // the error Serve ended with, unless it was Shutdown
+	closing  atomic.Bool
+	metrics  *metrics.Metrics // nil without --metrics-addr
+	side     []*httpServer    // metrics and pprof endpoints
 }
 
 // start wires the server and starts listening.
-func start(cfg config, logger *slog.Logger) (*app, error) {
+func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	keys, err := hostkeys.LoadOrCreate(filepath.Join(cfg.Data, "hostkeys"))
 	if err != nil {
 		return nil, err
 	}
+	a := &app{log: logger, serveErr: make(chan error, 1)}
+	var hooks history.Options
+	if cfg.MetricsAddr != "" {
+		a.metrics = metrics.New()
+		hooks.OnAppend = a.metrics.Appended
+	}
 	logPath := filepath.Join(cfg.Data, "events.log")
-	events, err := history.Open(logPath, history.Options{Fsync: cfg.Fsync, Keep: cfg.History, Logger: logger})
+	a.events, err = history.Open(logPath, history.Options{
+		Fsync: cfg.Fsync, Keep: cfg.History, Logger: logger, OnAppend: hooks.OnAppend,
+	})
 	if err != nil {
 		return nil, err
 	}
-	h := hub.New(cfg.Room, 1024, cfg.History, hub.WithHistory(events.Recent()), hub.WithLastID(events.LastID()))
-	h.AttachListener(events.Listener())
-	server, err := sshserver.New(h, keys.Signers(), logger, sshserver.WithConfig(cfg.Server))
-	if err != nil {
-		return nil, errors.Join(err, h.Close(), events.Close())
+	h := hub.New(cfg.Room, 1024, cfg.History, hub.WithHistory(a.events.Recent()), hub.WithLastID(a.events.LastID()))
+	h.AttachListener(a.events.Listener())
+	// From here on, a failure must close the hub, which ends the log's and
+	// the metrics' listeners, before the log is closed.
+	defer func() {
+		if err != nil {
+			a.stopSide()
+			err = errors.Join(err, h.Close(), a.events.Close())
+		}
+	}()
+	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server)}
+	if a.metrics != nil {
+		a.metrics.Watch(h)
+		opts = append(opts, sshserver.WithObserver(a.metrics))
+		side, err := serveHTTP("metrics", cfg.MetricsAddr, a.metrics.Handler(a.healthy), logger)
+		if err != nil {
+			return nil, err
+		}
+		a.side = append(a.side, side)
+	}
+	if cfg.PprofAddr != "" {
+		side, err := serveHTTP("pprof", cfg.PprofAddr, pprofHandler(), logger)
+		if err != nil {
+			return nil, err
+		}
+		a.side = append(a.side, side)
+	}
+	if a.server, err = sshserver.New(h, keys.Signers(), logger, opts...); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("listen: %w", err), h.Close(), events.Close())
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	a := &app{log: logger, events: events, server: server, addr: ln.Addr(), serveErr: make(chan error, 1)}
+	a.addr = ln.Addr()
 	go func() {
-		if err := server.Serve(ln); !errors.Is(err, sshserver.ErrServerClosed) {
+		if err := a.server.Serve(ln); !errors.Is(err, sshserver.ErrServerClosed) {
 			a.serveErr <- err
 		}
 	}()
@@ -61,8 +99,8 @@ func start(cfg config, logger *slog.Logger) (*app, error) {
 		"room", cfg.Room,
 		"host_key", keys.String(),
 		"log", logPath,
-		"restored_events", len(events.Recent()),
-		"last_id", events.LastID(),
+		"restored_events", len(a.events.Recent()),
+		"last_id", a.events.LastID(),
 		"connect", "ssh -p "+port+" localhost")
 	return a, nil
 }
@@ -71,13 +109,35 @@ func start(cfg config, logger *slog.Logger) (*app, error) {
 // then flushes and fsyncs the log. It always closes the log, even when ctx
 // ran out and connections had to be cut.
 func (a *app) shutdown(ctx context.Context) error {
+	a.closing.Store(true)
 	err := a.server.Shutdown(ctx)
 	if err != nil {
 		a.log.Warn("shutdown was not graceful", "err", err)
 	}
+	if a.metrics != nil {
+		a.metrics.Wait()
+	}
+	a.stopSide()
 	if cerr := a.events.Close(); cerr != nil {
 		return fmt.Errorf("close log: %w", cerr)
 	}
 	a.log.Info("stopped")
+	return nil
+}
+
+// stopSide stops the metrics and profiling endpoints.
+func (a *app) stopSide() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, s := range a.side {
+		s.shutdown(ctx)
+	}
+}
+
+// healthy is what /healthz reports: serving, or stopping.
+func (a *app) healthy() error {
+	if a.closing.Load() {
+		return errors.New("shutting down")
+	}
 	return nil
 }

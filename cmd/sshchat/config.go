@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ type config struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	MetricsAddr     string
+	PprofAddr       string
 	Server          sshserver.Config
 }
 
@@ -39,6 +42,8 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "server log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "server log level: debug, info, warn or error")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "longest graceful stop before connections are cut")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, e.g. 127.0.0.1:9222 (off when empty)")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve /debug/pprof on this loopback address, e.g. 127.0.0.1:6060 (off when empty)")
 	fs.IntVar(&cfg.Server.MaxMessage, "max-message", 4096, "longest message in bytes")
 	fs.IntVar(&cfg.Server.Backlog, "backlog", 100, "events of history shown on connect")
 	fs.DurationVar(&cfg.Server.LoginTimeout, "login-timeout", 20*time.Second, "time from connect to an open session")
@@ -77,6 +82,22 @@ func (c config) validate() error {
 		return fmt.Errorf("--history must not be negative")
 	case c.Server.MaxMessage < 1:
 		return fmt.Errorf("--max-message must be positive")
+	case c.PprofAddr != "" && !loopback(c.PprofAddr):
+		return fmt.Errorf("--pprof-addr %q: profiling is served on loopback addresses only", c.PprofAddr)
 	}
 	return nil
+}
+
+// loopback reports whether addr names a loopback host (not an empty or
+// wildcard one, which would listen on every interface).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

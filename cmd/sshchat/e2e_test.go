@@ -42,7 +42,7 @@ type testServer struct {
 	down bool
 }
 
-func startServer(t *testing.T, data string) *testServer {
+func startServer(t *testing.T, data string, opts ...func(*config)) *testServer {
 	t.Helper()
 	cfg := config{
 		Addr:            "127.0.0.1:0",
@@ -52,6 +52,9 @@ func startServer(t *testing.T, data string) *testServer {
 		LogFormat:       "text",
 		LogLevel:        "warn",
 		ShutdownTimeout: 2 * time.Second,
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	a, err := start(cfg, slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {

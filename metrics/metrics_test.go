@@ -1,0 +1,95 @@
+package metrics
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/sshchat/sshchat/hub"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestCountsFollowTheHub(t *testing.T) {
+	m := New()
+	h := hub.New("lobby", 8, 8)
+	m.Watch(h)
+	a, _ := h.Add("ann", "a1")
+	h.Add("ann", "a2")
+	b, _ := h.Add("bob", "b1")
+	h.Message("ann", "hi")
+	if err := h.Remove("ann", "a2"); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the hub to have delivered up to the remove (the metrics
+	// listener received it before any subscriber did).
+	for ev := range b {
+		if ev.Type == hub.EventTypeRemove {
+			break
+		}
+	}
+	if got := testutil.ToFloat64(m.sessions); got != 2 {
+		t.Errorf("sessions = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.users); got != 2 {
+		t.Errorf("users = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(m.events.WithLabelValues("message")); got != 1 {
+		t.Errorf("messages = %v, want 1", got)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	for range a {
+	}
+	if got := testutil.ToFloat64(m.sessions); got != 0 {
+		t.Errorf("sessions after close = %v, want 0", got)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	m := New()
+	m.Refused("login_timeout")
+	m.AuthFailed()
+	m.Appended(3, 300, 2*time.Millisecond)
+	healthy := error(nil)
+	srv := httptest.NewServer(m.Handler(func() error { return healthy }))
+	defer srv.Close()
+
+	body := get(t, srv.URL+"/metrics", 200)
+	for _, want := range []string{
+		`sshchat_refused_total{reason="login_timeout"} 1`,
+		`sshchat_auth_failures_total 1`,
+		`sshchat_log_bytes_total 300`,
+		`sshchat_log_append_seconds_count 1`,
+		`sshchat_events_total{type="close"} 0`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	get(t, srv.URL+"/healthz", 200)
+	healthy = io.EOF
+	get(t, srv.URL+"/healthz", 503)
+}
+
+func get(t *testing.T, url string, status int) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Errorf("GET %s: %d, want %d", url, resp.StatusCode, status)
+	}
+	return string(body)
+}
