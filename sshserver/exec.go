@@ -113,7 +113,11 @@ func (s *Server) runSay(c *call) int {
 		}
 		return exitFailed
 	}
-	name, _ := s.names.acquire(c.userID, c.sess.User())
+	if err := s.throttle(c.userID); err != nil {
+		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
+		return exitFailed
+	}
+	name, _, _ := s.names.acquire(c.userID, c.sess.User())
 	defer s.names.release(c.userID)
 	s.hub.Publish(c.userID, name, text)
 	return exitOK
@@ -178,8 +182,12 @@ func (s *Server) runTail(c *call) int {
 	}
 	ctx := c.sess.Context()
 	sessionID := channelID(ctx)
-	name, _ := s.names.acquire(c.userID, c.sess.User())
+	name, _, sessions := s.names.acquire(c.userID, c.sess.User())
 	defer s.names.release(c.userID)
+	if refusal := s.sessionLimit(sessions); refusal != "" {
+		fmt.Fprintf(c.stderr, "sshchat: %s\n", refusal)
+		return exitFailed
+	}
 	sub, err := s.hub.Subscribe(hub.Member{UserID: c.userID, SessionID: sessionID, Name: name}, 0)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)

@@ -62,18 +62,16 @@ func newNames() *names {
 // acquire gives a session of userID a display name, given the one it asked
 // for. A user already online keeps the name it has. The notices tell the
 // user why it did not get what it asked for.
-func (n *names) acquire(userID, wanted string) (string, []string) {
+func (n *names) acquire(userID, wanted string) (name string, notices []string, sessions int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if c := n.byUser[userID]; c != nil {
 		c.sessions++
 		if !strings.EqualFold(wanted, c.name) {
-			return c.name, []string{fmt.Sprintf("you are already online as %s; this session has that name too", c.name)}
+			notices = []string{fmt.Sprintf("you are already online as %s; this session has that name too", c.name)}
 		}
-		return c.name, nil
+		return c.name, notices, c.sessions
 	}
-	var name string
-	var notices []string
 	switch owner, taken := n.owner[strings.ToLower(wanted)]; {
 	case !validName(wanted):
 		name = n.distinct("user", userID)
@@ -86,7 +84,7 @@ func (n *names) acquire(userID, wanted string) (string, []string) {
 	}
 	n.byUser[userID] = &claim{name: name, sessions: 1}
 	n.owner[strings.ToLower(name)] = userID
-	return name, notices
+	return name, notices, 1
 }
 
 // distinct finds a free name made of base and a few characters of the

@@ -14,9 +14,10 @@ const keepBuffer = 8 << 10
 
 // outbox sends what a session's program writes to the client from its own
 // goroutine, so that a client which stops reading never blocks the program
-// (nor, through it, the pump and the hub). Output queues up to limit bytes;
-// past that the client is too slow, Write fails and tooSlow is called once,
-// which is expected to close the connection.
+// (nor, through it, the pump and the hub). Output queues up to limit bytes
+// behind the write in progress; past that the client is too slow, Write
+// fails and tooSlow is called once, which is expected to close the
+// connection.
 type outbox struct {
 	w       io.Writer
 	limit   int
@@ -48,7 +49,9 @@ func (o *outbox) Write(p []byte) (int, error) {
 	case o.closed:
 		o.mu.Unlock()
 		return 0, io.ErrClosedPipe
-	case len(o.pending)+len(p) > o.limit:
+	case len(o.pending) > 0 && len(o.pending)+len(p) > o.limit:
+		// Output piles up behind what is being sent. (One write on its own
+		// may be larger than the limit: a full repaint of a big screen.)
 		o.err = errTooSlow
 		o.mu.Unlock()
 		o.tooSlow()

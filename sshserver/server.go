@@ -25,14 +25,22 @@ var (
 // Config holds the server's limits. The zero value of a field means its
 // default, given beside it.
 type Config struct {
-	MaxMessage   int           // bytes in one message; default 4096
-	Backlog      int           // events of history shown on connect; default 100
-	MaxWidth     int           // terminal columns honoured; default 500
-	MaxHeight    int           // terminal rows honoured; default 200
-	LoginTimeout time.Duration // from TCP connect to an open session; default 20s
-	IdleTimeout  time.Duration // a connection with no traffic at all is closed; default none
-	OutputLimit  int           // bytes of output queued for a client before it is too slow; default 1 MiB
-	FPS          int           // frames per second a screen is redrawn at most; default 20
+	MaxMessage       int           // bytes in one message; default 4096
+	Backlog          int           // events of history shown on connect; default 100
+	MaxWidth         int           // terminal columns honoured; default 500
+	MaxHeight        int           // terminal rows honoured; default 200
+	LoginTimeout     time.Duration // from TCP connect to an open session; default 20s
+	IdleTimeout      time.Duration // a connection with no traffic at all is closed; default none
+	Keepalive        time.Duration // how often a quiet client is asked if it is alive; default 30s
+	OutputLimit      int           // bytes of output queued for a client before it is too slow; default 1 MiB
+	FPS              int           // frames per second a screen is redrawn at most; default 20
+	MessageRate      float64       // messages per second per user, all sessions together; default 1
+	MessageBurst     int           // messages a user may send at once before the rate applies; default 5
+	SessionsPerUser  int           // sessions one key may hold at once; default 8
+	MaxSessions      int           // sessions in all; default 10000
+	MaxConnections   int           // TCP connections in all; default 12000
+	ConnsPerIP       int           // connections from one IP at once; default 16
+	NewConnsPerIPMin int           // new connections from one IP per minute; default 60
 }
 
 func (c Config) withDefaults() Config {
@@ -47,8 +55,20 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxHeight, 200)
 	def(&c.OutputLimit, 1<<20)
 	def(&c.FPS, 20)
+	def(&c.MessageBurst, 5)
+	def(&c.SessionsPerUser, 8)
+	def(&c.MaxSessions, 10000)
+	def(&c.MaxConnections, 12000)
+	def(&c.ConnsPerIP, 16)
+	def(&c.NewConnsPerIPMin, 60)
+	if c.MessageRate <= 0 {
+		c.MessageRate = 1
+	}
 	if c.LoginTimeout <= 0 {
 		c.LoginTimeout = 20 * time.Second
+	}
+	if c.Keepalive <= 0 {
+		c.Keepalive = 30 * time.Second
 	}
 	return c
 }
@@ -88,6 +108,10 @@ type Server struct {
 	ssh     *ssh.Server
 	names   *names
 	observe Observer
+	rates   *rates
+	admit   *admission
+
+	refusedConns sync.Map // remote address → struct{}: connections being turned away
 
 	sessions tracker // the handlers of open sessions
 	closing  atomic.Bool
@@ -103,11 +127,14 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	for _, o := range opts {
 		o(s)
 	}
+	s.rates = newRates(s.cfg.MessageRate, s.cfg.MessageBurst)
+	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	s.ssh = &ssh.Server{
 		Handler:                  s.handle,
-		PublicKeyHandler:         func(ssh.Context, ssh.PublicKey) bool { return true },
+		PublicKeyHandler:         s.publicKey,
+		BannerHandler:            s.banner,
 		PtyCallback:              func(ssh.Context, ssh.Pty) bool { return true },
-		ConnCallback:             s.limitLogin,
+		ConnCallback:             s.accept,
 		IdleTimeout:              s.cfg.IdleTimeout,
 		Version:                  "sshchat",
 		ConnectionFailedCallback: s.connectionFailed,
@@ -160,10 +187,26 @@ func (s *Server) Close() error {
 	return s.ssh.Close()
 }
 
-// limitLogin closes a connection that has not opened a session within the
-// login timeout: a client stuck in the handshake holds no resources for long.
-func (s *Server) limitLogin(ctx ssh.Context, conn net.Conn) net.Conn {
+// accept admits a new connection, or refuses it: at once when it is far
+// over a limit, else through the auth banner (so the person reads why) and
+// a failed authentication. It also closes a connection that has not opened
+// a session within the login timeout.
+func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
+	release, refused := s.admit.admit(conn.RemoteAddr())
+	context.AfterFunc(ctx, release)
 	st := &connState{}
+	if refused != nil {
+		s.observe.Refused(refused.reason)
+		s.log.Info("connection refused", "remote", conn.RemoteAddr(), "reason", refused.reason)
+		if refused.hard {
+			release()
+			return nil // the SSH library closes it
+		}
+		st.refused = refused.message
+		key := conn.RemoteAddr().String()
+		s.refusedConns.Store(key, struct{}{})
+		context.AfterFunc(ctx, func() { s.refusedConns.Delete(key) })
+	}
 	ctx.SetValue(startedKey{}, st)
 	timer := time.AfterFunc(s.cfg.LoginTimeout, func() {
 		if !st.started.Load() {
@@ -176,8 +219,32 @@ func (s *Server) limitLogin(ctx ssh.Context, conn net.Conn) net.Conn {
 	return conn
 }
 
+// publicKey accepts any key the client proves it holds, unless the
+// connection was refused: the key is the identity, not a credential.
+func (s *Server) publicKey(ctx ssh.Context, _ ssh.PublicKey) bool {
+	return stateOf(ctx).refused == ""
+}
+
+// banner tells a refused client why, before its authentication fails.
+func (s *Server) banner(ctx ssh.Context) string {
+	if r := stateOf(ctx).refused; r != "" {
+		return "sshchat: " + r + "\n"
+	}
+	return ""
+}
+
+func stateOf(ctx ssh.Context) *connState {
+	if st, ok := ctx.Value(startedKey{}).(*connState); ok {
+		return st
+	}
+	return &connState{}
+}
+
 // connectionFailed counts a handshake that did not complete.
 func (s *Server) connectionFailed(conn net.Conn, err error) {
+	if _, refused := s.refusedConns.LoadAndDelete(conn.RemoteAddr().String()); refused {
+		return // counted when it was refused
+	}
 	var authErr *gossh.ServerAuthError
 	if errors.As(err, &authErr) {
 		s.observe.AuthFailed()
@@ -191,6 +258,7 @@ type startedKey struct{}
 
 // connState is what the server keeps about one connection.
 type connState struct {
+	refused  string       // why the connection is turned away; set before the handshake
 	started  atomic.Bool  // a session has been opened
 	channels atomic.Int32 // sessions opened so far
 }
@@ -218,6 +286,12 @@ func (t *tracker) done() {
 	}
 }
 
+func (t *tracker) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
 // idle returns a channel closed when no session is open.
 func (t *tracker) idle() <-chan struct{} {
 	t.mu.Lock()
@@ -233,9 +307,5 @@ func (t *tracker) idle() <-chan struct{} {
 	return t.zero
 }
 
-// markStarted tells limitLogin that the connection has opened a session.
-func markStarted(ctx ssh.Context) {
-	if st, ok := ctx.Value(startedKey{}).(*connState); ok {
-		st.started.Store(true)
-	}
-}
+// markStarted tells accept that the connection has opened a session.
+func markStarted(ctx ssh.Context) { stateOf(ctx).started.Store(true) }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -54,8 +56,15 @@ func (s *Server) handle(sess ssh.Session) {
 	sessionID := channelID(ctx)
 	log := s.log.With("user", userID, "session", sessionID, "remote", sess.RemoteAddr().String())
 
-	name, notices := s.names.acquire(userID, sess.User())
+	name, notices, sessions := s.names.acquire(userID, sess.User())
 	defer s.names.release(userID)
+	if refusal := s.sessionLimit(sessions); refusal != "" {
+		log.Info("session refused", "reason", refusal)
+		fmt.Fprintf(sess.Stderr(), "sshchat: %s\n", refusal)
+		_ = sess.Exit(1)
+		return
+	}
+	defer s.keepalive(ctx, log)()
 	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
@@ -134,6 +143,49 @@ func (s *Server) handle(sess ssh.Session) {
 	log.Info("session ended", "output_err", out.Err())
 }
 
+// sessionLimit says why a new session of a user who now has sessions
+// sessions may not open, or "".
+func (s *Server) sessionLimit(sessions int) string {
+	switch {
+	case sessions > s.cfg.SessionsPerUser:
+		s.observe.Refused("user_sessions")
+		return fmt.Sprintf("you have %d sessions open, the limit: close one first", s.cfg.SessionsPerUser)
+	case s.sessions.count() > s.cfg.MaxSessions:
+		s.observe.Refused("server_full")
+		return fmt.Sprintf("the server is full (%d sessions): try again later", s.cfg.MaxSessions)
+	}
+	return ""
+}
+
+// keepalive asks the client every Keepalive whether it is still there, and
+// cuts the connection when it does not answer within another Keepalive: a
+// peer that vanished without closing TCP holds nothing for long. The
+// returned function stops it. No goroutine waits between the questions.
+func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
+	conn, ok := ctx.Value(ssh.ContextKeyConn).(gossh.Conn)
+	if !ok {
+		return func() {}
+	}
+	var stopped atomic.Bool
+	var timer *time.Timer
+	timer = time.AfterFunc(s.cfg.Keepalive, func() {
+		dead := time.AfterFunc(s.cfg.Keepalive, func() {
+			log.Info("client did not answer the keepalive, disconnecting")
+			s.observe.Refused("keepalive")
+			_ = conn.Close()
+		})
+		_, _, err := conn.SendRequest("keepalive@openssh.com", true, nil)
+		dead.Stop()
+		if err == nil && !stopped.Load() {
+			timer.Reset(s.cfg.Keepalive)
+		}
+	})
+	return func() {
+		stopped.Store(true)
+		timer.Stop()
+	}
+}
+
 // pump moves hub events and window changes into the program until ctx
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
@@ -204,12 +256,27 @@ func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- s
 
 // poster returns the function the UI posts the user's messages with. The
 // UI has checked the length already; a message refused here is dropped.
-func (s *Server) poster(userID string) func(string) {
-	return func(text string) {
-		if text, err := s.checkMessage(text); err == nil {
-			s.hub.Message(userID, text)
+func (s *Server) poster(userID string) func(string) error {
+	return func(text string) error {
+		text, err := s.checkMessage(text)
+		if err != nil {
+			return err
 		}
+		if err := s.throttle(userID); err != nil {
+			return err
+		}
+		s.hub.Message(userID, text)
+		return nil
 	}
+}
+
+// throttle takes a token of the user's message rate, or says to slow down.
+func (s *Server) throttle(userID string) error {
+	if s.rates.allow(userID) {
+		return nil
+	}
+	s.observe.Throttled()
+	return fmt.Errorf("slow down: at most %d messages at once, then %g a second", s.cfg.MessageBurst, s.cfg.MessageRate)
 }
 
 var errEmpty = errors.New("the message is empty")
@@ -258,10 +325,8 @@ func (e environ) Getenv(key string) string {
 // second and later sessions on one connection (ssh multiplexing) a counter.
 func channelID(ctx ssh.Context) string {
 	id := ctx.SessionID()
-	if st, ok := ctx.Value(startedKey{}).(*connState); ok {
-		if n := st.channels.Add(1); n > 1 {
-			id = fmt.Sprintf("%s-%d", id, n)
-		}
+	if n := stateOf(ctx).channels.Add(1); n > 1 {
+		id = fmt.Sprintf("%s-%d", id, n)
 	}
 	return id
 }

@@ -87,10 +87,19 @@ func colorRenderer() *lipgloss.Renderer {
 	return r
 }
 
-// poster records what the model publishes.
-type poster struct{ sent []string }
+// poster records what the model publishes, and refuses it with err.
+type poster struct {
+	sent []string
+	err  error
+}
 
-func (p *poster) post(text string) { p.sent = append(p.sent, text) }
+func (p *poster) post(text string) error {
+	if p.err != nil {
+		return p.err
+	}
+	p.sent = append(p.sent, text)
+	return nil
+}
 
 // newModel is ann's session at width×height, without colour, in UTC.
 func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {

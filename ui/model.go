@@ -25,7 +25,7 @@ type Config struct {
 	History    []hub.Event        // recent events before this session arrived, oldest first
 	Users      []hub.User         // who is online just after this session arrived, itself included
 	Renderer   *lipgloss.Renderer // the session's renderer: every style comes from it; nil means no colour
-	Post       func(text string)  // publishes a message; called only inside a tea.Cmd
+	Post       func(text string) error // publishes a message; called only inside a tea.Cmd; an error (e.g. "slow down") is shown and the text goes back to the input
 	Width      int                // initial terminal size
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
@@ -59,7 +59,7 @@ const (
 // Model is the chat screen of one session. *Model implements tea.Model.
 type Model struct {
 	userID     string
-	post       func(string)
+	post       func(string) error
 	loc        *time.Location
 	maxMessage int
 	st         *styles
@@ -154,6 +154,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.handleEvents(msg)
 	case EndMsg:
 		return m, m.handleEnd(msg)
+	case postFailedMsg:
+		m.handlePostFailed(msg)
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	case tea.MouseMsg:
@@ -301,9 +303,26 @@ func (m *Model) send() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		post(text)
+		if err := post(text); err != nil {
+			return postFailedMsg{line: line, err: err}
+		}
 		return nil
 	}
+}
+
+// postFailedMsg says a message was refused: the line goes back to the
+// input, unless something new has been typed there meanwhile.
+type postFailedMsg struct {
+	line string
+	err  error
+}
+
+func (m *Model) handlePostFailed(msg postFailedMsg) {
+	m.addLocal(kindError, "message not sent: "+sanitize.Line(msg.err.Error()))
+	if m.input.value() == "" {
+		m.input.set(msg.line)
+	}
+	m.refreshStatus()
 }
 
 func (m *Model) refreshStatus() {

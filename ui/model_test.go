@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -589,7 +590,7 @@ func TestTypedWordsAreNotKeys(t *testing.T) {
 	for _, word := range []string{"end", "up", "down", "enter", "pgup", "ctrl+c", "home", "tab"} {
 		var posted []string
 		m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24,
-			Post: func(s string) { posted = append(posted, s) }})
+			Post: func(s string) error { posted = append(posted, s); return nil }})
 		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("say ")})
 		if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(word)}); cmd != nil {
 			t.Errorf("%q read in one piece acted as a key", word)
@@ -601,9 +602,24 @@ func TestTypedWordsAreNotKeys(t *testing.T) {
 }
 
 func TestPasteIsSanitizedWhole(t *testing.T) {
-	m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24, Post: func(string) {}})
+	m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24, Post: func(string) error { return nil }})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Paste: true, Runes: []rune("\x1b]0;pwned\x07hi\x1b[2J there")})
 	if got, want := m.input.value(), "hi there"; got != want {
 		t.Errorf("pasted input = %q, want %q", got, want)
+	}
+}
+
+func TestRefusedMessageGoesBackToTheInput(t *testing.T) {
+	m, p := newModel(80, 24)
+	p.err = errors.New("slow down: 5 messages in a burst, then 1 a second")
+	typeText(m, "keep me")
+	for _, msg := range run(press(m, tea.KeyEnter)) {
+		send(m, msg)
+	}
+	if got := m.input.value(); got != "keep me" {
+		t.Errorf("input after a refused message = %q, want it back", got)
+	}
+	if !strings.Contains(m.View(), "slow down") {
+		t.Errorf("the refusal is not shown:\n%s", m.View())
 	}
 }

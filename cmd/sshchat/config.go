@@ -48,6 +48,14 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Server.Backlog, "backlog", 100, "events of history shown on connect")
 	fs.DurationVar(&cfg.Server.LoginTimeout, "login-timeout", 20*time.Second, "time from connect to an open session")
 	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", 0, "close connections without any traffic for this long (0: never)")
+	fs.DurationVar(&cfg.Server.Keepalive, "keepalive", 30*time.Second, "ask quiet clients if they are alive this often; cut them after as long without an answer")
+	fs.Float64Var(&cfg.Server.MessageRate, "message-rate", 1, "messages per second per user, all sessions together")
+	fs.IntVar(&cfg.Server.MessageBurst, "message-burst", 5, "messages a user may send at once before the rate applies")
+	fs.IntVar(&cfg.Server.SessionsPerUser, "sessions-per-user", 8, "sessions one key may hold at once")
+	fs.IntVar(&cfg.Server.MaxSessions, "max-sessions", 10000, "sessions in all")
+	fs.IntVar(&cfg.Server.MaxConnections, "max-connections", 12000, "TCP connections in all")
+	fs.IntVar(&cfg.Server.ConnsPerIP, "conns-per-ip", 16, "connections from one IP address at once")
+	fs.IntVar(&cfg.Server.NewConnsPerIPMin, "new-conns-per-ip", 60, "new connections from one IP address per minute")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat [serve] [flags]\n\nEvery flag can also be set with SSHCHAT_<FLAG> (e.g. SSHCHAT_ADDR, SSHCHAT_MAX_MESSAGE); a flag wins.\n\n")
 		fs.PrintDefaults()
@@ -82,6 +90,9 @@ func (c config) validate() error {
 		return fmt.Errorf("--history must not be negative")
 	case c.Server.MaxMessage < 1:
 		return fmt.Errorf("--max-message must be positive")
+	case c.Server.MessageRate <= 0 || c.Server.MessageBurst < 1 || c.Server.SessionsPerUser < 1 ||
+		c.Server.MaxSessions < 1 || c.Server.MaxConnections < 1 || c.Server.ConnsPerIP < 1 || c.Server.NewConnsPerIPMin < 1:
+		return fmt.Errorf("the rate, burst, session and connection limits must be positive")
 	case c.PprofAddr != "" && !loopback(c.PprofAddr):
 		return fmt.Errorf("--pprof-addr %q: profiling is served on loopback addresses only", c.PprofAddr)
 	}

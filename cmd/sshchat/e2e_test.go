@@ -504,7 +504,7 @@ func TestNoPTY(t *testing.T) {
 }
 
 func TestConnectCyclesLeaveNoGoroutines(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	s := startServer(t, t.TempDir(), func(c *config) { c.Server.NewConnsPerIPMin = 1 << 20 })
 	watcher := s.connect("watcher", newKey(t), 100, 30)
 	watcher.waitText("#lobby")
 	baseline := goleak.IgnoreCurrent()
