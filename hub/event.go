@@ -1,16 +1,21 @@
 package hub
 
 // Event is one thing that happened in a room. Subscribers and listeners
-// receive every event in ID order; the JSON form is one line of the event log.
+// receive every event in ID order (a direct message only reaches the two
+// users it is between); the JSON form is one line of the event log.
 type Event struct {
 	ID         int    `json:"id"`
 	ChatRoomID string `json:"chatroomId"`
 	Type       string `json:"type"`
-	UserID     string `json:"userId,omitempty"`    // empty for Type "close"
-	SessionID  string `json:"sessionId,omitempty"` // empty for Type "close" and "message"
-	Name       string `json:"name,omitempty"`      // the user's display name when the event happened
-	Message    string `json:"message,omitempty"`   // the text of a "message"
-	Reason     string `json:"reason,omitempty"`    // why a session went away or the room closed, when not by request
+	UserID     string `json:"userId,omitempty"`    // who did it; empty for "close" and "notice"
+	SessionID  string `json:"sessionId,omitempty"` // set for arrivals and departures only
+	Name       string `json:"name,omitempty"`      // UserID's display name when the event happened
+	Message    string `json:"message,omitempty"`   // the text: of a message, action, direct message, away, motd, notice
+	Reason     string `json:"reason,omitempty"`    // why: a departure not by request, a close, a kick, ban or mute
+	To         string `json:"to,omitempty"`        // whom it concerns: the recipient of a direct message, the user kicked, banned or muted
+	ToName     string `json:"toName,omitempty"`    // To's display name
+	OldName    string `json:"oldName,omitempty"`   // for "nick": the name before
+	Until      int64  `json:"until,omitempty"`     // for "ban" and "mute": when it ends, Unix seconds; 0 for never
 	UnixTime   int64  `json:"unixTime"`            // seconds since the Unix epoch
 }
 
@@ -33,4 +38,27 @@ const (
 
 	// EventTypeClose happens when the chat is closed.
 	EventTypeClose = "close"
+
+	// EventTypeAction is a message in the third person (/me waves).
+	EventTypeAction = "action"
+
+	// EventTypeDirect is a message from UserID to To only.
+	EventTypeDirect = "direct"
+
+	// EventTypeNick happens when a user changes name, for all sessions.
+	EventTypeNick = "nick"
+
+	// EventTypeAway and EventTypeBack mark a user away (Message: why) and back.
+	EventTypeAway = "away"
+	EventTypeBack = "back"
+
+	// EventTypeNotice is a line from the server to the room (Message).
+	EventTypeNotice = "notice"
+
+	// Moderation, by the admin UserID: To is the user concerned.
+	EventTypeKick  = "kick"
+	EventTypeBan   = "ban"
+	EventTypeUnban = "unban"
+	EventTypeMute  = "mute"
+	EventTypeMotd  = "motd" // the message of the day is now Message
 )

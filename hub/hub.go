@@ -12,6 +12,8 @@ var (
 	ErrAlreadyExists = errors.New("hub: session already exists")
 	ErrNotFound      = errors.New("hub: session not found")
 	ErrEvicted       = errors.New("hub: evicted")
+	ErrDropped       = errors.New("hub: dropped")
+	ErrBadType       = errors.New("hub: event type not allowed here")
 )
 
 // DefaultSubscriberBuffer is how many undelivered events a subscriber may
@@ -127,6 +129,9 @@ const (
 	opSubscribe op = iota
 	opRemove
 	opMessage
+	opPost
+	opRename
+	opDrop
 	opHistory
 	opUsers
 	opAttach
@@ -136,7 +141,8 @@ const (
 type request struct {
 	op       op
 	member   Member
-	text     string
+	event    Event  // for opPost
+	text     string // a message, a new name, a reason
 	backlog  int
 	listener chan<- Event
 	reply    chan reply // nil for opMessage, which has no answer
@@ -234,6 +240,56 @@ func (h *Hub) Publish(userID, name, message string) {
 	}
 }
 
+// Post publishes an event the hub does not make itself: an action,
+// direct message, away or back, notice, or a moderation event. The hub
+// stamps its ID, room and time, and the current names of UserID and To
+// when they are online. Like Message it blocks only while the request
+// queue is full; after Close it returns ErrClosed at once.
+func (h *Hub) Post(ev Event) error {
+	switch ev.Type {
+	case EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose, EventTypeNick, "":
+		return fmt.Errorf("%w: %q", ErrBadType, ev.Type)
+	}
+	select {
+	case <-h.done:
+		return ErrClosed
+	default:
+	}
+	select {
+	case h.reqs <- request{op: opPost, event: ev}:
+		return nil
+	case <-h.done:
+		return ErrClosed
+	}
+}
+
+// Rename changes the display name of an online user, for all its
+// sessions, and tells the room with a nick event.
+func (h *Hub) Rename(userID, name string) error {
+	rep, err := h.call(request{op: opRename, member: Member{UserID: userID}, text: name})
+	if err != nil {
+		return err
+	}
+	return rep.err
+}
+
+// Drop ends every session of userID: each stream closes with an error
+// wrapping ErrDropped that carries reason, and the room sees the sessions
+// go, with the reason.
+func (h *Hub) Drop(userID, reason string) error {
+	rep, err := h.call(request{op: opDrop, member: Member{UserID: userID}, text: reason})
+	if err != nil {
+		return err
+	}
+	return rep.err
+}
+
+// Visible reports whether userID may see ev: everyone sees every event
+// but a direct message, which only its two users see.
+func Visible(ev Event, userID string) bool {
+	return ev.Type != EventTypeDirect || ev.UserID == userID || ev.To == userID
+}
+
 // History returns the most recent events, oldest first.
 func (h *Hub) History() []Event {
 	rep, err := h.call(request{op: opHistory})
@@ -305,6 +361,12 @@ func (h *Hub) run() {
 			r.reply <- reply{err: h.handleRemove(r.member)}
 		case opMessage:
 			h.handleMessage(r.member, r.text)
+		case opPost:
+			h.handlePost(r.event)
+		case opRename:
+			r.reply <- reply{err: h.handleRename(r.member.UserID, r.text)}
+		case opDrop:
+			r.reply <- reply{err: h.handleDrop(r.member.UserID, r.text)}
 		case opHistory:
 			r.reply <- reply{history: h.history.last(h.history.len())}
 		case opUsers:
@@ -327,7 +389,7 @@ func (h *Hub) handleSubscribe(m Member, backlog int) reply {
 	}
 	sub := &Subscription{
 		events:  make(chan Event, h.subBuffer),
-		history: h.history.last(backlog),
+		history: h.history.lastFor(backlog, m.UserID),
 	}
 	s := &subscriber{key: key, index: len(h.subs), sub: sub}
 	h.subs = append(h.subs, s)
@@ -367,6 +429,50 @@ func (h *Hub) handleMessage(from Member, text string) {
 	h.emit(Event{Type: EventTypeMessage, UserID: from.UserID, Name: from.Name, Message: text})
 }
 
+func (h *Hub) handlePost(ev Event) {
+	if u := h.users[ev.UserID]; u != nil {
+		ev.Name = u.name
+	}
+	if u := h.users[ev.To]; u != nil && ev.To != "" {
+		ev.ToName = u.name
+	}
+	ev.SessionID = ""
+	h.emit(ev)
+}
+
+func (h *Hub) handleRename(userID, name string) error {
+	u := h.users[userID]
+	if u == nil {
+		return fmt.Errorf("%w: user %s", ErrNotFound, userID)
+	}
+	old := u.name
+	u.name = name
+	h.emit(Event{Type: EventTypeNick, UserID: userID, Name: name, OldName: old})
+	return nil
+}
+
+func (h *Hub) handleDrop(userID, reason string) error {
+	var gone []*subscriber
+	for _, s := range h.subs {
+		if s.key.userID == userID {
+			gone = append(gone, s)
+		}
+	}
+	if len(gone) == 0 {
+		return fmt.Errorf("%w: user %s", ErrNotFound, userID)
+	}
+	for _, s := range gone {
+		s.sub.err = fmt.Errorf("%w: %s", ErrDropped, reason)
+		h.detach(s)
+	}
+	for _, s := range gone {
+		d := h.depart(s)
+		d.Reason = reason
+		h.emit(d)
+	}
+	return nil
+}
+
 func (h *Hub) handleClose() {
 	h.emit(Event{Type: EventTypeClose})
 	for _, s := range h.subs {
@@ -395,11 +501,17 @@ func (h *Hub) emit(ev Event) {
 	}
 
 	var slow []*subscriber
-	for i, stream := range h.streams {
-		select {
-		case stream <- ev:
-		default:
-			slow = append(slow, h.subs[i])
+	if ev.Type == EventTypeDirect {
+		for i, s := range h.subs {
+			if Visible(ev, s.key.userID) && !h.offer(h.streams[i], ev) {
+				slow = append(slow, s)
+			}
+		}
+	} else {
+		for i, stream := range h.streams {
+			if !h.offer(stream, ev) {
+				slow = append(slow, h.subs[i])
+			}
 		}
 	}
 	if ev.Type == EventTypeClose {
@@ -422,6 +534,16 @@ func (h *Hub) emit(ev Event) {
 		d := h.depart(s)
 		d.Reason = fmt.Sprintf("evicted: fell %d events behind", cap(s.sub.events))
 		h.emit(d)
+	}
+}
+
+// offer delivers ev to a stream unless it is full.
+func (h *Hub) offer(stream chan Event, ev Event) bool {
+	select {
+	case stream <- ev:
+		return true
+	default:
+		return false
 	}
 }
 

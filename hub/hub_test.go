@@ -3,6 +3,7 @@ package hub_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -467,5 +468,116 @@ func TestPublishNames(t *testing.T) {
 	}
 	if got := next(t, obs.Events()); got.Name != "Ann" {
 		t.Errorf("online sender's name = %q, want the room's name Ann", got.Name)
+	}
+}
+
+func TestDirectMessagesReachOnlyTheirTwoUsers(t *testing.T) {
+	h := newHub(t)
+	ann := mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a1", Name: "Ann"})
+	ann2 := mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a2", Name: "Ann"})
+	bob := mustSubscribeAs(t, h, hub.Member{UserID: "bob", SessionID: "b1", Name: "Bob"})
+	eve := mustSubscribeAs(t, h, hub.Member{UserID: "eve", SessionID: "e1", Name: "Eve"})
+	if err := h.Post(hub.Event{Type: hub.EventTypeDirect, UserID: "ann", To: "bob", Message: "psst"}); err != nil {
+		t.Fatal(err)
+	}
+	h.Message("ann", "public")
+	for name, sub := range map[string]*hub.Subscription{"ann": ann, "ann2": ann2, "bob": bob} {
+		var got hub.Event
+		for got.Type != hub.EventTypeDirect {
+			got = next(t, sub.Events())
+		}
+		if got.Message != "psst" || got.Name != "Ann" || got.ToName != "Bob" {
+			t.Errorf("%s got %+v, want the direct message with both names", name, got)
+		}
+	}
+	for ev := next(t, eve.Events()); ev.Type != hub.EventTypeMessage; ev = next(t, eve.Events()) {
+		if ev.Type == hub.EventTypeDirect {
+			t.Fatalf("eve saw a direct message between others: %+v", ev)
+		}
+	}
+	// A newcomer's backlog has no direct messages of others.
+	late, err := h.Subscribe(hub.Member{UserID: "carl", SessionID: "c1"}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range late.History() {
+		if ev.Type == hub.EventTypeDirect {
+			t.Errorf("backlog of a third user holds %+v", ev)
+		}
+	}
+	mine, err := h.Subscribe(hub.Member{UserID: "bob", SessionID: "b2"}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range mine.History() {
+		found = found || ev.Type == hub.EventTypeDirect
+	}
+	if !found {
+		t.Error("backlog of the recipient lacks the direct message")
+	}
+}
+
+func TestPostRefusesEventsTheHubMakes(t *testing.T) {
+	h := newHub(t)
+	for _, typ := range []string{"", hub.EventTypeJoin, hub.EventTypeLeave, hub.EventTypeClose, hub.EventTypeNick} {
+		if err := h.Post(hub.Event{Type: typ}); !errors.Is(err, hub.ErrBadType) {
+			t.Errorf("Post(%q) = %v, want ErrBadType", typ, err)
+		}
+	}
+	_ = h.Close()
+	if err := h.Post(hub.Event{Type: hub.EventTypeNotice}); !errors.Is(err, hub.ErrClosed) {
+		t.Errorf("Post after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestRename(t *testing.T) {
+	h := newHub(t)
+	sub := mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a1", Name: "ann"})
+	next(t, sub.Events())
+	if err := h.Rename("ann", "annie"); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, sub.Events()); got.Type != hub.EventTypeNick || got.Name != "annie" || got.OldName != "ann" {
+		t.Errorf("rename event = %+v", got)
+	}
+	h.Message("ann", "hi")
+	if got := next(t, sub.Events()); got.Name != "annie" {
+		t.Errorf("message after rename carries %q", got.Name)
+	}
+	if err := h.Rename("nobody", "x"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("Rename of an absent user = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDrop(t *testing.T) {
+	h := newHub(t)
+	a1 := mustSubscribe(t, h, "ann", "a1")
+	a2 := mustSubscribe(t, h, "ann", "a2")
+	obs := mustAdd(t, h, "obs", "o1")
+	if err := h.Drop("ann", "kicked by admin"); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []*hub.Subscription{a1, a2} {
+		drain(t, sub.Events())
+		if !errors.Is(sub.Err(), hub.ErrDropped) || !strings.Contains(sub.Err().Error(), "kicked by admin") {
+			t.Errorf("Err() = %v, want ErrDropped with the reason", sub.Err())
+		}
+	}
+	var types []string
+	for len(types) < 3 {
+		ev := next(t, obs)
+		if ev.UserID == "ann" && ev.Reason == "kicked by admin" {
+			types = append(types, ev.Type)
+		}
+		if ev.Type == hub.EventTypeJoin && ev.UserID == "obs" {
+			types = append(types, "self")
+		}
+	}
+	if fmt.Sprint(types) != "[self remove leave]" {
+		t.Errorf("observer saw %v, want its join, then ann's remove and leave with the reason", types)
+	}
+	if err := h.Drop("ann", "again"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("second Drop = %v, want ErrNotFound", err)
 	}
 }

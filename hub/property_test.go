@@ -34,7 +34,7 @@ func TestHubProperties(t *testing.T) {
 		nActors := rapid.IntRange(1, 4).Draw(rt, "actors")
 		opGen := rapid.Custom(func(rt *rapid.T) propOp {
 			return propOp{
-				kind:    rapid.SampledFrom([]string{"add", "add", "remove", "message", "message", "message", "close"}).Draw(rt, "kind"),
+				kind:    rapid.SampledFrom([]string{"add", "add", "remove", "message", "message", "message", "rename", "drop", "close"}).Draw(rt, "kind"),
 				user:    rapid.IntRange(0, 3).Draw(rt, "user"),
 				session: rapid.IntRange(0, 2).Draw(rt, "session"),
 				stall:   rapid.IntRange(-1, 12).Draw(rt, "stall"),
@@ -97,6 +97,16 @@ func TestHubProperties(t *testing.T) {
 						}
 					case "message":
 						h.Message(userID, "hi")
+					case "rename":
+						if err := h.Rename(userID, fmt.Sprint("name", op.session)); err != nil &&
+							!errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
+							rt.Errorf("Rename: unexpected error %v", err)
+						}
+					case "drop":
+						if err := h.Drop(userID, "dropped"); err != nil &&
+							!errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
+							rt.Errorf("Drop: unexpected error %v", err)
+						}
 					case "close":
 						if err := h.Close(); err != nil && !errors.Is(err, hub.ErrClosed) {
 							rt.Errorf("Close: unexpected error %v", err)
@@ -205,6 +215,13 @@ func checkReader(rt *rapid.T, r *reader, logged []hub.Event) {
 	case errors.Is(err, hub.ErrClosed):
 		if last.Type != hub.EventTypeClose {
 			rt.Fatalf("%s: closed by the hub but last event is %+v", r.sessionID, last)
+		}
+	case errors.Is(err, hub.ErrDropped):
+		if departure.Reason != "dropped" {
+			rt.Fatalf("%s: dropped, but its departure %+v does not say so", r.sessionID, departure)
+		}
+		if last.ID >= departure.ID {
+			rt.Fatalf("%s: saw events up to %d after being dropped at %d", r.sessionID, last.ID, departure.ID)
 		}
 	case errors.Is(err, hub.ErrEvicted):
 		if last.Type == hub.EventTypeClose {

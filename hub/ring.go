@@ -1,5 +1,7 @@
 package hub
 
+import "slices"
+
 // ring keeps the most recent events, up to a fixed capacity.
 type ring struct {
 	buf   []Event
@@ -38,5 +40,21 @@ func (r *ring) last(n int) []Event {
 	for i := range out {
 		out[i] = r.buf[(first+i)%len(r.buf)]
 	}
+	return out
+}
+
+// lastFor is last for one user: the newest n events that userID may see.
+func (r *ring) lastFor(n int, userID string) []Event {
+	n = min(max(n, 0), r.n)
+	if n == 0 {
+		return nil
+	}
+	out := make([]Event, 0, n)
+	for i := r.n - 1; i >= 0 && len(out) < n; i-- {
+		if ev := r.buf[(r.start+i)%len(r.buf)]; Visible(ev, userID) {
+			out = append(out, ev)
+		}
+	}
+	slices.Reverse(out)
 	return out
 }
