@@ -1,0 +1,313 @@
+// Package registry keeps what the server knows about users between
+// restarts: which key owns which name, whom each user ignores, bans,
+// mutes and the message of the day. It is one JSON file, rewritten
+// atomically on every change (it is small and changes rarely). It knows
+// nothing of SSH or terminals; users are their key fingerprints.
+package registry
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors returned by the registry; test them with errors.Is.
+var (
+	ErrTaken    = errors.New("registry: name taken")
+	ErrReserved = errors.New("registry: name reserved")
+)
+
+// Restriction is a ban or a mute of one user.
+type Restriction struct {
+	Until  int64  `json:"until,omitempty"` // Unix seconds; 0 for never
+	Reason string `json:"reason,omitempty"`
+	By     string `json:"by"` // the admin's fingerprint
+	At     int64  `json:"at"`
+}
+
+// Active reports whether the restriction still holds at now.
+func (r Restriction) Active(now time.Time) bool { return r.Until == 0 || now.Unix() < r.Until }
+
+type state struct {
+	Owners  map[string]string      `json:"owners"`  // canonical name → userID
+	Names   map[string]string      `json:"names"`   // userID → its name, as it is written
+	Ignores map[string][]string    `json:"ignores"` // userID → the userIDs it ignores
+	Bans    map[string]Restriction `json:"bans"`    // userID → ban
+	Mutes   map[string]Restriction `json:"mutes"`   // userID → mute
+	Motd    string                 `json:"motd,omitempty"`
+}
+
+// Registry is the persistent state. Its methods are safe for concurrent use.
+type Registry struct {
+	path string
+	mu   sync.Mutex
+	st   state // guarded by mu
+}
+
+// Open loads the registry at path, or starts an empty one there. With an
+// empty path it is kept in memory only.
+func Open(path string) (*Registry, error) {
+	r := &Registry{path: path}
+	data, err := os.ReadFile(path)
+	switch {
+	case path == "", errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("open registry: %w", err)
+	default:
+		if err := json.Unmarshal(data, &r.st); err != nil {
+			return nil, fmt.Errorf("open registry %s: %w", path, err)
+		}
+	}
+	init := func(m *map[string]string) {
+		if *m == nil {
+			*m = map[string]string{}
+		}
+	}
+	init(&r.st.Owners)
+	init(&r.st.Names)
+	if r.st.Ignores == nil {
+		r.st.Ignores = map[string][]string{}
+	}
+	if r.st.Bans == nil {
+		r.st.Bans = map[string]Restriction{}
+	}
+	if r.st.Mutes == nil {
+		r.st.Mutes = map[string]Restriction{}
+	}
+	return r, nil
+}
+
+// reserved names can't be taken: they would pass for the server.
+var reserved = []string{"admin", "administrator", "root", "system", "server", "sshchat",
+	"moderator", "mod", "operator", "op", "staff", "help", "support", "everyone", "all", "here", "nobody"}
+
+// Canonical is the form in which two names are the same: ignoring case, and
+// the look-alikes 0/O and 1/l/I (so i and l are one letter too).
+func Canonical(name string) string {
+	return strings.NewReplacer("0", "o", "1", "l", "i", "l").Replace(strings.ToLower(name))
+}
+
+// Reserved reports whether name is kept for the server.
+func Reserved(name string) bool {
+	c := Canonical(name)
+	return slices.ContainsFunc(reserved, func(r string) bool { return Canonical(r) == c })
+}
+
+// NameOf is the name userID owns, or "".
+func (r *Registry) NameOf(userID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.st.Names[userID]
+}
+
+// Owner is the user owning name (or a look-alike of it), if any.
+func (r *Registry) Owner(name string) (userID string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	userID, ok = r.st.Owners[Canonical(name)]
+	return userID, ok
+}
+
+// UserByName finds a user by a name it owns, or by its fingerprint.
+func (r *Registry) UserByName(nameOrID string) (userID string, ok bool) {
+	if strings.HasPrefix(nameOrID, "SHA256:") {
+		return nameOrID, true
+	}
+	return r.Owner(nameOrID)
+}
+
+// Claim makes name userID's: the first key to use a name owns it, and a key
+// owns one name at a time (its previous one is given up). It fails with
+// ErrTaken when another key owns the name or a look-alike, and with
+// ErrReserved for the server's names.
+func (r *Registry) Claim(userID, name string) error {
+	if Reserved(name) {
+		return fmt.Errorf("%w: %s", ErrReserved, name)
+	}
+	c := Canonical(name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if owner, ok := r.st.Owners[c]; ok && owner != userID {
+		return fmt.Errorf("%w: %s", ErrTaken, name)
+	}
+	if old, ok := r.st.Names[userID]; ok {
+		if old == name {
+			return nil
+		}
+		delete(r.st.Owners, Canonical(old))
+	}
+	r.st.Owners[c] = userID
+	r.st.Names[userID] = name
+	return r.save()
+}
+
+// Ignore adds target to the users userID does not want to hear.
+func (r *Registry) Ignore(userID, target string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.st.Ignores[userID], target) {
+		return nil
+	}
+	r.st.Ignores[userID] = append(r.st.Ignores[userID], target)
+	return r.save()
+}
+
+// Unignore removes target from userID's ignore list; it reports whether
+// target was on it.
+func (r *Registry) Unignore(userID, target string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.st.Ignores[userID]
+	i := slices.Index(list, target)
+	if i < 0 {
+		return false, nil
+	}
+	if list = slices.Delete(list, i, i+1); len(list) == 0 {
+		delete(r.st.Ignores, userID)
+	} else {
+		r.st.Ignores[userID] = list
+	}
+	return true, r.save()
+}
+
+// Ignored is the set of users userID ignores.
+func (r *Registry) Ignored(userID string) map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	set := make(map[string]bool, len(r.st.Ignores[userID]))
+	for _, id := range r.st.Ignores[userID] {
+		set[id] = true
+	}
+	return set
+}
+
+// Ban bans userID; Banned tells whether a ban holds.
+func (r *Registry) Ban(userID string, b Restriction) error {
+	return r.restrict(r.st.Bans, userID, b)
+}
+
+// Unban lifts a ban; it reports whether there was one.
+func (r *Registry) Unban(userID string) (bool, error) { return r.lift(r.st.Bans, userID) }
+
+// Banned returns the ban holding on userID at now, if any.
+func (r *Registry) Banned(userID string, now time.Time) (Restriction, bool) {
+	return r.active(r.st.Bans, userID, now)
+}
+
+// Bans lists the bans holding at now, by userID.
+func (r *Registry) Bans(now time.Time) map[string]Restriction {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]Restriction{}
+	for id, b := range r.st.Bans {
+		if b.Active(now) {
+			out[id] = b
+		}
+	}
+	return out
+}
+
+// Mute mutes userID; Muted tells whether a mute holds.
+func (r *Registry) Mute(userID string, m Restriction) error {
+	return r.restrict(r.st.Mutes, userID, m)
+}
+
+// Muted returns the mute holding on userID at now, if any.
+func (r *Registry) Muted(userID string, now time.Time) (Restriction, bool) {
+	return r.active(r.st.Mutes, userID, now)
+}
+
+// Unmute lifts a mute; it reports whether there was one.
+func (r *Registry) Unmute(userID string) (bool, error) { return r.lift(r.st.Mutes, userID) }
+
+// Motd is the message of the day, shown on connect.
+func (r *Registry) Motd() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.st.Motd
+}
+
+// SetMotd sets the message of the day; "" clears it.
+func (r *Registry) SetMotd(text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.st.Motd = text
+	return r.save()
+}
+
+func (r *Registry) restrict(m map[string]Restriction, userID string, x Restriction) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m[userID] = x
+	return r.save()
+}
+
+func (r *Registry) lift(m map[string]Restriction, userID string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := m[userID]; !ok {
+		return false, nil
+	}
+	delete(m, userID)
+	return true, r.save()
+}
+
+func (r *Registry) active(m map[string]Restriction, userID string, now time.Time) (Restriction, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, ok := m[userID]
+	if !ok || !x.Active(now) {
+		return Restriction{}, false
+	}
+	return x, true
+}
+
+// save writes the state atomically: a crash leaves the old file or the new
+// one, never half of one. r.mu must be held.
+func (r *Registry) save() error {
+	if r.path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(r.st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	dir := filepath.Dir(r.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".registry-*.tmp")
+	if err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("save registry: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("save registry: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	if err := os.Rename(f.Name(), r.path); err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	return nil
+}
+
+// Users lists the userIDs that own a name, for tests and tools.
+func (r *Registry) Users() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.st.Names))
+}
