@@ -5,8 +5,9 @@ BIN         ?= bin/sshchat
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1s
+IMAGE       ?= sshchat
 
-.PHONY: help build run test bench fuzz lint tidy clean
+.PHONY: help build run test bench fuzz lint docker tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +37,9 @@ lint: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+docker: ## build the container image (tagged sshchat; IMAGE=name to change)
+	docker build -t $(IMAGE) .
 
 clean: ## remove build output
 	rm -rf bin

@@ -81,11 +81,12 @@ func Scan(r io.Reader, f Filter) iter.Seq2[Record, error] {
 // Tail returns the last n records of the file at path that match f, oldest
 // first. It reads backwards from the end, so it is quick on a large log when
 // the matches are recent. Corrupt lines and an unfinished last line are
-// skipped; use Scan to see them.
-func Tail(path string, n int, f Filter) ([]Record, error) {
+// skipped; OnCorrupt reports the former.
+func Tail(path string, n int, f Filter, opts ...ReadOption) ([]Record, error) {
 	if n <= 0 {
 		return nil, nil
 	}
+	o := newReadOptions(opts)
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("tail log: %w", err)
@@ -99,40 +100,90 @@ func Tail(path string, n int, f Filter) ([]Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tail log %s: %w", path, err)
 	}
+	recs, err := lastRecords(file, end, n, f, o.corrupt)
+	if err != nil {
+		return nil, fmt.Errorf("tail log %s: %w", path, err)
+	}
+	return recs, nil
+}
+
+// lastRecords returns the last n records of r[:end] that match f, oldest
+// first. Each corrupt line it reads on the way goes to corrupt, if set, last
+// first.
+func lastRecords(r io.ReaderAt, end int64, n int, f Filter, corrupt func(error)) ([]Record, error) {
 	var recs []Record
-	err = backLines(file, end, func(ln line) bool {
-		if e, err := ln.decode(); err == nil && f.Match(e) {
+	err := backLines(r, end, func(ln line) bool {
+		e, err := ln.decode()
+		if err != nil {
+			if corrupt != nil {
+				corrupt(corruptAt(ln.off, err))
+			}
+			return true
+		}
+		if f.Match(e) {
 			recs = append(recs, newRecord(e, ln.b))
 		}
 		return len(recs) < n
 	})
 	if err != nil {
-		return nil, fmt.Errorf("tail log %s: %w", path, err)
+		return nil, err
 	}
 	slices.Reverse(recs)
 	return recs, nil
 }
 
+// corruptAt is the error OnCorrupt receives for the line at offset off.
+func corruptAt(off int64, err error) error {
+	return fmt.Errorf("line at offset %d: %w", off, err)
+}
+
 // DefaultPollInterval is how often Follow looks for new lines.
 const DefaultPollInterval = 200 * time.Millisecond
 
-// A FollowOption changes how Follow watches the file.
-type FollowOption func(*follower)
+// A ReadOption changes how Tail or Follow reads; each option says which of
+// them honours it.
+type ReadOption func(*readOptions)
+
+type readOptions struct {
+	poll    time.Duration
+	backlog int
+	corrupt func(error)
+	started func() // if set, Follow calls it once the starting point is known
+}
+
+func newReadOptions(opts []ReadOption) readOptions {
+	o := readOptions{poll: DefaultPollInterval}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
 
 // PollInterval sets how often Follow looks for new lines; d <= 0 keeps
 // DefaultPollInterval.
-func PollInterval(d time.Duration) FollowOption {
-	return func(fw *follower) {
+func PollInterval(d time.Duration) ReadOption {
+	return func(o *readOptions) {
 		if d > 0 {
-			fw.poll = d
+			o.poll = d
 		}
 	}
 }
 
+// Backlog makes Follow deliver first the last n matching records already in
+// the file, as tail -n n -f does. They are read from the point where Follow
+// starts, so no line is lost or repeated between the two, which calling Tail
+// before Follow cannot promise.
+func Backlog(n int) ReadOption { return func(o *readOptions) { o.backlog = n } }
+
+// OnCorrupt makes Tail and Follow call fn for each complete line they skip
+// because it does not decode, with an error wrapping ErrCorrupt that names
+// the line's offset.
+func OnCorrupt(fn func(error)) ReadOption { return func(o *readOptions) { o.corrupt = fn } }
+
 // Follow calls fn, in order, for each matching record appended to the file
-// at path after the call, as tail -f does: a caller prints Tail first. Lines
-// appended between that Tail and this call are not seen. Only complete
-// lines are delivered; corrupt ones are skipped.
+// at path after the call, as tail -f does; Backlog adds the last records
+// already there. Only complete lines are delivered; corrupt ones are
+// skipped.
 //
 // The file is polled. When path names a new file (rotation), Follow reads
 // what remains of the old one, then the new one from its start. When the
@@ -142,15 +193,23 @@ func PollInterval(d time.Duration) FollowOption {
 //
 // Follow returns only on failure: ctx.Err() when ctx is done, the error fn
 // returned, or the error that stopped reading.
-func Follow(ctx context.Context, path string, f Filter, fn func(Record) error, opts ...FollowOption) error {
-	fw := &follower{path: path, filter: f, fn: fn, poll: DefaultPollInterval}
-	for _, opt := range opts {
-		opt(fw)
-	}
+func Follow(ctx context.Context, path string, f Filter, fn func(Record) error, opts ...ReadOption) error {
+	fw := &follower{path: path, filter: f, fn: fn, readOptions: newReadOptions(opts)}
 	if err := fw.start(); err != nil {
 		return fmt.Errorf("follow log: %w", err)
 	}
 	defer func() { fw.file.Close() }() // fw.file changes on rotation
+	if fw.backlog > 0 {
+		recs, err := lastRecords(fw.file, fw.off, fw.backlog, f, fw.corrupt)
+		if err != nil {
+			return fmt.Errorf("follow log %s: %w", path, err)
+		}
+		for _, r := range recs {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
 	if fw.started != nil {
 		fw.started()
 	}
@@ -173,19 +232,17 @@ type follower struct {
 	path   string
 	filter Filter
 	fn     func(Record) error
-	poll   time.Duration
+	readOptions
 
 	file *os.File
 	off  int64 // just past the last complete line read from file
-
-	started func() // if set, called once the starting point is known
 }
 
 // onStart is for tests, which must not append before Follow has found where
 // to start.
-func onStart(fn func()) FollowOption { return func(fw *follower) { fw.started = fn } }
+func onStart(fn func()) ReadOption { return func(o *readOptions) { o.started = fn } }
 
-// start opens the file and skips what it holds: Tail shows that.
+// start opens the file and skips what it holds: Backlog (or Tail) shows that.
 func (fw *follower) start() error {
 	f, err := os.Open(fw.path)
 	if err != nil {
@@ -251,7 +308,13 @@ func (fw *follower) readNew() error {
 	var ferr error
 	n, err := forwardLines(io.NewSectionReader(fw.file, fw.off, size-fw.off), func(ln line) bool {
 		e, err := ln.decode()
-		if err != nil || !fw.filter.Match(e) {
+		if err != nil {
+			if fw.corrupt != nil {
+				fw.corrupt(corruptAt(fw.off+ln.off, err))
+			}
+			return true
+		}
+		if !fw.filter.Match(e) {
 			return true
 		}
 		ferr = fw.fn(newRecord(e, ln.b))

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -325,5 +326,75 @@ func TestFollowMissing(t *testing.T) {
 	err := Follow(context.Background(), logPath(t), Filter{}, func(Record) error { return nil })
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Follow of a missing file = %v, want ErrNotExist", err)
+	}
+}
+
+func TestTailOnCorrupt(t *testing.T) {
+	path := logPath(t)
+	good1, good3 := encodeLine(t, event(1)), encodeLine(t, event(3))
+	writeFile(t, path, good1, "corrupt\n", good3, "{\"id\":0}\n", encodeLine(t, event(5)))
+	var got []string
+	recs, err := Tail(path, 10, Filter{}, OnCorrupt(func(err error) {
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("OnCorrupt got %v, want an ErrCorrupt", err)
+		}
+		got = append(got, err.Error())
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := recordIDs(recs); !slices.Equal(ids, []int{1, 3, 5}) {
+		t.Errorf("Tail IDs %v, want [1 3 5]", ids)
+	}
+	// Reported as read: from the end.
+	wantOffsets := []int{len(good1) + len("corrupt\n") + len(good3), len(good1)}
+	if len(got) != len(wantOffsets) {
+		t.Fatalf("OnCorrupt called %d times (%q), want %d", len(got), got, len(wantOffsets))
+	}
+	for i, off := range wantOffsets {
+		if want := "line at offset " + strconv.Itoa(off) + ": "; !strings.HasPrefix(got[i], want) {
+			t.Errorf("OnCorrupt error %d = %q, want it to start with %q", i, got[i], want)
+		}
+	}
+}
+
+// TestFollowBacklog checks that Backlog and what follows it form one
+// sequence: the last matching records, then the appended ones, none twice.
+func TestFollowBacklog(t *testing.T) {
+	path := logPath(t)
+	writeFile(t, path, encodeLine(t, event(1)), encodeLine(t, event(2)), encodeLine(t, event(3)), encodeLine(t, event(4)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	recs := make(chan Record, 16)
+	corrupt := make(chan error, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- Follow(ctx, path, Filter{Types: []string{"message"}}, func(r Record) error {
+			recs <- r
+			return nil
+		}, Backlog(2), OnCorrupt(func(err error) { corrupt <- err }), PollInterval(2*time.Millisecond),
+			onStart(func() {
+				// Appended once Follow knows where it starts: not part
+				// of the backlog, delivered once by the polling.
+				appendFile(t, path, "garbage\n", encodeLine(t, event(6)))
+			}))
+	}()
+	expect(t, recs, 3, 4, 6) // 1 and 2 are before the backlog
+	select {
+	case err := <-corrupt:
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "offset ") {
+			t.Errorf("OnCorrupt got %v, want an ErrCorrupt naming the offset", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnCorrupt was not called for the appended garbage")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Follow after cancel = %v, want context.Canceled", err)
+	}
+	select {
+	case r := <-recs:
+		t.Errorf("Follow delivered %d more", r.Event.ID)
+	default:
 	}
 }

@@ -62,3 +62,12 @@ const (
 	EventTypeMute  = "mute"
 	EventTypeMotd  = "motd" // the message of the day is now Message
 )
+
+// Types lists every event type.
+func Types() []string {
+	return []string{
+		EventTypeMessage, EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose,
+		EventTypeAction, EventTypeDirect, EventTypeNick, EventTypeAway, EventTypeBack, EventTypeNotice,
+		EventTypeKick, EventTypeBan, EventTypeUnban, EventTypeMute, EventTypeMotd,
+	}
+}

@@ -27,21 +27,14 @@ func TestCountsFollowTheHub(t *testing.T) {
 	if err := h.Remove("ann", "a2"); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the hub to have delivered up to the remove (the metrics
-	// listener received it before any subscriber did).
+	// The metrics listener counts a moment after the hub delivers.
+	eventually(t, "sessions 2", func() bool { return testutil.ToFloat64(m.sessions) == 2 })
+	eventually(t, "users 2", func() bool { return testutil.ToFloat64(m.users) == 2 })
+	eventually(t, "one message", func() bool { return testutil.ToFloat64(m.events.WithLabelValues("message")) == 1 })
 	for ev := range b {
 		if ev.Type == hub.EventTypeRemove {
 			break
 		}
-	}
-	if got := testutil.ToFloat64(m.sessions); got != 2 {
-		t.Errorf("sessions = %v, want 2", got)
-	}
-	if got := testutil.ToFloat64(m.users); got != 2 {
-		t.Errorf("users = %v, want 2", got)
-	}
-	if got := testutil.ToFloat64(m.events.WithLabelValues("message")); got != 1 {
-		t.Errorf("messages = %v, want 1", got)
 	}
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
@@ -92,4 +85,16 @@ func get(t *testing.T, url string, status int) string {
 		t.Errorf("GET %s: %d, want %d", url, resp.StatusCode, status)
 	}
 	return string(body)
+}
+
+// eventually polls cond until it holds or a deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(time.Millisecond) // polling a counter, not synchronizing
+	}
 }

@@ -105,7 +105,7 @@ func (s *Server) runSay(c *call) int {
 		}
 		text = string(in)
 	}
-	text, err := s.checkMessage(text)
+	text, err := s.checkOutgoing(c.userID, text)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		if errors.Is(err, errEmpty) {
@@ -113,13 +113,14 @@ func (s *Server) runSay(c *call) int {
 		}
 		return exitFailed
 	}
-	if err := s.throttle(c.userID); err != nil {
+	si := newSessionInfo(channelID(c.sess.Context()), c.sess.RemoteAddr().String(), false)
+	arrived, err := s.presence.acquire(c.userID, c.sess.User(), si)
+	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		return exitFailed
 	}
-	name, _, _ := s.names.acquire(c.userID, c.sess.User())
-	defer s.names.release(c.userID)
-	s.hub.Publish(c.userID, name, text)
+	defer s.presence.release(c.userID, si)
+	s.hub.Publish(c.userID, arrived.name, text)
 	return exitOK
 }
 
@@ -182,9 +183,15 @@ func (s *Server) runTail(c *call) int {
 	}
 	ctx := c.sess.Context()
 	sessionID := channelID(ctx)
-	name, _, sessions := s.names.acquire(c.userID, c.sess.User())
-	defer s.names.release(c.userID)
-	if refusal := s.sessionLimit(sessions); refusal != "" {
+	si := newSessionInfo(sessionID, c.sess.RemoteAddr().String(), true)
+	arrived, err := s.presence.acquire(c.userID, c.sess.User(), si)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
+		return exitFailed
+	}
+	defer s.presence.release(c.userID, si)
+	name := arrived.name
+	if refusal := s.sessionLimit(arrived.sessions); refusal != "" {
 		fmt.Fprintf(c.stderr, "sshchat: %s\n", refusal)
 		return exitFailed
 	}

@@ -1,9 +1,15 @@
 package sshserver
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sshchat/sshchat/registry"
 )
 
 const (
@@ -42,76 +48,267 @@ func shortID(userID string) string {
 	return b.String()
 }
 
-// names hands out the display names of the users online: unique, ignoring
-// case, for as long as the user has a session.
-type names struct {
-	mu     sync.Mutex
-	byUser map[string]*claim // userID → its name
-	owner  map[string]string // lower-case name → userID
+// presence is who is online: the name each user goes by (bound to its key
+// in the registry), its sessions and whether it is away.
+type presence struct {
+	reg *registry.Registry
+
+	mu    sync.Mutex
+	users map[string]*online // guarded by mu; userID → while it has a session
 }
 
-type claim struct {
+// online is one user while it has sessions. Fields are guarded by
+// presence.mu but for ignored, which its sessions' pumps read lock-free.
+type online struct {
+	userID   string
 	name     string
-	sessions int
+	away     bool
+	awayWhy  string
+	sessions []*sessionInfo
+	ignored  atomic.Pointer[map[string]bool] // userIDs whose messages are hidden
 }
 
-func newNames() *names {
-	return &names{byUser: make(map[string]*claim), owner: make(map[string]string)}
+// sessionInfo is one session, for /sessions and /detach.
+type sessionInfo struct {
+	id      string
+	remote  string
+	since   time.Time
+	active  atomic.Int64 // Unix nanoseconds of the last message or command
+	end     chan string  // capacity 1: a reason to end the session (/detach)
+	counted bool         // it counts as a session (a say does not)
 }
 
-// acquire gives a session of userID a display name, given the one it asked
-// for. A user already online keeps the name it has. The notices tell the
-// user why it did not get what it asked for.
-func (n *names) acquire(userID, wanted string) (name string, notices []string, sessions int) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if c := n.byUser[userID]; c != nil {
-		c.sessions++
-		if !strings.EqualFold(wanted, c.name) {
-			notices = []string{fmt.Sprintf("you are already online as %s; this session has that name too", c.name)}
+func newSessionInfo(id, remote string, counted bool) *sessionInfo {
+	si := &sessionInfo{id: id, remote: remote, since: time.Now(), end: make(chan string, 1), counted: counted}
+	si.touch()
+	return si
+}
+
+func (si *sessionInfo) touch() { si.active.Store(time.Now().UnixNano()) }
+
+func (si *sessionInfo) idle(now time.Time) time.Duration {
+	return now.Sub(time.Unix(0, si.active.Load()))
+}
+
+func newPresence(reg *registry.Registry) *presence {
+	return &presence{reg: reg, users: make(map[string]*online)}
+}
+
+// arrival is what acquire decided for a new session.
+type arrival struct {
+	user     *online
+	name     string
+	notices  []string // for the person
+	warning  string   // for the room: a known name asked for with another key
+	sessions int      // the user's sessions, this one included
+}
+
+// acquire adds a session of userID, which asked for the name wanted. A user
+// already online keeps its name. Otherwise the key gets the name it asked
+// for if that is free or already its own; a name another key owns (or a
+// look-alike of it) is never given: the key gets its own name, or a
+// distinct one, and is told why.
+func (p *presence) acquire(userID, wanted string, si *sessionInfo) (arrival, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := p.users[userID]; u != nil {
+		u.sessions = append(u.sessions, si)
+		a := arrival{user: u, name: u.name, sessions: p.counted(u)}
+		if !strings.EqualFold(wanted, u.name) {
+			a.notices = []string{fmt.Sprintf("you are already online as %s; this session has that name too", u.name)}
 		}
-		return c.name, notices, c.sessions
+		return a, nil
 	}
-	switch owner, taken := n.owner[strings.ToLower(wanted)]; {
-	case !validName(wanted):
-		name = n.distinct("user", userID)
-		notices = append(notices, fmt.Sprintf("%.40q is not a usable name (2-24 of A-Z a-z 0-9 _ . -): you are %s; connect as ssh NAME@host to choose one", wanted, name))
-	case taken && owner != userID:
-		name = n.distinct(wanted, userID)
-		notices = append(notices, fmt.Sprintf("the name %s is in use by another key: you are %s", wanted, name))
-	default:
-		name = wanted
+	a, err := p.choose(userID, wanted)
+	if err != nil {
+		return a, err
 	}
-	n.byUser[userID] = &claim{name: name, sessions: 1}
-	n.owner[strings.ToLower(name)] = userID
-	return name, notices, 1
+	u := &online{userID: userID, name: a.name, sessions: []*sessionInfo{si}}
+	ignored := p.reg.Ignored(userID)
+	u.ignored.Store(&ignored)
+	p.users[userID] = u
+	a.user, a.sessions = u, p.counted(u)
+	return a, nil
 }
 
-// distinct finds a free name made of base and a few characters of the
+// choose picks the name of a user arriving with its first session.
+func (p *presence) choose(userID, wanted string) (arrival, error) {
+	var a arrival
+	own := p.reg.NameOf(userID)
+	switch owner, taken := p.reg.Owner(wanted); {
+	case !validName(wanted):
+		a.notices = append(a.notices, fmt.Sprintf("%.40q is not a usable name (2-24 of A-Z a-z 0-9 _ . -)", wanted))
+	case registry.Reserved(wanted):
+		a.notices = append(a.notices, fmt.Sprintf("the name %s is reserved", wanted))
+	case taken && owner != userID:
+		a.notices = append(a.notices, fmt.Sprintf("the name %s belongs to another key", wanted))
+		a.warning = fmt.Sprintf("someone with a different key (%s…) asked for the name %s", shortID(userID), wanted)
+	default:
+		if err := p.reg.Claim(userID, wanted); err == nil {
+			a.name = wanted
+			return a, nil
+		} else if !errors.Is(err, registry.ErrTaken) {
+			return a, err
+		}
+	}
+	if len(a.notices) == 0 { // another key took it a moment ago
+		a.notices = append(a.notices, fmt.Sprintf("the name %s was just taken", wanted))
+	}
+	// The fallback: the key's own name, or a new one made from what it
+	// asked for and its fingerprint.
+	if own != "" {
+		a.name = own
+	} else {
+		base := wanted
+		if !validName(base) || registry.Reserved(base) {
+			base = "user"
+		}
+		name, err := p.distinct(base, userID)
+		if err != nil {
+			return a, err
+		}
+		a.name = name
+	}
+	a.notices[len(a.notices)-1] += fmt.Sprintf(": you are %s; /nick NAME chooses another", a.name)
+	if a.warning != "" {
+		a.warning += "; they are " + a.name
+	}
+	return a, nil
+}
+
+// distinct claims a free name made of base and a few characters of the
 // user's key: "ann-3f2a", then "ann-3f2a2", ...
-func (n *names) distinct(base, userID string) string {
-	for i := 0; ; i++ {
+func (p *presence) distinct(base, userID string) (string, error) {
+	for i := 0; i < 100; i++ {
 		suffix := "-" + shortID(userID)
 		if i > 0 {
 			suffix += fmt.Sprint(i + 1)
 		}
 		candidate := base[:min(len(base), maxNameLen-len(suffix))] + suffix
-		if owner, taken := n.owner[strings.ToLower(candidate)]; !taken || owner == userID {
-			return candidate
+		err := p.reg.Claim(userID, candidate)
+		if err == nil {
+			return candidate, nil
 		}
+		if !errors.Is(err, registry.ErrTaken) && !errors.Is(err, registry.ErrReserved) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no free name for %s", base)
+}
+
+// counted is how many of u's sessions count against the limit.
+func (p *presence) counted(u *online) int {
+	n := 0
+	for _, si := range u.sessions {
+		if si.counted {
+			n++
+		}
+	}
+	return n
+}
+
+// release removes a session; the user goes offline with its last one.
+func (p *presence) release(userID string, si *sessionInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.users[userID]
+	if u == nil {
+		return
+	}
+	u.sessions = slices.DeleteFunc(u.sessions, func(s *sessionInfo) bool { return s == si })
+	if len(u.sessions) == 0 {
+		delete(p.users, userID)
 	}
 }
 
-// release gives back one session's hold on the user's name.
-func (n *names) release(userID string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c := n.byUser[userID]
-	if c == nil {
-		return
+// rename gives an online user a new name, bound to its key.
+func (p *presence) rename(userID, name string) (old string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.users[userID]
+	if u == nil {
+		return "", fmt.Errorf("you are not online")
 	}
-	if c.sessions--; c.sessions == 0 {
-		delete(n.byUser, userID)
-		delete(n.owner, strings.ToLower(c.name))
+	if owner, taken := p.reg.Owner(name); taken && owner != userID {
+		return "", fmt.Errorf("the name %s belongs to another key", name)
 	}
+	if err := p.reg.Claim(userID, name); err != nil {
+		if errors.Is(err, registry.ErrReserved) {
+			return "", fmt.Errorf("the name %s is reserved", name)
+		}
+		return "", fmt.Errorf("the name %s can't be taken: %w", name, err)
+	}
+	old, u.name = u.name, name
+	return old, nil
+}
+
+// find is the online user going by name (or a look-alike of it).
+func (p *presence) find(name string) (*online, bool) {
+	c := registry.Canonical(name)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.users {
+		if registry.Canonical(u.name) == c {
+			return u, true
+		}
+	}
+	return nil, false
+}
+
+// snapshot copies what /who and /whois show of a user.
+type userView struct {
+	userID, name, awayWhy string
+	away                  bool
+	sessions              int
+	since                 time.Time
+	idle                  time.Duration
+}
+
+func (p *presence) view(u *online, now time.Time) userView {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := userView{userID: u.userID, name: u.name, away: u.away, awayWhy: u.awayWhy, sessions: len(u.sessions), idle: 1<<63 - 1}
+	for _, si := range u.sessions {
+		if v.since.IsZero() || si.since.Before(v.since) {
+			v.since = si.since
+		}
+		v.idle = min(v.idle, si.idle(now))
+	}
+	return v
+}
+
+func (p *presence) all(now time.Time) []userView {
+	p.mu.Lock()
+	users := make([]*online, 0, len(p.users))
+	for _, u := range p.users {
+		users = append(users, u)
+	}
+	p.mu.Unlock()
+	views := make([]userView, len(users))
+	for i, u := range users {
+		views[i] = p.view(u, now)
+	}
+	slices.SortFunc(views, func(a, b userView) int {
+		return strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name))
+	})
+	return views
+}
+
+// setAway marks a user away (why may be empty) or back.
+func (p *presence) setAway(u *online, away bool, why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u.away, u.awayWhy = away, why
+}
+
+func (p *presence) sessionsOf(u *online) []*sessionInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(u.sessions)
+}
+
+func (p *presence) nameOf(u *online) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return u.name
 }

@@ -1,8 +1,11 @@
 package sshserver
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sshchat/sshchat/registry"
 )
 
 func TestValidName(t *testing.T) {
@@ -27,44 +30,104 @@ func TestValidName(t *testing.T) {
 	}
 }
 
-func TestNames(t *testing.T) {
-	n := newNames()
+func newTestPresence(t *testing.T, path string) *presence {
+	t.Helper()
+	reg, err := registry.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newPresence(reg)
+}
+
+func arrive(t *testing.T, p *presence, userID, wanted string) (arrival, *sessionInfo) {
+	t.Helper()
+	si := newSessionInfo(userID+"/s", "127.0.0.1:1", true)
+	a, err := p.acquire(userID, wanted, si)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, si
+}
+
+func TestNamesAreBoundToKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.json")
+	p := newTestPresence(t, path)
 	const alice, mallory = "SHA256:aliceKEY", "SHA256:mallKEY"
 
-	name, notices, _ := n.acquire(alice, "alice")
-	if name != "alice" || notices != nil {
-		t.Fatalf("first claim = %q %v, want alice and no notice", name, notices)
+	a, si := arrive(t, p, alice, "alice")
+	if a.name != "alice" || a.notices != nil || a.warning != "" {
+		t.Fatalf("first claim = %+v, want alice and no notice", a)
 	}
-	if name, _, sessions := n.acquire(alice, "other"); name != "alice" || sessions != 2 {
-		t.Errorf("a second session of one user got %q (%d sessions), want its name alice and 2", name, sessions)
+	if a2, _ := arrive(t, p, alice, "other"); a2.name != "alice" || a2.sessions != 2 {
+		t.Errorf("a second session got %q (%d sessions), want alice and 2", a2.name, a2.sessions)
 	}
-	name, notices, _ = n.acquire(mallory, "ALICE")
-	if strings.EqualFold(name, "alice") || !strings.HasPrefix(name, "ALICE-") || len(notices) != 1 {
-		t.Errorf("another key asking for ALICE got %q %v, want a distinct name and a notice", name, notices)
-	}
-	if !validName(name) {
-		t.Errorf("fallback %q is not itself a valid name", name)
-	}
-	n.release(mallory)
+	p.release(alice, si)
 
-	name, notices, _ = n.acquire("SHA256:xyz", "bad name!")
-	if !validName(name) || len(notices) != 1 || !strings.Contains(notices[0], name) {
-		t.Errorf("invalid wanted name gave %q %v, want a valid fallback named in the notice", name, notices)
+	// Offline or not, the name is alice's: look-alikes too.
+	for _, wanted := range []string{"alice", "ALICE", "al1ce", "aIice"} {
+		m, msi := arrive(t, p, mallory, wanted)
+		if registry.Canonical(m.name) == registry.Canonical("alice") {
+			t.Errorf("another key asking for %q got %q", wanted, m.name)
+		}
+		if len(m.notices) != 1 || !strings.Contains(m.notices[0], "belongs to another key") || m.warning == "" {
+			t.Errorf("another key asking for %q: notices %v, warning %q", wanted, m.notices, m.warning)
+		}
+		if strings.HasPrefix(m.name, "Guest") {
+			t.Errorf("fallback %q", m.name)
+		}
+		p.release(mallory, msi)
 	}
 
-	n.release(alice)
-	n.release(alice)
-	if name, _, _ := n.acquire(mallory, "alice"); name != "alice" {
-		t.Errorf("after alice left, the name is still held: got %q", name)
+	// After a restart the binding holds, and mallory keeps its fallback.
+	p = newTestPresence(t, path)
+	m, _ := arrive(t, p, mallory, "alice")
+	if !validName(m.name) || registry.Canonical(m.name) == registry.Canonical("alice") {
+		t.Errorf("after restart mallory got %q", m.name)
+	}
+	if a, _ := arrive(t, p, alice, "alice"); a.name != "alice" {
+		t.Errorf("after restart alice got %q", a.name)
+	}
+}
+
+func TestReservedAndInvalidNames(t *testing.T) {
+	p := newTestPresence(t, "")
+	for _, wanted := range []string{"admin", "Server", "SYSTEM", "bad name!", "x"} {
+		a, si := arrive(t, p, "SHA256:"+wanted, wanted)
+		if a.name == wanted || !validName(a.name) || len(a.notices) != 1 || !strings.Contains(a.notices[0], a.name) {
+			t.Errorf("%q gave %+v, want a valid fallback named in the notice", wanted, a)
+		}
+		p.release("SHA256:"+wanted, si)
+	}
+}
+
+func TestRename(t *testing.T) {
+	p := newTestPresence(t, "")
+	arrive(t, p, "SHA256:a", "ann")
+	arrive(t, p, "SHA256:b", "bob")
+	if _, err := p.rename("SHA256:a", "B0B"); err == nil {
+		t.Error("renamed to a look-alike of another key's name")
+	}
+	if _, err := p.rename("SHA256:a", "admin"); err == nil {
+		t.Error("renamed to a reserved name")
+	}
+	if old, err := p.rename("SHA256:a", "annie"); err != nil || old != "ann" {
+		t.Errorf("rename = %q, %v", old, err)
+	}
+	if u, ok := p.find("ANNIE"); !ok || u.userID != "SHA256:a" {
+		t.Error("the new name does not find its user")
+	}
+	// The old name is free again.
+	if _, err := p.rename("SHA256:b", "ann"); err != nil {
+		t.Errorf("the given-up name is still held: %v", err)
 	}
 }
 
 func TestDistinctNameFitsLimit(t *testing.T) {
-	n := newNames()
+	p := newTestPresence(t, "")
 	long := strings.Repeat("x", 24)
-	n.acquire("SHA256:first", long)
-	name, _, _ := n.acquire("SHA256:second", long)
-	if len(name) > maxNameLen || name == long {
-		t.Errorf("distinct name %q (len %d) for a 24-character name", name, len(name))
+	arrive(t, p, "SHA256:first", long)
+	a, _ := arrive(t, p, "SHA256:second", long)
+	if len(a.name) > maxNameLen || a.name == long {
+		t.Errorf("distinct name %q (len %d) for a 24-character name", a.name, len(a.name))
 	}
 }

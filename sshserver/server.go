@@ -14,6 +14,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/registry"
 )
 
 // Errors returned by the server.
@@ -84,6 +85,36 @@ type Observer interface {
 	Throttled()            // a message refused by a rate limit
 }
 
+// WithRegistry sets where names, ignores, bans, mutes and the message of
+// the day are kept. Without it they last until the server stops.
+func WithRegistry(reg *registry.Registry) Option {
+	return func(s *Server) { s.reg = reg }
+}
+
+// SetAdmins sets the keys (fingerprints) that may moderate; it may be
+// called at any time (e.g. on SIGHUP).
+func (s *Server) SetAdmins(keys map[string]bool) { s.admins.Store(&keys) }
+
+// SetAllowlist limits who may connect to the keys given; nil lets anyone
+// with a key in. It may be called at any time.
+func (s *Server) SetAllowlist(keys map[string]bool) {
+	if keys == nil {
+		s.allow.Store(nil)
+		return
+	}
+	s.allow.Store(&keys)
+}
+
+func (s *Server) isAdmin(userID string) bool {
+	admins := s.admins.Load()
+	return admins != nil && (*admins)[userID]
+}
+
+func (s *Server) allowed(userID string) bool {
+	allow := s.allow.Load()
+	return allow == nil || (*allow)[userID]
+}
+
 // WithObserver sets who is told what happens to connections.
 func WithObserver(o Observer) Option {
 	return func(s *Server) { s.observe = o }
@@ -102,14 +133,17 @@ func WithConfig(c Config) Option {
 
 // Server serves one hub's room over SSH.
 type Server struct {
-	hub     *hub.Hub
-	log     *slog.Logger
-	cfg     Config
-	ssh     *ssh.Server
-	names   *names
-	observe Observer
-	rates   *rates
-	admit   *admission
+	hub      *hub.Hub
+	log      *slog.Logger
+	cfg      Config
+	ssh      *ssh.Server
+	presence *presence
+	reg      *registry.Registry
+	observe  Observer
+	admins   atomic.Pointer[map[string]bool] // fingerprints of the admins
+	allow    atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
+	rates    *rates
+	admit    *admission
 
 	refusedConns sync.Map // remote address → struct{}: connections being turned away
 
@@ -123,10 +157,14 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	if len(hostKeys) == 0 {
 		return nil, ErrNoHostKey
 	}
-	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), names: newNames(), observe: nopObserver{}}
+	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}}
 	for _, o := range opts {
 		o(s)
 	}
+	if s.reg == nil {
+		s.reg, _ = registry.Open("") // in memory: cannot fail
+	}
+	s.presence = newPresence(s.reg)
 	s.rates = newRates(s.cfg.MessageRate, s.cfg.MessageBurst)
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	s.ssh = &ssh.Server{

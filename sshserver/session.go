@@ -42,6 +42,11 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	userID := gossh.FingerprintSHA256(key)
+	if refusal := s.admission(userID); refusal != "" {
+		fmt.Fprintf(sess.Stderr(), "sshchat: %s\n", refusal)
+		_ = sess.Exit(1)
+		return
+	}
 	if len(sess.Command()) > 0 {
 		_ = sess.Exit(s.exec(sess, userID))
 		return
@@ -56,9 +61,17 @@ func (s *Server) handle(sess ssh.Session) {
 	sessionID := channelID(ctx)
 	log := s.log.With("user", userID, "session", sessionID, "remote", sess.RemoteAddr().String())
 
-	name, notices, sessions := s.names.acquire(userID, sess.User())
-	defer s.names.release(userID)
-	if refusal := s.sessionLimit(sessions); refusal != "" {
+	si := newSessionInfo(sessionID, sess.RemoteAddr().String(), true)
+	arrived, err := s.presence.acquire(userID, sess.User(), si)
+	if err != nil {
+		log.Error("choose a name", "err", err)
+		fmt.Fprintln(sess.Stderr(), "sshchat: could not join the room")
+		_ = sess.Exit(1)
+		return
+	}
+	defer s.presence.release(userID, si)
+	name := arrived.name
+	if refusal := s.sessionLimit(arrived.sessions); refusal != "" {
 		log.Info("session refused", "reason", refusal)
 		fmt.Fprintf(sess.Stderr(), "sshchat: %s\n", refusal)
 		_ = sess.Exit(1)
@@ -78,6 +91,13 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	log.Info("session started", "name", name)
+	if arrived.warning != "" {
+		_ = s.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: arrived.warning})
+	}
+	notices := arrived.notices
+	if motd := s.reg.Motd(); motd != "" {
+		notices = append([]string{"message of the day: " + motd}, notices...)
+	}
 	defer func() {
 		if err := s.hub.Remove(userID, sessionID); err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
 			log.Error("remove", "err", err)
@@ -98,7 +118,9 @@ func (s *Server) handle(sess ssh.Session) {
 		History:    sub.History(),
 		Users:      sub.Users(),
 		Renderer:   newRenderer(sess, pty),
-		Post:       s.poster(userID),
+		Post:       s.poster(userID, si),
+		Commands:   s.commandsFor(userID),
+		Run:        s.runner(arrived.user, si),
 		Width:      width,
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
@@ -118,7 +140,7 @@ func (s *Server) handle(sess ssh.Session) {
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		s.pump(pumpCtx, p, sub, winch, ended)
+		s.pump(pumpCtx, p, sub, winch, arrived.user, si, ended)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		log.Error("program", "err", err)
@@ -189,7 +211,7 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // pump moves hub events and window changes into the program until ctx
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
-func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, ended chan<- string) {
+func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string) {
 	// The SSH library sends every window change on winch and blocks until
 	// it is taken: after the pump, keep taking them until the channel closes.
 	defer func(winch <-chan ssh.Window) {
@@ -204,6 +226,10 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		case <-ctx.Done():
 			p.Quit() // the client went away; returns at once if the program has ended
 			return
+		case reason := <-si.end:
+			ended <- reason
+			p.Send(ui.EndMsg{Reason: reason})
+			events = nil // the program quits; the handler removes the session
 		case w, ok := <-winch:
 			if !ok {
 				winch = nil
@@ -217,7 +243,11 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 				events = nil
 				continue
 			}
-			batch := append(make([]hub.Event, 0, 8), ev)
+			ignored := *u.ignored.Load()
+			batch := make([]hub.Event, 0, 8)
+			if !hidden(ev, ignored) {
+				batch = append(batch, ev)
+			}
 			open := true
 		drain:
 			for len(batch) < maxBatch {
@@ -227,18 +257,35 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 						open = false
 						break drain
 					}
-					batch = append(batch, ev)
+					if !hidden(ev, ignored) {
+						batch = append(batch, ev)
+					}
 				default:
 					break drain
 				}
 			}
-			p.Send(ui.EventsMsg(batch))
+			if len(batch) > 0 {
+				p.Send(ui.EventsMsg(batch))
+			}
 			if !open {
 				s.endStream(p, sub, ended)
 				events = nil
 			}
 		}
 	}
+}
+
+// hidden reports whether an event is from a user the session's user
+// ignores: their messages, actions and direct messages are not shown.
+func hidden(ev hub.Event, ignored map[string]bool) bool {
+	if len(ignored) == 0 || !ignored[ev.UserID] {
+		return false
+	}
+	switch ev.Type {
+	case hub.EventTypeMessage, hub.EventTypeAction, hub.EventTypeDirect:
+		return true
+	}
+	return false
 }
 
 // endStream tells the program why the hub ended the session's stream.
@@ -249,6 +296,8 @@ func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- s
 		reason = "the server is shutting down"
 	case errors.Is(err, hub.ErrEvicted):
 		reason = "disconnected: this session fell too far behind the chat"
+	case errors.Is(err, hub.ErrDropped):
+		reason = "disconnected: " + strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": ")
 	}
 	ended <- reason
 	p.Send(ui.EndMsg{Reason: reason})
@@ -256,18 +305,48 @@ func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- s
 
 // poster returns the function the UI posts the user's messages with. The
 // UI has checked the length already; a message refused here is dropped.
-func (s *Server) poster(userID string) func(string) error {
+func (s *Server) poster(userID string, si *sessionInfo) func(string) error {
 	return func(text string) error {
-		text, err := s.checkMessage(text)
+		si.touch()
+		text, err := s.checkOutgoing(userID, text)
 		if err != nil {
-			return err
-		}
-		if err := s.throttle(userID); err != nil {
 			return err
 		}
 		s.hub.Message(userID, text)
 		return nil
 	}
+}
+
+// checkOutgoing checks a message a user wants to send, with everything
+// that can refuse it: the length, a mute, the rate. It returns the
+// sanitized text.
+func (s *Server) checkOutgoing(userID, text string) (string, error) {
+	text, err := s.checkMessage(text)
+	if err != nil {
+		return "", err
+	}
+	if m, muted := s.reg.Muted(userID, time.Now()); muted {
+		return "", fmt.Errorf("you are muted %s", until(m.Until))
+	}
+	return text, s.throttle(userID)
+}
+
+// admission says why a key may not use the server, or "": not on the
+// allow-list, or banned.
+func (s *Server) admission(userID string) string {
+	if !s.allowed(userID) {
+		s.observe.Refused("not_allowed")
+		return "this server admits listed keys only, and " + userID + " is not one of them"
+	}
+	if b, banned := s.reg.Banned(userID, time.Now()); banned {
+		s.observe.Refused("banned")
+		msg := "this key is banned " + until(b.Until)
+		if b.Reason != "" {
+			msg += ": " + b.Reason
+		}
+		return msg
+	}
+	return ""
 }
 
 // throttle takes a token of the user's message rate, or says to slow down.

@@ -1,25 +1,56 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sshchat/sshchat/sanitize"
 )
 
-// command is one slash command. /help and tab completion are made from
-// the registry: a new command is one more entry in defaultCommands.
+// CommandInfo describes one of the server's commands, for /help and Tab:
+// {Name: "nick", Args: "NEW", Help: "change your name, for all your sessions"}.
+type CommandInfo struct{ Name, Args, Help string }
+
+// command is one slash command. /help and Tab completion are made from
+// the registry: the session's own commands and the server's, in one list.
 type command struct {
-	name string // without the slash
-	args string // its arguments, as /help shows them: "<name>"
+	name string // lower case, without the slash
+	args string // its arguments, as /help shows them: "on|off"
 	help string
 	run  func(m *Model, args string) tea.Cmd
 }
 
-func defaultCommands() []command {
+// localCommands are the commands the session runs itself.
+func localCommands() []command {
 	return []command{
-		{name: "help", help: "show the commands and keys", run: (*Model).runHelp},
+		{name: "help", args: "[COMMAND]", help: "show the commands and keys, or one command", run: (*Model).runHelp},
 		{name: "quit", help: "leave the chat", run: (*Model).runQuit},
+		{name: "reply", args: "TEXT", help: "answer the last direct message sent to you", run: (*Model).runReply},
+		{name: "timestamp", args: "on|off", help: "show or hide the time of each line", run: (*Model).runTimestamp},
+		{name: "bell", args: "on|off|mentions", help: "ring for every message, never, or mentions", run: (*Model).runBell},
 	}
+}
+
+// newRegistry is the local commands and the server's, sorted by name. A
+// local command hides a server command of the same name.
+func newRegistry(server []CommandInfo) []command {
+	cmds := localCommands()
+	for _, c := range server {
+		name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(sanitize.Line(c.Name)), "/"))
+		if name == "" || strings.Contains(name, " ") || lookup(cmds, name) != nil {
+			continue
+		}
+		cmds = append(cmds, command{
+			name: name,
+			args: strings.TrimSpace(sanitize.Line(c.Args)),
+			help: strings.TrimSpace(sanitize.Line(c.Help)),
+			run:  serverCommand(name),
+		})
+	}
+	slices.SortFunc(cmds, func(a, b command) int { return strings.Compare(a.name, b.name) })
+	return cmds
 }
 
 // lookup returns the command called name, or nil.
@@ -37,39 +68,23 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	name, args, _ := strings.Cut(line[1:], " ")
 	c := lookup(m.commands, strings.ToLower(name))
 	if c == nil {
-		m.addLocal(kindError, "unknown command /"+name+": type /help for the commands")
+		m.unknownCommand(name)
 		return nil
 	}
 	return c.run(m, strings.TrimSpace(args))
 }
 
-func (m *Model) runHelp(string) tea.Cmd {
-	keys := m.keys.help()
-	width := 0
-	for _, c := range m.commands {
-		width = max(width, len(usage(c)))
+func (m *Model) unknownCommand(name string) {
+	m.addLocal(kindError, "unknown command /"+name+": type /help for the commands")
+}
+
+// usageError shows how to use the command called name.
+func (m *Model) usageError(name string) tea.Cmd {
+	if c := lookup(m.commands, name); c != nil {
+		m.addLocal(kindError, "usage: "+usage(*c))
 	}
-	for _, h := range keys {
-		width = max(width, len(h.Key))
-	}
-	m.addLocal(kindNotice, "commands:")
-	for _, c := range m.commands {
-		m.addLocal(kindNotice, column(usage(c), width, c.help))
-	}
-	m.addLocal(kindNotice, "keys:")
-	for _, h := range keys {
-		m.addLocal(kindNotice, column(h.Key, width, h.Desc))
-	}
-	m.addLocal(kindNotice, "start a message with // to send one that begins with /")
 	return nil
 }
-
-// column is one line of /help: an indented term, then its description.
-func column(term string, width int, desc string) string {
-	return "  " + term + spaces(width-len(term)+2) + desc
-}
-
-func (m *Model) runQuit(string) tea.Cmd { return tea.Quit }
 
 func usage(c command) string {
 	if c.args == "" {
@@ -78,11 +93,142 @@ func usage(c command) string {
 	return "/" + c.name + " " + c.args
 }
 
-// suggestions are what Tab completes in the input line.
-func suggestions(cmds []command) []string {
-	s := make([]string, len(cmds))
-	for i, c := range cmds {
-		s[i] = "/" + c.name
+// serverCommand runs the server's command called name.
+func serverCommand(name string) func(*Model, string) tea.Cmd {
+	return func(m *Model, args string) tea.Cmd { return m.runServer(name, args) }
+}
+
+func (m *Model) runServer(name, args string) tea.Cmd {
+	if m.run == nil {
+		m.addLocal(kindError, "/"+name+" is not available on this server")
+		return nil
 	}
-	return s
+	return runCmd(m.run, name, args)
+}
+
+// runCmd calls Config.Run away from Update; the reply comes back as a
+// commandDoneMsg.
+func runCmd(run func(name, args string) (string, error), name, args string) tea.Cmd {
+	return func() tea.Msg {
+		reply, err := run(name, args)
+		return commandDoneMsg{reply: reply, err: err}
+	}
+}
+
+// commandDoneMsg is the outcome of a server command: its reply, shown a
+// line at a time as the server laid it out, or an error, on one line.
+type commandDoneMsg struct {
+	reply string
+	err   error
+}
+
+func (m *Model) handleCommandDone(msg commandDoneMsg) {
+	if msg.err != nil {
+		m.addLocal(kindError, sanitize.Line(msg.err.Error()))
+	} else if reply := strings.TrimRight(sanitize.Text(msg.reply), " \n"); reply != "" {
+		for l := range strings.SplitSeq(reply, "\n") {
+			m.addLocal(kindNotice, l)
+		}
+	}
+	m.refreshStatus()
+}
+
+func (m *Model) runHelp(args string) tea.Cmd {
+	if args != "" {
+		return m.helpOne(args)
+	}
+	keys := m.keys.help()
+	width := 0
+	for _, c := range m.commands {
+		width = max(width, stringWidth(usage(c)))
+	}
+	for _, h := range keys {
+		width = max(width, stringWidth(h.Key))
+	}
+	// A description that wraps goes on under itself.
+	hang := len("  ") + width + len("  ")
+	m.addLocal(kindNotice, "commands:")
+	for _, c := range m.commands {
+		m.transcript.add(&entry{kind: kindNotice, text: column(usage(c), width, c.help), hang: hang})
+	}
+	m.addLocal(kindNotice, "keys:")
+	for _, h := range keys {
+		m.transcript.add(&entry{kind: kindNotice, text: column(h.Key, width, h.Desc), hang: hang})
+	}
+	m.addLocal(kindNotice, "start a message with // to send one that begins with /")
+	return nil
+}
+
+// helpOne is /help COMMAND: the usage of one command.
+func (m *Model) helpOne(name string) tea.Cmd {
+	if strings.Contains(name, " ") {
+		return m.usageError("help")
+	}
+	name = strings.TrimPrefix(name, "/")
+	c := lookup(m.commands, strings.ToLower(name))
+	if c == nil {
+		m.unknownCommand(name)
+		return nil
+	}
+	m.addLocal(kindNotice, "usage: "+usage(*c))
+	if c.help != "" {
+		m.addLocal(kindNotice, "  "+c.help)
+	}
+	return nil
+}
+
+// column is one line of /help: an indented term, then its description.
+func column(term string, width int, desc string) string {
+	return "  " + term + spaces(width-stringWidth(term)+2) + desc
+}
+
+func (m *Model) runQuit(args string) tea.Cmd {
+	if args != "" {
+		return m.usageError("quit")
+	}
+	return tea.Quit
+}
+
+// runReply sends TEXT to the last user who sent a direct message to this
+// one, through the server's msg command.
+func (m *Model) runReply(text string) tea.Cmd {
+	if text == "" {
+		return m.usageError("reply")
+	}
+	if m.peer.userID == "" {
+		m.addLocal(kindError, "nobody has sent you a direct message yet")
+		return nil
+	}
+	return m.runServer("msg", m.peer.name+" "+text)
+}
+
+func (m *Model) runTimestamp(args string) tea.Cmd {
+	switch strings.ToLower(args) {
+	case "on":
+		m.transcript.setClock(true)
+		m.addLocal(kindNotice, "timestamps on")
+	case "off":
+		m.transcript.setClock(false)
+		m.addLocal(kindNotice, "timestamps off")
+	default:
+		return m.usageError("timestamp")
+	}
+	return nil
+}
+
+func (m *Model) runBell(args string) tea.Cmd {
+	switch strings.ToLower(args) {
+	case "on":
+		m.bell = bellOn
+		m.addLocal(kindNotice, "the bell rings for every message from someone else")
+	case "off":
+		m.bell = bellOff
+		m.addLocal(kindNotice, "the bell is off")
+	case "mentions":
+		m.bell = bellMentions
+		m.addLocal(kindNotice, "the bell rings when someone names you or sends you a direct message")
+	default:
+		return m.usageError("bell")
+	}
+	return nil
 }

@@ -3,7 +3,12 @@
 // session's server side runs the program, sends it the hub's events as
 // EventsMsg (one message, and so one frame, per batch), the terminal size
 // as tea.WindowSizeMsg and the end of the stream as EndMsg; the model
-// publishes what the user types through Config.Post, inside a tea.Cmd.
+// publishes what the user types through Config.Post and runs the
+// server's slash commands through Config.Run, each inside a tea.Cmd.
+// Its own commands (/help, /reply, /timestamp, /bell, /quit) and the
+// server's make one registry, which /help and Tab completion read. The
+// terminal bell, for mentions and direct messages, goes out with a frame
+// (see bell.go).
 //
 // It knows nothing of SSH. Every style comes from the renderer it is given
 // (Config.Renderer), never from lipgloss's global one, and it never asks

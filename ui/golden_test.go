@@ -47,7 +47,7 @@ func TestGoldenLobby80x24(t *testing.T) {
 		c.Notices = []string{"the name annie is taken: you are ann"}
 	})
 	send(m, EventsMsg(live))
-	view := m.View()
+	view := settled(m)
 	checkScreen(t, view, 80, 24)
 	golden(t, "lobby-80x24", view)
 }
@@ -69,20 +69,75 @@ func TestGoldenMembers120x30(t *testing.T) {
 		}
 	})
 	send(m, EventsMsg(live))
-	view := m.View()
+	view := settled(m)
 	checkScreen(t, view, 120, 30)
 	golden(t, "members-120x30", view)
 }
 
 func TestGoldenHelp(t *testing.T) {
-	m, _ := newModel(80, 24)
+	m, _ := newModel(80, 24, withServer(&runner{}))
 	g := newEvents()
 	send(m, EventsMsg{g.join(ann)})
 	typeText(m, "/help")
 	press(m, tea.KeyEnter)
-	view := m.View()
+	view := settled(m)
 	checkScreen(t, view, 80, 24)
 	golden(t, "help-80x24", view)
+}
+
+// whoReplies are the fake server's answers to /who and /whois.
+var whoReplies = map[string]string{
+	"who": "online: 3\n" +
+		"  ann                 2 sessions  idle 3m\n" +
+		"  Bob (away: lunch)   1 session   idle 12s\n" +
+		"  carol               1 session   idle 1h\n",
+	"whois": "Bob\n" +
+		"  key       SHA256:bob0000000000000000000000000000000000000000\n" +
+		"  online    since 22:14, 1 session, idle 12s\n" +
+		"  away      lunch\n",
+}
+
+func TestGoldenWho(t *testing.T) {
+	for _, tt := range []struct{ name, line string }{
+		{"who-80x24", "/who"},
+		{"whois-80x24", "/whois bob"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newModel(80, 24, withServer(&runner{replies: whoReplies}))
+			g := newEvents()
+			send(m, EventsMsg{g.join(ann), g.join(bob), g.away(bob, "lunch"), g.join(carol), g.add(ann)})
+			enter(m, tt.line)
+			send(m, EventsMsg{g.msg(carol, "anyone up for lunch?")})
+			view := settled(m)
+			checkScreen(t, view, 80, 24)
+			golden(t, tt.name, view)
+		})
+	}
+}
+
+func TestGoldenNewEvents(t *testing.T) {
+	m, _ := newModel(80, 24, withServer(&runner{}))
+	g := newEvents()
+	send(m, EventsMsg{
+		g.join(ann), g.join(bob), g.join(dave),
+		g.action(bob, "waves at everyone"),
+		g.msg(bob, "ann, did you see the deploy? It went red for a while and then it came back, ann"),
+		g.direct(bob, ann, "can we talk about it in private?"),
+		g.direct(ann, bob, "sure"),
+		g.nick(ann, "annie"),
+		g.away(bob, "lunch"),
+		g.back(bob),
+		g.notice("the name ann now comes with a different key"),
+		g.moderate(hub.EventTypeKick, dave, 0, "spam"),
+		g.moderate(hub.EventTypeBan, dave, t0+3*3600, "spam again"),
+		g.moderate(hub.EventTypeUnban, dave, 0, ""),
+		g.moderate(hub.EventTypeMute, bob, t0+3600, ""),
+		g.moderate(hub.EventTypeBan, testUser{"SHA256:troll", "troll"}, 0, ""),
+		g.motd("be kind; the deploy window is 14:00-16:00 UTC"),
+	})
+	view := settled(m)
+	checkScreen(t, view, 80, 24)
+	golden(t, "events-80x24", view)
 }
 
 func TestGoldenScrolledUp(t *testing.T) {
@@ -95,7 +150,7 @@ func TestGoldenScrolledUp(t *testing.T) {
 	send(m, batch)
 	press(m, tea.KeyPgUp)
 	send(m, EventsMsg{g.msg(carol, "are you there?"), g.join(dave), g.msg(dave, "hello"), g.msg(bob, "yes")})
-	view := m.View()
+	view := settled(m)
 	checkScreen(t, view, 80, 24)
 	golden(t, "scrolled-80x24", view)
 }

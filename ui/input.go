@@ -5,6 +5,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"slices"
 
 	"github.com/sshchat/sshchat/sanitize"
 )
@@ -19,7 +20,7 @@ type input struct {
 	ti    textinput.Model
 	width int
 
-	suggestions []string // what Tab completes
+	comp completion // what Tab is cycling through
 
 	history []string // oldest first
 	pos     int      // the entry shown while walking; len(history) when not walking
@@ -29,7 +30,7 @@ type input struct {
 	dirty bool
 }
 
-func newInput(st *styles, limit int, suggestions []string) input {
+func newInput(st *styles, limit int) input {
 	ti := textinput.New()
 	ti.Prompt = prompt
 	ti.CharLimit = limit
@@ -37,17 +38,19 @@ func newInput(st *styles, limit int, suggestions []string) input {
 	ti.PromptStyle = st.prompt
 	ti.TextStyle = st.inputText
 	ti.PlaceholderStyle = st.placeholder
-	ti.CompletionStyle = st.completion
 	ti.Cursor.Style = st.cursor
 	ti.Cursor.TextStyle = st.inputText
 	// Ctrl+V would read the clipboard of the machine running the server.
 	ti.KeyMap.Paste.SetEnabled(false)
 	// A blinking cursor costs a timer and a frame twice a second, per session.
 	ti.Cursor.SetMode(cursor.CursorStatic)
-	ti.ShowSuggestions = true
-	ti.SetSuggestions(suggestions)
+	// Tab is the model's: one completion, of commands and of names.
+	ti.ShowSuggestions = false
+	ti.KeyMap.AcceptSuggestion.SetEnabled(false)
+	ti.KeyMap.NextSuggestion.SetEnabled(false)
+	ti.KeyMap.PrevSuggestion.SetEnabled(false)
 	ti.Focus()
-	return input{ti: ti, suggestions: suggestions, dirty: true}
+	return input{ti: ti, dirty: true}
 }
 
 // SetSize sets the width of the line, prompt included.
@@ -60,13 +63,19 @@ func (in *input) SetSize(width int) {
 
 // update passes a key to the text field.
 func (in *input) update(msg tea.Msg) tea.Cmd {
+	in.comp = completion{}
+	if k, ok := msg.(tea.KeyMsg); ok && len(k.Runes) > 0 {
+		// textinput sanitizes the runes in place, and Bubble Tea hands
+		// every program the same slice for a space: write only to a copy.
+		k.Runes = slices.Clone(k.Runes)
+		msg = k
+	}
 	var cmd tea.Cmd
 	in.ti, cmd = in.ti.Update(msg)
 	// The field drops control characters; drop what else could reorder or
 	// hide the text being typed.
 	if v := in.ti.Value(); sanitize.Line(v) != v {
 		in.ti.SetValue(sanitize.Line(v))
-		in.changed()
 	}
 	in.dirty = true
 	return cmd
@@ -77,13 +86,7 @@ func (in *input) value() string { return in.ti.Value() }
 func (in *input) set(s string) {
 	in.ti.SetValue(s)
 	in.ti.CursorEnd()
-	in.changed()
-}
-
-// changed follows a change of the value made other than by a key:
-// textinput matches its suggestions against the value only on keys.
-func (in *input) changed() {
-	in.ti.SetSuggestions(in.suggestions)
+	in.comp = completion{}
 	in.dirty = true
 }
 
@@ -98,7 +101,8 @@ func (in *input) sent(s string) {
 	}
 	in.pos, in.draft = len(in.history), ""
 	in.ti.Reset()
-	in.changed()
+	in.comp = completion{}
+	in.dirty = true
 }
 
 // prev shows the previous line sent, keeping what was being typed.

@@ -3,9 +3,13 @@ package ui
 import "github.com/charmbracelet/bubbles/key"
 
 // keyMap holds the keys the chat itself handles; every other key goes to
-// the input line.
+// the input line, whose own keys edit it as in a shell: Ctrl+A/Home and
+// Ctrl+E/End to the start and end, Alt+B and Alt+F a word back and
+// forward, Ctrl+W deletes a word back, Ctrl+U to the start, Ctrl+K to
+// the end.
 type keyMap struct {
 	Send     key.Binding
+	Complete key.Binding // a command or a name; again for the next match
 	Quit     key.Binding
 	Suspend  key.Binding // swallowed: suspending would stop the whole server
 	Prev     key.Binding // input history
@@ -18,6 +22,7 @@ type keyMap struct {
 func defaultKeyMap() keyMap {
 	return keyMap{
 		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("Enter", "send")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("Tab", "complete a command or a name")),
 		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("Ctrl+C", "quit")),
 		Suspend:  key.NewBinding(key.WithKeys("ctrl+z")),
 		Prev:     key.NewBinding(key.WithKeys("up"), key.WithHelp("Up/Down", "input history")),
@@ -31,7 +36,7 @@ func defaultKeyMap() keyMap {
 // help lists the documented keys, for /help.
 func (k keyMap) help() []key.Help {
 	var hs []key.Help
-	for _, b := range []key.Binding{k.Send, k.Prev, k.PageUp, k.Follow, k.Quit} {
+	for _, b := range []key.Binding{k.Send, k.Complete, k.Prev, k.PageUp, k.Follow, k.Quit} {
 		if h := b.Help(); h.Key != "" {
 			hs = append(hs, h)
 		}

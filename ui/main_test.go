@@ -29,6 +29,8 @@ var (
 	carol = testUser{"SHA256:carol00000000000000000000000000000000000000", "carol"}
 	dave  = testUser{"SHA256:dave000000000000000000000000000000000000000", "dave"}
 	erin  = testUser{"SHA256:erin000000000000000000000000000000000000000", "Erin"}
+	bea   = testUser{"SHA256:bea0000000000000000000000000000000000000000", "bea"}
+	admin = testUser{"SHA256:admin00000000000000000000000000000000000000", "admin"}
 )
 
 // t0 is 2023-11-14 22:13:20 UTC.
@@ -67,6 +69,45 @@ func (g *events) leave(u testUser, reason string) hub.Event {
 	return ev
 }
 
+// said is an event of type typ in which u says text to the room.
+func (g *events) said(typ string, u testUser, text string) hub.Event {
+	ev := g.next(typ, u)
+	ev.SessionID, ev.Message = "", text
+	return ev
+}
+
+func (g *events) action(u testUser, text string) hub.Event {
+	return g.said(hub.EventTypeAction, u, text)
+}
+
+func (g *events) direct(from, to testUser, text string) hub.Event {
+	ev := g.said(hub.EventTypeDirect, from, text)
+	ev.To, ev.ToName = to.id, to.name
+	return ev
+}
+
+func (g *events) away(u testUser, why string) hub.Event { return g.said(hub.EventTypeAway, u, why) }
+func (g *events) back(u testUser) hub.Event             { return g.said(hub.EventTypeBack, u, "") }
+func (g *events) motd(text string) hub.Event            { return g.said(hub.EventTypeMotd, admin, text) }
+
+func (g *events) notice(text string) hub.Event {
+	return g.said(hub.EventTypeNotice, testUser{}, text)
+}
+
+// nick renames u to name; u keeps its old name in the event.
+func (g *events) nick(u testUser, name string) hub.Event {
+	ev := g.said(hub.EventTypeNick, u, "")
+	ev.Name, ev.OldName = name, u.name
+	return ev
+}
+
+// moderate is admin doing typ to u, until a Unix time (0 for good).
+func (g *events) moderate(typ string, u testUser, until int64, reason string) hub.Event {
+	ev := g.said(typ, admin, "")
+	ev.To, ev.ToName, ev.Until, ev.Reason = u.id, u.name, until, reason
+	return ev
+}
+
 func (g *events) close(reason string) hub.Event {
 	ev := g.next(hub.EventTypeClose, testUser{})
 	ev.SessionID, ev.Reason = "", reason
@@ -99,6 +140,38 @@ func (p *poster) post(text string) error {
 	}
 	p.sent = append(p.sent, text)
 	return nil
+}
+
+// serverCommands are the commands of a fake server, as Config.Commands.
+var serverCommands = []CommandInfo{
+	{"me", "TEXT", "say what you are doing, in the third person"},
+	{"msg", "NAME TEXT", "send a direct message"},
+	{"nick", "NEW", "change your name, for all your sessions"},
+	{"away", "[REASON]", "say you are away"},
+	{"back", "", "say you are back"},
+	{"who", "", "who is online"},
+	{"whois", "NAME", "about a user"},
+}
+
+// runner is a fake Config.Run: it records the calls and answers from
+// replies and errs, by command name.
+type runner struct {
+	calls   []string // "name|args"
+	replies map[string]string
+	errs    map[string]error
+}
+
+func (r *runner) run(name, args string) (string, error) {
+	r.calls = append(r.calls, name+"|"+args)
+	return r.replies[name], r.errs[name]
+}
+
+// withServer gives the session the fake server's commands, run by r.
+func withServer(r *runner) func(*Config) {
+	return func(c *Config) {
+		c.Commands = serverCommands
+		c.Run = r.run
+	}
 }
 
 // newModel is ann's session at width×height, without colour, in UTC.
@@ -134,6 +207,22 @@ func typeText(m *Model, s string) {
 	send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
 }
 
+// enter types line and presses Enter, then runs what that started and
+// delivers its messages, as the program would.
+func enter(m *Model, line string) {
+	typeText(m, line)
+	for _, msg := range run(press(m, tea.KeyEnter)) {
+		if msg != nil {
+			send(m, msg)
+		}
+	}
+}
+
+// paste delivers s as a bracketed paste.
+func paste(m *Model, s string) tea.Cmd {
+	return send(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true})
+}
+
 func press(m *Model, k tea.KeyType) tea.Cmd {
 	return send(m, tea.KeyMsg{Type: k})
 }
@@ -161,6 +250,13 @@ func isQuit(cmd tea.Cmd) bool {
 		}
 	}
 	return false
+}
+
+// settled is the view once any bell has ended: what stays on the
+// terminal, as golden screens keep it.
+func settled(m *Model) string {
+	send(m, bellDoneMsg{m.bells})
+	return m.View()
 }
 
 // checkScreen fails t unless view is exactly height lines, none wider

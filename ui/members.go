@@ -21,6 +21,7 @@ type member struct {
 	name     string // sanitized
 	key      string // sort key: the name folded to lower case
 	sessions int
+	away     bool
 }
 
 // members is who is online, kept current from the hub's events. Its rows
@@ -51,8 +52,8 @@ func (m *members) newMember(userID, name string, sessions int) *member {
 // count is how many users are online.
 func (m *members) count() int { return len(m.byID) }
 
-// apply follows a join, add, remove or leave, and reports whether the
-// membership changed.
+// apply follows a join, add, remove, leave, rename, away or back, and
+// reports whether the list changed.
 func (m *members) apply(ev hub.Event) bool {
 	u := m.byID[ev.UserID]
 	switch ev.Type {
@@ -79,6 +80,15 @@ func (m *members) apply(ev hub.Event) bool {
 			return false
 		}
 		clear(m.byID)
+	case hub.EventTypeNick:
+		if u == nil || !m.rename(u, ev.Name) {
+			return false
+		}
+	case hub.EventTypeAway, hub.EventTypeBack:
+		if u == nil || u.away == (ev.Type == hub.EventTypeAway) {
+			return false
+		}
+		u.away = !u.away
 	default:
 		return false
 	}
@@ -86,13 +96,30 @@ func (m *members) apply(ev hub.Event) bool {
 	return true
 }
 
-func (m *members) rename(u *member, name string) {
+// rename gives u a new name, and reports whether it changed.
+func (m *members) rename(u *member, name string) bool {
 	if name == "" {
-		return
+		return false
 	}
 	if name = displayName(u.userID, name); name != u.name {
 		u.name, u.key = name, strings.ToLower(name)
+		return true
 	}
+	return false
+}
+
+// complete returns the names of the users online, but the one with
+// userID, that start with prefix ignoring case, in the list's order.
+func (m *members) complete(prefix, userID string) []string {
+	prefix = strings.ToLower(prefix)
+	m.lines() // sorts
+	var names []string
+	for _, u := range m.sorted {
+		if u.userID != userID && strings.HasPrefix(u.key, prefix) {
+			names = append(names, u.name)
+		}
+	}
+	return names
 }
 
 // SetSize sets the size of the list, its border included.
@@ -141,9 +168,14 @@ func (m *members) lines() []string {
 		if u.sessions > 1 {
 			count = " ×" + strconv.Itoa(u.sessions)
 		}
+		colour := m.st.name(u.userID)
+		if u.away {
+			count += " (away)"
+			colour = m.st.subtle
+		}
 		name := fit(u.name, max(inner-utf8.RuneCountInString(count), 1))
 		w := 2 + stringWidth(name) + utf8.RuneCountInString(count)
-		row := border + m.st.name(u.userID).render(name) + m.st.subtle.render(count)
+		row := border + colour.render(name) + m.st.subtle.render(count)
 		m.rows = append(m.rows, row+spaces(m.width-w))
 	}
 	if more > 0 {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,14 +20,16 @@ import (
 // reference to the slices: the caller may reuse them.
 type Config struct {
 	Room       string
-	UserID     string             // the session owner's key fingerprint ("SHA256:...")
-	Name       string             // the owner's display name
-	Notices    []string           // system lines to show at the start, after the history
-	History    []hub.Event        // recent events before this session arrived, oldest first
-	Users      []hub.User         // who is online just after this session arrived, itself included
-	Renderer   *lipgloss.Renderer // the session's renderer: every style comes from it; nil means no colour
-	Post       func(text string) error // publishes a message; called only inside a tea.Cmd; an error (e.g. "slow down") is shown and the text goes back to the input
-	Width      int                // initial terminal size
+	UserID     string                                  // the session owner's key fingerprint ("SHA256:...")
+	Name       string                                  // the owner's display name
+	Notices    []string                                // system lines to show at the start, after the history
+	History    []hub.Event                             // recent events before this session arrived, oldest first
+	Users      []hub.User                              // who is online just after this session arrived, itself included
+	Renderer   *lipgloss.Renderer                      // the session's renderer: every style comes from it; nil means no colour
+	Post       func(text string) error                 // publishes a message; called only inside a tea.Cmd; an error (e.g. "slow down") is shown and the text goes back to the input
+	Commands   []CommandInfo                           // the server's commands this user may run, for /help and Tab; a local command of the same name wins
+	Run        func(name, args string) (string, error) // runs the server's command name with the rest of the line; called only inside a tea.Cmd; the reply (may be several lines) is shown as notice lines, an error as one error line
+	Width      int                                     // initial terminal size
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
 	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
@@ -60,11 +63,19 @@ const (
 type Model struct {
 	userID     string
 	post       func(string) error
+	run        func(name, args string) (string, error)
 	loc        *time.Location
 	maxMessage int
 	st         *styles
 	keys       keyMap
-	commands   []command
+	commands   []command // local and the server's, by name
+
+	name    string                        // the owner's current name, which mentions are of
+	peer    struct{ userID, name string } // who last sent this user a direct message: what /reply answers
+	bell    bellMode                      // when to ring
+	ringing bool                          // a bell is held in the frame: see bell.go
+	bells   int                           // bells rung, to match each hold to its end
+	bellTop string                        // the first line while a bell is held, frozen
 
 	width, height int
 	header        header
@@ -95,11 +106,13 @@ func New(cfg Config) *Model {
 	m := &Model{
 		userID:     cfg.UserID,
 		post:       cfg.Post,
+		run:        cfg.Run,
 		loc:        cfg.Location,
 		maxMessage: cfg.MaxMessage,
 		st:         &st,
 		keys:       defaultKeyMap(),
-		commands:   defaultCommands(),
+		commands:   newRegistry(cfg.Commands),
+		name:       displayName(cfg.UserID, cfg.Name),
 		usersGiven: len(cfg.Users) > 0,
 	}
 	if m.loc == nil {
@@ -113,15 +126,15 @@ func New(cfg Config) *Model {
 	if !strings.HasPrefix(room, "#") {
 		room = "#" + room
 	}
-	m.header = header{st: m.st, room: room, name: displayName(cfg.UserID, cfg.Name), dirty: true}
+	m.header = header{st: m.st, room: room, name: m.name, dirty: true}
 	m.transcript = newTranscript(m.st, m.loc)
 	m.members = newMembers(m.st, cfg.Users)
 	m.header.setOnline(m.members.count())
-	m.input = newInput(m.st, m.maxMessage, suggestions(m.commands))
+	m.input = newInput(m.st, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}
 
 	for _, ev := range cfg.History {
-		if e := entryFor(ev); e != nil {
+		if e := m.entryFor(ev); e != nil {
 			m.transcript.add(e)
 		}
 	}
@@ -151,11 +164,15 @@ func (m *Model) Init() tea.Cmd { return nil }
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case EventsMsg:
-		m.handleEvents(msg)
+		return m, m.handleEvents(msg)
 	case EndMsg:
 		return m, m.handleEnd(msg)
 	case postFailedMsg:
 		m.handlePostFailed(msg)
+	case commandDoneMsg:
+		m.handleCommandDone(msg)
+	case bellDoneMsg:
+		m.handleBellDone(msg)
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	case tea.MouseMsg:
@@ -170,7 +187,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Model) handleEvents(evs EventsMsg) {
+// handleEvents shows a batch of events, and rings the bell once if any
+// of them calls for it.
+func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
+	ring := false
 	for _, ev := range evs {
 		own := !m.arrived && m.usersGiven && ev.UserID == m.userID &&
 			(ev.Type == hub.EventTypeJoin || ev.Type == hub.EventTypeAdd)
@@ -178,12 +198,38 @@ func (m *Model) handleEvents(evs EventsMsg) {
 		if !own {
 			m.members.apply(ev)
 		}
-		if e := entryFor(ev); e != nil {
+		if ev.Type == hub.EventTypeNick && ev.UserID == m.userID {
+			m.name = displayName(m.userID, ev.Name)
+			m.header.setName(m.name)
+		}
+		if e := m.entryFor(ev); e != nil {
+			ring = m.rings(ev, e) || ring
 			m.transcript.add(e)
 		}
 	}
 	m.header.setOnline(m.members.count())
 	m.refreshStatus()
+	if ring {
+		return m.ring()
+	}
+	return nil
+}
+
+// entryFor makes the entry of an event as this user sees it: their name
+// highlighted where others mention it. It also follows who last sent
+// them a direct message, for /reply.
+func (m *Model) entryFor(ev hub.Event) *entry {
+	switch {
+	case ev.Type == hub.EventTypeDirect && ev.To == m.userID && ev.UserID != m.userID:
+		m.peer.userID, m.peer.name = ev.UserID, displayName(ev.UserID, ev.Name)
+	case ev.Type == hub.EventTypeNick && ev.UserID == m.peer.userID && ev.UserID != "":
+		m.peer.name = displayName(ev.UserID, ev.Name)
+	}
+	e := entryFor(ev, m.loc)
+	if e != nil && (e.kind == kindMessage || e.kind == kindAction) && ev.UserID != m.userID {
+		e.marks = mentions(e.text, m.name)
+	}
+	return e
 }
 
 func (m *Model) handleEnd(msg EndMsg) tea.Cmd {
@@ -198,6 +244,11 @@ func (m *Model) handleEnd(msg EndMsg) tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && msg.Paste {
+		if text := pasted(msg.Runes); strings.Contains(text, "\n") {
+			return m.sendPaste(text)
+		}
+	}
 	if msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 1) {
 		return m.input.update(typed(msg))
 	}
@@ -209,6 +260,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, m.keys.Send):
 		return m.send()
+	case key.Matches(msg, m.keys.Complete):
+		m.input.complete(m.completions)
 	case key.Matches(msg, m.keys.Prev):
 		m.input.prev()
 	case key.Matches(msg, m.keys.Next):
@@ -269,6 +322,10 @@ func (m *Model) handleResize(width, height int) {
 	m.header.SetSize(m.width)
 	m.status.SetSize(m.width)
 	m.input.SetSize(m.width)
+	if m.ringing {
+		// The renderer redraws every line after a resize anyway.
+		m.bellTop = m.header.View()
+	}
 	m.refreshStatus()
 }
 
@@ -298,7 +355,46 @@ func (m *Model) send() tea.Cmd {
 		return nil
 	}
 	m.input.sent(line)
-	post := m.post
+	return postCmd(m.post, text, line)
+}
+
+// maxPasteLines bounds a paste of several lines. Such a paste is sent at
+// once, as one message: the input line could not hold it. It is refused
+// whole, with an error line, beyond maxPasteLines lines or beyond the
+// message length limit (Config.MaxMessage bytes, after sanitizing).
+const maxPasteLines = 100
+
+// pasted is the text of a paste, sanitized with its line breaks kept,
+// blank lines at its start and end dropped.
+func pasted(runes []rune) string {
+	text := strings.TrimRightFunc(sanitize.Text(string(runes)), unicode.IsSpace)
+	for {
+		first, rest, ok := strings.Cut(text, "\n")
+		if !ok || strings.TrimSpace(first) != "" {
+			return text
+		}
+		text = rest
+	}
+}
+
+// sendPaste sends a paste of several lines as one message. It is always
+// a message, even if it starts with a '/', and never enters the input
+// line: what was typed there stays.
+func (m *Model) sendPaste(text string) tea.Cmd {
+	m.transcript.toBottom()
+	defer m.refreshStatus()
+	if lines := strings.Count(text, "\n") + 1; lines > maxPasteLines || len(text) > m.maxMessage {
+		m.addLocal(kindError, "paste not sent: it is "+strconv.Itoa(lines)+" lines and "+
+			strconv.Itoa(len(text))+" bytes long, the limits are "+strconv.Itoa(maxPasteLines)+
+			" lines and "+strconv.Itoa(m.maxMessage)+" bytes")
+		return nil
+	}
+	return postCmd(m.post, text, "")
+}
+
+// postCmd publishes text away from Update. line is what goes back to the
+// input if it is refused; "" for nothing.
+func postCmd(post func(string) error, text, line string) tea.Cmd {
 	if post == nil {
 		return nil
 	}
@@ -319,7 +415,7 @@ type postFailedMsg struct {
 
 func (m *Model) handlePostFailed(msg postFailedMsg) {
 	m.addLocal(kindError, "message not sent: "+sanitize.Line(msg.err.Error()))
-	if m.input.value() == "" {
+	if msg.line != "" && m.input.value() == "" {
 		m.input.set(msg.line)
 	}
 	m.refreshStatus()
@@ -334,70 +430,24 @@ func (m *Model) addLocal(kind entryKind, text string) {
 	m.transcript.add(&entry{kind: kind, text: text})
 }
 
-// entryFor makes the transcript entry of a hub event, or nil for an event
-// it does not show.
-func entryFor(ev hub.Event) *entry {
-	e := &entry{kind: kindEvent, unix: ev.UnixTime, userID: ev.UserID}
-	var name string
-	if ev.Type != hub.EventTypeClose {
-		name = displayName(ev.UserID, ev.Name)
-	}
-	reason := ""
-	if r := sanitize.Line(ev.Reason); r != "" {
-		reason = " (" + r + ")"
-	}
-	switch ev.Type {
-	case hub.EventTypeMessage:
-		e.kind, e.name, e.text = kindMessage, name, sanitize.Text(ev.Message)
-	case hub.EventTypeJoin:
-		e.text = "→ " + name + " joined" + reason
-	case hub.EventTypeLeave:
-		e.text = "← " + name + " left" + reason
-	case hub.EventTypeAdd:
-		e.kind, e.text = kindSubtle, name+" +1 session"+reason
-	case hub.EventTypeRemove:
-		e.kind, e.text = kindSubtle, name+" −1 session"+reason
-	case hub.EventTypeClose:
-		e.text = "server is shutting down"
-		if r := sanitize.Line(ev.Reason); r != "" {
-			e.text = r
-		}
-	default:
-		return nil
-	}
-	return e
-}
-
-// displayName is the sanitized name of a user, or the start of the key
-// fingerprint for a user without one.
-func displayName(userID, name string) string {
-	if n := strings.TrimSpace(sanitize.Line(name)); n != "" {
-		return n
-	}
-	id := strings.TrimSpace(sanitize.Line(strings.TrimPrefix(userID, "SHA256:")))
-	if id == "" {
-		return "?"
-	}
-	n := 0
-	for i := range id {
-		if n == 8 {
-			return id[:i]
-		}
-		n++
-	}
-	return id
-}
-
 // View implements tea.Model: exactly the terminal's height in lines, none
 // wider than its width.
 func (m *Model) View() string {
 	if m.tooSmall() {
+		if m.ringing {
+			return "\a" + fit("terminal too small", m.width)
+		}
 		return fit("terminal too small", m.width)
 	}
 	var b strings.Builder
 	b.Grow(m.frame)
 
-	b.WriteString(m.header.View())
+	if m.ringing {
+		b.WriteByte('\a')
+		b.WriteString(m.bellTop)
+	} else {
+		b.WriteString(m.header.View())
+	}
 	b.WriteByte('\n')
 
 	rows := m.transcript.window()

@@ -117,15 +117,6 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	}
 }
 
-func TestTabCompletesCommands(t *testing.T) {
-	m, _ := newModel(80, 24)
-	typeText(m, "/qu")
-	press(m, tea.KeyTab)
-	if got := m.input.value(); got != "/quit" {
-		t.Errorf("input after Tab = %q, want /quit", got)
-	}
-}
-
 func TestEndShowsReasonAndQuits(t *testing.T) {
 	m, _ := newModel(80, 24)
 	_, cmd := m.Update(EndMsg{Reason: "the server is restarting\x1b[2J"})
@@ -194,7 +185,7 @@ func TestStylesComeFromTheSessionRenderer(t *testing.T) {
 	history, live := lobby()
 	m, _ := newModel(120, 30, func(c *Config) { c.History = history })
 	send(m, EventsMsg(live))
-	typeText(m, "/he") // the cursor and the completion have styles too
+	typeText(m, "/he") // the cursor has a style too
 	if view := m.View(); strings.Contains(view, "\x1b") {
 		t.Errorf("an escape sequence in a screen rendered without colour: %q", view)
 	}

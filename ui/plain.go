@@ -8,19 +8,34 @@ import (
 )
 
 // PlainLine formats an event as the transcript shows it, as plain text for
-// scripts and logs: "15:04:05 ann: hello", "15:04:05 → ann joined". The
-// time is formatted in loc with layout. Continuation lines of a multi-line
-// message are indented under its text. Events the transcript does not show
-// give "".
+// scripts and logs: "15:04:05 ann: hello", "15:04:05 → ann joined",
+// "15:04:05 [dm] ann → bob: psst". The time is formatted in loc with
+// layout. Events the transcript does not show give "".
 func PlainLine(ev hub.Event, loc *time.Location, layout string) string {
-	e := entryFor(ev)
+	line, _, _ := Plain(ev, loc, time.Unix(ev.UnixTime, 0).In(loc).Format(layout)+" ")
+	return line
+}
+
+// Plain formats an event as the transcript shows it, as plain text after
+// prefix. Continuation lines of a multi-line text are indented under its
+// first line's text. system reports a line about the room rather than
+// something said; ok is false for an event the transcript does not show
+// (such as a type from a newer server).
+func Plain(ev hub.Event, loc *time.Location, prefix string) (line string, system, ok bool) {
+	e := entryFor(ev, loc)
 	if e == nil {
-		return ""
+		return "", false, false
 	}
-	at := time.Unix(ev.UnixTime, 0).In(loc).Format(layout) + " "
-	if e.kind != kindMessage {
-		return at + e.text
+	head := prefix
+	switch e.kind {
+	case kindMessage:
+		head += e.name + ": "
+	case kindAction:
+		head += "* " + e.name + " "
+	case kindDirect:
+		head += "[dm] " + e.name + " → " + e.toName + ": "
+	default:
+		system = true
 	}
-	head := at + e.name + ": "
-	return head + strings.ReplaceAll(e.text, "\n", "\n"+spaces(stringWidth(head)))
+	return head + strings.ReplaceAll(e.text, "\n", "\n"+spaces(stringWidth(head))), system, true
 }

@@ -22,6 +22,12 @@ func (h *header) SetSize(width int) {
 	h.width, h.dirty = width, true
 }
 
+func (h *header) setName(name string) {
+	if name != h.name {
+		h.name, h.dirty = name, true
+	}
+}
+
 func (h *header) setOnline(n int) {
 	if n != h.online {
 		h.online, h.dirty = n, true

@@ -53,8 +53,11 @@ type styles struct {
 	status    paint
 	time      paint
 	system    paint // joins, leaves, notices
-	subtle    paint // session counts
+	subtle    paint // session counts, users away
+	warning   paint // notices from the server
 	errorLine paint
+	direct    paint // the [dm] tag of a direct message
+	mention   paint // the reader's name in a message
 	separator paint
 	border    paint // between the transcript and the member list
 	newCount  paint
@@ -65,7 +68,6 @@ type styles struct {
 	inputText   lipgloss.Style
 	placeholder lipgloss.Style
 	cursor      lipgloss.Style
-	completion  lipgloss.Style
 }
 
 func newStyles(r *lipgloss.Renderer) styles {
@@ -76,7 +78,10 @@ func newStyles(r *lipgloss.Renderer) styles {
 		time:      newPaint(fg("243")),
 		system:    newPaint(fg("245")),
 		subtle:    newPaint(fg("240")),
+		warning:   newPaint(fg("221")),
 		errorLine: newPaint(fg("203")),
+		direct:    newPaint(fg("207").Bold(true)),
+		mention:   newPaint(r.NewStyle().Bold(true).Reverse(true)),
 		separator: newPaint(fg("238")),
 		border:    newPaint(fg("238")),
 		newCount:  newPaint(fg("221").Bold(true)),
@@ -85,7 +90,6 @@ func newStyles(r *lipgloss.Renderer) styles {
 		inputText:   r.NewStyle(),
 		placeholder: fg("240"),
 		cursor:      r.NewStyle(),
-		completion:  fg("240"),
 	}
 	for i, c := range nameColors {
 		s.names[i] = newPaint(r.NewStyle().Bold(true).Foreground(c))

@@ -14,9 +14,12 @@ type entryKind uint8
 
 const (
 	kindMessage   entryKind = iota // someone said something
-	kindEvent                      // a join, leave or close, with its time
+	kindAction                     // someone did something: "* ann waves"
+	kindDirect                     // a direct message, from or to the reader
+	kindEvent                      // a join, leave, rename, moderation ..., with its time
 	kindSubtle                     // another session of someone present
-	kindNotice                     // a line of this session only (help, notices)
+	kindWarning                    // a notice from the server to the room
+	kindNotice                     // a line of this session only (help, command replies)
 	kindError                      // a refused command or message
 	kindSeparator                  // between the history and the live events
 )
@@ -27,26 +30,40 @@ type line struct {
 	width int
 }
 
+// span is text[start:end] of an entry.
+type span struct{ start, end int }
+
 // entry is one item of the transcript. Its text is sanitized when the
 // entry is made; its lines are wrapped and styled once per width.
 type entry struct {
 	kind   entryKind
-	unix   int64 // when it happened, for the kinds that show a time
-	userID string
+	unix   int64  // when it happened, for the kinds that show a time
+	userID string // who said or did it
 	name   string // sanitized
+	toID   string // the recipient of a direct message
+	toName string // sanitized
 	text   string // sanitized
+	marks  []span // where text names the reader, highlighted
+	hang   int    // a notice's continuation indent, if it leaves 20 cells; 0 for the usual 2
 
 	width int // the width lines were made for; 0 when not made yet
 	lines []line
 }
 
-// timed reports whether the entry's lines start with its time.
-func (e *entry) timed() bool {
-	return e.kind == kindMessage || e.kind == kindEvent || e.kind == kindSubtle
+// said reports whether the entry is something a user said: it starts
+// with their name, counts as a new message and may mention the reader.
+func (e *entry) said() bool {
+	return e.kind == kindMessage || e.kind == kindAction || e.kind == kindDirect
 }
 
-// layout makes the entry's lines for width, unless they are up to date.
-func (e *entry) layout(st *styles, loc *time.Location, width int, scratch *[]segment) []line {
+// timed reports whether the entry's lines start with its time.
+func (e *entry) timed() bool {
+	return e.said() || e.kind == kindEvent || e.kind == kindSubtle || e.kind == kindWarning
+}
+
+// layout makes the entry's lines for width, with the time of day when
+// clock is set, unless they are up to date.
+func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, scratch *[]segment) []line {
 	if e.width == width && e.lines != nil {
 		return e.lines
 	}
@@ -61,31 +78,27 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, scratch *[]seg
 	// Every line but separators starts with a prefix; continuation lines
 	// are indented under the text that follows it.
 	var prefix string // styled
-	var at []byte     // "15:04"
 	prefixWidth := 0
-	if e.timed() {
+	if clock && e.timed() {
 		var buf [8]byte
-		at = time.Unix(e.unix, 0).In(loc).AppendFormat(buf[:0], "15:04")
+		at := time.Unix(e.unix, 0).In(loc).AppendFormat(buf[:0], "15:04")
+		prefix = st.time.pre + string(at) + st.time.post + " "
 		prefixWidth = len(at) + 1
 	}
-	var body paint // none: the text of a message keeps the terminal's colours
+	var body paint // none: what users say keeps the terminal's colours
 	switch e.kind {
-	case kindMessage:
-		// Keep room for a few cells of text after a long name.
-		name := fit(e.name, max(1, width-prefixWidth-2-4))
-		t, n := st.time, st.name(e.userID)
-		prefix = t.pre + string(at) + t.post + " " + n.pre + name + n.post + ": "
-		prefixWidth += stringWidth(name) + 2
+	case kindMessage, kindAction, kindDirect:
+		var w int
+		prefix, w = e.head(st, prefix, width-prefixWidth)
+		prefixWidth += w
 	case kindSubtle:
 		body = st.subtle
+	case kindWarning:
+		body = st.warning
 	case kindError:
 		body = st.errorLine
 	default:
 		body = st.system
-	}
-	if e.kind != kindMessage && at != nil {
-		t := st.time
-		prefix = t.pre + string(at) + t.post + " "
 	}
 	indent := prefixWidth
 	if indent > width/2 {
@@ -93,6 +106,9 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, scratch *[]seg
 	}
 	if e.kind == kindNotice || e.kind == kindError {
 		indent = 2
+		if e.hang > 0 && width-e.hang >= 20 {
+			indent = e.hang
+		}
 	}
 
 	segs := wrap((*scratch)[:0], e.text, width-prefixWidth, width-indent)
@@ -110,7 +126,7 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, scratch *[]seg
 			w = ansi.StringWidth(text)
 		}
 		if text != "" {
-			text = body.pre + text + body.post
+			text = body.pre + e.highlight(st.mention, body, text, sg.start) + body.post
 		}
 		if i == 0 {
 			e.lines = append(e.lines, line{prefix + text, prefixWidth + w})
@@ -121,6 +137,56 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, scratch *[]seg
 	return e.lines
 }
 
+// head is the styled start of what a user said: at (the time, styled),
+// then "ann: ", "* ann " or "[dm] ann → bob: "; and the width of what
+// follows at. Names are cut so that a few cells of the room that is left
+// after the time remain for the text. One concatenation: one allocation.
+func (e *entry) head(st *styles, at string, room int) (string, int) {
+	const text = 4 // cells kept for the text after the head
+	n := st.name(e.userID)
+	switch e.kind {
+	case kindAction:
+		name := fit(e.name, max(1, room-len("* ")-1-text))
+		return at + "* " + n.pre + name + n.post + " ", 2 + stringWidth(name) + 1
+	case kindDirect:
+		const tag, arrow, arrowWidth = "[dm]", " → ", 3
+		both := room - len(tag) - 1 - arrowWidth - 2 - text
+		to := st.name(e.toID)
+		from := fit(e.name, max(1, both-min(stringWidth(e.toName), both/2)))
+		toName := fit(e.toName, max(1, both-stringWidth(from)))
+		d := st.direct
+		return at + d.pre + tag + d.post + " " + n.pre + from + n.post + arrow + to.pre + toName + to.post + ": ",
+			len(tag) + 1 + stringWidth(from) + arrowWidth + stringWidth(toName) + 2
+	default:
+		name := fit(e.name, max(1, room-2-text))
+		return at + n.pre + name + n.post + ": ", stringWidth(name) + 2
+	}
+}
+
+// highlight styles the marks that fall in text, the piece of e.text that
+// starts at off; body is the style to go back to after each.
+func (e *entry) highlight(hl, body paint, text string, off int) string {
+	if len(e.marks) == 0 || hl.pre == "" {
+		return text
+	}
+	var b strings.Builder
+	end, last := off+len(text), off
+	for _, m := range e.marks {
+		from, to := max(m.start, last), min(m.end, end)
+		if from >= to {
+			continue
+		}
+		b.WriteString(text[last-off : from-off])
+		b.WriteString(hl.pre)
+		b.WriteString(text[from-off : to-off])
+		b.WriteString(hl.post)
+		b.WriteString(body.pre)
+		last = to
+	}
+	b.WriteString(text[last-off:])
+	return b.String()
+}
+
 // transcript is the scrollback: entries, oldest first, and a window on
 // them. The window is anchored at its bottom line, so that new entries
 // do not move what a reader who scrolled up is looking at.
@@ -128,6 +194,8 @@ type transcript struct {
 	st            *styles
 	loc           *time.Location
 	width, height int
+
+	clock bool // lines start with the time of day
 
 	entries  []*entry
 	firstSeq int // sequence number of entries[0]; numbers never repeat
@@ -146,7 +214,22 @@ type transcript struct {
 }
 
 func newTranscript(st *styles, loc *time.Location) transcript {
-	return transcript{st: st, loc: loc, follow: true}
+	return transcript{st: st, loc: loc, clock: true, follow: true}
+}
+
+// setClock shows or hides the time of day: every entry is laid out
+// again, lazily.
+func (t *transcript) setClock(on bool) {
+	if on == t.clock {
+		return
+	}
+	t.clock = on
+	for _, e := range t.entries {
+		e.lines, e.width = nil, 0
+	}
+	if !t.follow {
+		t.clampAnchor()
+	}
 }
 
 // SetSize sets the window's size. Entries are wrapped again lazily, when
@@ -164,7 +247,7 @@ func (t *transcript) at(seq int) *entry { return t.entries[seq-t.firstSeq] }
 
 func (t *transcript) lines(seq int) []line {
 	t.laidFrom = min(t.laidFrom, seq)
-	return t.at(seq).layout(t.st, t.loc, t.width, &t.scratch)
+	return t.at(seq).layout(t.st, t.loc, t.width, t.clock, &t.scratch)
 }
 
 // release drops the lines of the entries more than a window above the
@@ -207,7 +290,7 @@ func (t *transcript) newMessages() int {
 	}
 	n := 0
 	for seq := t.lastSeq(); seq > t.anchor && seq > t.mark; seq-- {
-		if t.at(seq).kind == kindMessage {
+		if t.at(seq).said() {
 			n++
 		}
 	}

@@ -109,14 +109,18 @@ func TestWrapProperty(t *testing.T) {
 }
 
 // TestViewFitsProperty: whatever the size and the text, no line of the
-// screen is wider than the terminal and there are exactly as many lines.
+// screen is wider than the terminal and there are exactly as many lines,
+// for every kind of line, mentions of the reader and bells included.
 func TestViewFitsProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		width := rapid.IntRange(20, 200).Draw(t, "width")
 		height := rapid.IntRange(6, 60).Draw(t, "height")
 		color := rapid.Bool().Draw(t, "color")
-		m, _ := newModel(width, height, func(c *Config) {
-			c.Name = unicodeText().Draw(t, "own name")
+		own := unicodeText().Draw(t, "own name")
+		m, _ := newModel(width, height, withServer(&runner{replies: map[string]string{
+			"who": rapid.StringN(0, 200, -1).Draw(t, "who reply"),
+		}}), func(c *Config) {
+			c.Name = own
 			c.Room = unicodeText().Draw(t, "room")
 			if color {
 				c.Renderer = colorRenderer()
@@ -127,8 +131,12 @@ func TestViewFitsProperty(t *testing.T) {
 		users := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) testUser {
 			return testUser{rapid.StringN(1, 10, -1).Draw(t, "id"), unicodeText().Draw(t, "name")}
 		}), 1, 8).Draw(t, "users")
+		users = append(users, testUser{ann.id, own}) // the reader, whose messages do not ring
 		types := []string{hub.EventTypeMessage, hub.EventTypeMessage, hub.EventTypeMessage,
-			hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeClose}
+			hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeClose,
+			hub.EventTypeAction, hub.EventTypeDirect, hub.EventTypeDirect, hub.EventTypeNick,
+			hub.EventTypeAway, hub.EventTypeBack, hub.EventTypeNotice, hub.EventTypeKick,
+			hub.EventTypeBan, hub.EventTypeUnban, hub.EventTypeMute, hub.EventTypeMotd, "future"}
 		steps := rapid.IntRange(1, 12).Draw(t, "batches")
 		for range steps {
 			var batch EventsMsg
@@ -136,11 +144,23 @@ func TestViewFitsProperty(t *testing.T) {
 				u := rapid.SampledFrom(users).Draw(t, "user")
 				ev := g.next(rapid.SampledFrom(types).Draw(t, "type"), u)
 				ev.Message = unicodeText().Draw(t, "message")
+				if rapid.Bool().Draw(t, "mention") {
+					ev.Message += " " + m.name + rapid.SampledFrom([]string{"", "!", "x", "́", " "}).Draw(t, "after")
+				}
 				ev.Reason = rapid.SampledFrom([]string{"", "evicted", "\x1b[2Jx"}).Draw(t, "reason")
+				to := rapid.SampledFrom(users).Draw(t, "to")
+				ev.To, ev.ToName = to.id, to.name
+				ev.OldName = unicodeText().Draw(t, "old name")
+				if ev.Type == hub.EventTypeNick {
+					ev.Name = unicodeText().Draw(t, "new name")
+				}
+				ev.Until = rapid.SampledFrom([]int64{0, ev.UnixTime + 60, ev.UnixTime + 86400*40}).Draw(t, "until")
 				batch = append(batch, ev)
 			}
-			send(m, batch)
-			switch rapid.IntRange(0, 6).Draw(t, "action") {
+			if cmd := send(m, batch); cmd != nil && rapid.Bool().Draw(t, "bell ends") {
+				send(m, bellDoneMsg{m.bells})
+			}
+			switch rapid.IntRange(0, 11).Draw(t, "action") {
 			case 0:
 				press(m, tea.KeyPgUp)
 			case 1:
@@ -153,11 +173,28 @@ func TestViewFitsProperty(t *testing.T) {
 				typeText(m, unicodeText().Draw(t, "typed"))
 			case 4:
 				send(m, tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+			case 5:
+				enter(m, rapid.SampledFrom([]string{"/timestamp off", "/timestamp on", "/bell on", "/bell off",
+					"/help", "/help bell", "/who", "/nope", "/reply hi"}).Draw(t, "command"))
+			case 6:
+				typeText(m, rapid.SampledFrom([]string{"/", "x ", "@"}).Draw(t, "before Tab"))
+				for range rapid.IntRange(1, 3).Draw(t, "tabs") {
+					press(m, tea.KeyTab)
+				}
+			case 7:
+				for _, msg := range run(paste(m, unicodeText().Draw(t, "pasted"))) {
+					if msg != nil {
+						send(m, msg)
+					}
+				}
 			}
 			view := m.View()
 			lines := strings.Split(view, "\n")
 			if len(lines) != height {
 				t.Fatalf("%d lines, want %d", len(lines), height)
+			}
+			if n := strings.Count(view, "\a"); n > 1 || n == 1 && !strings.HasPrefix(view, "\a") {
+				t.Fatalf("%d BEL in the frame: %q", n, view)
 			}
 			for i, l := range lines {
 				if w := lipgloss.Width(l); w > width {

@@ -15,11 +15,13 @@ import (
 	"github.com/sshchat/sshchat/hostkeys"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/metrics"
+	"github.com/sshchat/sshchat/registry"
 	"github.com/sshchat/sshchat/sshserver"
 )
 
 // app is a running server: host keys, log, hub and SSH server wired.
 type app struct {
+	cfg      config
 	log      *slog.Logger
 	events   *history.Log
 	server   *sshserver.Server
@@ -36,7 +38,11 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{log: logger, serveErr: make(chan error, 1)}
+	a := &app{cfg: cfg, log: logger, serveErr: make(chan error, 1)}
+	reg, err := registry.Open(filepath.Join(cfg.Data, "registry.json"))
+	if err != nil {
+		return nil, err
+	}
 	var hooks history.Options
 	if cfg.MetricsAddr != "" {
 		a.metrics = metrics.New()
@@ -59,7 +65,7 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 			err = errors.Join(err, h.Close(), a.events.Close())
 		}
 	}()
-	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server)}
+	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg)}
 	if a.metrics != nil {
 		a.metrics.Watch(h)
 		opts = append(opts, sshserver.WithObserver(a.metrics))
@@ -77,6 +83,9 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 		a.side = append(a.side, side)
 	}
 	if a.server, err = sshserver.New(h, keys.Signers(), logger, opts...); err != nil {
+		return nil, err
+	}
+	if err := a.reload(); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -122,6 +131,27 @@ func (a *app) shutdown(ctx context.Context) error {
 		return fmt.Errorf("close log: %w", cerr)
 	}
 	a.log.Info("stopped")
+	return nil
+}
+
+// reload reads the admins and allow-list files again. On an error the
+// server keeps the lists it had.
+func (a *app) reload() error {
+	admins, allow := map[string]bool{}, map[string]bool(nil)
+	var err error
+	if a.cfg.Admins != "" {
+		if admins, err = registry.ReadKeys(a.cfg.Admins); err != nil {
+			return fmt.Errorf("--admins: %w", err)
+		}
+	}
+	if a.cfg.Allowlist != "" {
+		if allow, err = registry.ReadKeys(a.cfg.Allowlist); err != nil {
+			return fmt.Errorf("--allowlist: %w", err)
+		}
+	}
+	a.server.SetAdmins(admins)
+	a.server.SetAllowlist(allow)
+	a.log.Info("key lists loaded", "admins", len(admins), "allowlist", a.cfg.Allowlist != "", "allowed", len(allow))
 	return nil
 }
 

@@ -1,10 +1,11 @@
 // Command sshchat is a chat server reached with nothing but ssh.
 //
 //	sshchat [serve] [flags]   run the server (the default)
+//	sshchat log [flags]       print or follow the event log
 //
-// Every flag can also be set by an environment variable: --fsync by
-// SSHCHAT_FSYNC, --max-message by SSHCHAT_MAX_MESSAGE, and so on. A flag
-// given on the command line wins.
+// Every serve flag can also be set by an environment variable: --fsync by
+// SSHCHAT_FSYNC, --max-message by SSHCHAT_MAX_MESSAGE, and so on; log takes
+// --data from SSHCHAT_DATA too. A flag given on the command line wins.
 package main
 
 import (
@@ -48,8 +49,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
+	case "log":
+		return runLog(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprintln(stdout, "usage: sshchat [serve] [flags]   (sshchat serve --help lists the flags)")
+		fmt.Fprintln(stdout, "       sshchat log [flags]       print or follow the event log (sshchat log --help)")
 		return 0
 	default:
 		fmt.Fprintf(stderr, "sshchat: unknown command %q (try: sshchat serve --help)\n", cmd)
@@ -67,11 +71,22 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-a.serveErr:
-		logger.Error("server stopped", "err", err)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down")
+			running = false
+		case err := <-a.serveErr:
+			logger.Error("server stopped", "err", err)
+			running = false
+		case <-hup:
+			if err := a.reload(); err != nil {
+				logger.Error("reload: keeping the previous key lists", "err", err)
+			}
+		}
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
