@@ -34,6 +34,17 @@ type app struct {
 
 // start wires the server and starts listening.
 func start(cfg config, logger *slog.Logger) (_ *app, err error) {
+	// Listen first: a port in use must not touch the data directory (a
+	// start that fails later still writes its close event to the log).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
 	keys, err := hostkeys.LoadOrCreate(filepath.Join(cfg.Data, "hostkeys"))
 	if err != nil {
 		return nil, err
@@ -87,10 +98,6 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	}
 	if err := a.reload(); err != nil {
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
 	}
 	a.addr = ln.Addr()
 	go func() {

@@ -527,3 +527,16 @@ func TestConnectCyclesLeaveNoGoroutines(t *testing.T) {
 	watcher.say("still here")
 	watcher.waitText("watcher: still here")
 }
+
+func TestPortInUseLeavesDataAlone(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	data := t.TempDir()
+	cfg := s.cfg
+	cfg.Addr, cfg.Data = s.addr, data
+	if _, err := start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		t.Fatal("a second server started on a port in use")
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Errorf("a failed start wrote to the data directory: %v", entries)
+	}
+}
