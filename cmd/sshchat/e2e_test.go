@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -482,24 +481,12 @@ func TestPastedEscapeSequenceIsDefused(t *testing.T) {
 
 func TestNoPTY(t *testing.T) {
 	s := startServer(t, t.TempDir())
-	conn, err := ssh.Dial("tcp", s.addr, clientConfig("bot", ssh.PublicKeys(newKey(t))))
-	if err != nil {
-		t.Fatal(err)
+	_, stderr, status := s.runCmd("bot", newKey(t), "", "")
+	if status != 1 {
+		t.Errorf("exit status %d, want 1", status)
 	}
-	defer conn.Close()
-	sess, err := conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	sess.Stderr = &stderr
-	err = sess.Run("")
-	var exit *ssh.ExitError
-	if !errors.As(err, &exit) || exit.ExitStatus() != 1 {
-		t.Errorf("exit = %v, want status 1", err)
-	}
-	if !strings.Contains(stderr.String(), "needs an interactive terminal") {
-		t.Errorf("stderr = %q, want the interactive-terminal notice", stderr.String())
+	if !strings.Contains(stderr, "needs an interactive terminal") {
+		t.Errorf("stderr = %q, want the interactive-terminal notice", stderr)
 	}
 }
 

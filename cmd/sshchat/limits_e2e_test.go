@@ -195,28 +195,37 @@ func (c *stalledConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// connectStallable connects a person whose connection can be made to stop
+// reading from the network at once, by calling stall.
+func (s *testServer) connectStallable(name string, width, height int) (stall func()) {
+	t := s.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	raw, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &stalledConn{Conn: raw, ctx: ctx}
+	conn, chans, reqs, err := ssh.NewClientConn(sc, s.addr, clientConfig(name, ssh.PublicKeys(newKey(t))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.open(ssh.NewClient(conn, chans, reqs), name, width, height).waitText("#lobby")
+	// Cleanups run last first: this one, then the client's close, which
+	// waits for the stalled reader to give up.
+	t.Cleanup(cancel)
+	return func() { sc.stalled.Store(true) }
+}
+
 func TestStalledReaderIsDisconnectedOthersUnaffected(t *testing.T) {
 	s := startServer(t, t.TempDir(), func(c *config) {
 		c.Server.OutputLimit = 64 << 10
 		c.Server.MessageRate, c.Server.MessageBurst = 1000, 1000
 		c.Server.ConnsPerIP, c.Server.NewConnsPerIPMin = 1000, 1<<20
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
 	// The stalled client: a big screen, so every frame is large.
-	raw, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := &stalledConn{Conn: raw, ctx: ctx}
-	conn, chans, reqs, err := ssh.NewClientConn(sc, s.addr, clientConfig("staller", ssh.PublicKeys(newKey(t))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	staller := s.open(ssh.NewClient(conn, chans, reqs), "staller", 500, 200)
-	staller.waitText("#lobby")
-	sc.stalled.Store(true)
+	stall := s.connectStallable("staller", 500, 200)
+	stall()
 
 	// Fifty others chat, each over its own connection; one person watches.
 	watcher := s.connect("watcher", newKey(t), 100, 30)
@@ -270,21 +279,9 @@ func TestStalledReaderIsDisconnectedOthersUnaffected(t *testing.T) {
 
 func TestKeepaliveCutsVanishedPeer(t *testing.T) {
 	s := startServer(t, t.TempDir(), func(c *config) { c.Server.Keepalive = 100 * time.Millisecond })
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	raw, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := &stalledConn{Conn: raw, ctx: ctx}
-	conn, chans, reqs, err := ssh.NewClientConn(sc, s.addr, clientConfig("ghost", ssh.PublicKeys(newKey(t))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ghost := s.open(ssh.NewClient(conn, chans, reqs), "ghost", 80, 24)
-	ghost.waitText("#lobby")
+	stall := s.connectStallable("ghost", 80, 24)
 	watcher := s.connect("watcher", newKey(t), 80, 24)
 	watcher.waitText("ghost")
-	sc.stalled.Store(true) // the peer is gone, but TCP does not know it yet
+	stall() // the peer is gone, but TCP does not know it yet
 	watcher.waitText("ghost left")
 }
