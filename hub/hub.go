@@ -54,6 +54,11 @@ func (s *Subscription) History() []Event { return s.history }
 // Users is who was online just after the session arrived, itself included.
 func (s *Subscription) Users() []User { return s.users }
 
+// Release lets go of History and Users once the caller has what it needs
+// of them: a subscription lives as long as its session, its snapshot need
+// not.
+func (s *Subscription) Release() { s.history, s.users = nil, nil }
+
 // Err tells why the stream ended. It may be called only after Events has
 // been closed (the close is what makes the value visible): nil after
 // Remove, ErrClosed when the hub closed, an error wrapping ErrEvicted when

@@ -125,6 +125,7 @@ func (s *Server) handle(sess ssh.Session) {
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
 	})
+	sub.Release() // the model has made its own transcript and member list
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
 		tea.WithOutput(out),
