@@ -222,6 +222,32 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		}()
 	}(winch)
 	events := sub.Events()
+	ignored := func() map[string]bool { return *u.ignored.Load() }
+
+	// Frame pacing: a batch goes to the program at most once a frame, so a
+	// busy room costs one Update and View per frame, not one per event.
+	// What arrives in between waits for the next frame (at most 1/FPS),
+	// still read from the hub at once, so the session never falls behind.
+	frame := time.Second / time.Duration(s.cfg.FPS)
+	var (
+		batch []hub.Event
+		last  time.Time // when the last batch went to the program
+		flush = time.NewTimer(time.Hour)
+		armed bool // flush is running
+	)
+	flush.Stop()
+	defer flush.Stop()
+	send := func() {
+		if armed {
+			flush.Stop()
+			armed = false
+		}
+		if len(batch) > 0 {
+			p.Send(ui.EventsMsg(batch))
+			batch = nil
+		}
+		last = time.Now()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -230,47 +256,46 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		case reason := <-si.end:
 			ended <- reason
 			p.Send(ui.EndMsg{Reason: reason})
-			events = nil // the program quits; the handler removes the session
+			events, batch = nil, nil // the program quits; the handler removes the session
 		case w, ok := <-winch:
 			if !ok {
 				winch = nil
 				continue
 			}
 			width, height := s.clamp(w)
-			p.Send(tea.WindowSizeMsg{Width: width, Height: height})
+			// Not a tea.WindowSizeMsg: the renderer would then measure and
+			// truncate every line of every frame (see ui.ResizeMsg).
+			p.Send(ui.ResizeMsg{Width: width, Height: height})
+		case <-flush.C:
+			armed = false
+			send()
 		case ev, ok := <-events:
-			if !ok {
-				s.endStream(p, sub, ended)
-				events = nil
-				continue
-			}
-			ignored := *u.ignored.Load()
-			batch := make([]hub.Event, 0, 8)
-			if !hidden(ev, ignored) {
-				batch = append(batch, ev)
-			}
-			open := true
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case ev, ok := <-events:
-					if !ok {
-						open = false
-						break drain
-					}
-					if !hidden(ev, ignored) {
-						batch = append(batch, ev)
-					}
+			open := ok
+			skip := ignored()
+			for ok {
+				if !hidden(ev, skip) {
+					batch = append(batch, ev)
+				}
+				if len(batch) >= maxBatch {
+					break
+				}
+				select { // take whatever else is ready
+				case ev, ok = <-events:
+					open = ok
 				default:
-					break drain
+					ok = false
 				}
 			}
-			if len(batch) > 0 {
-				p.Send(ui.EventsMsg(batch))
-			}
-			if !open {
+			switch wait := frame - time.Since(last); {
+			case !open:
+				send()
 				s.endStream(p, sub, ended)
 				events = nil
+			case len(batch) >= maxBatch || wait <= 0:
+				send()
+			case !armed && len(batch) > 0:
+				flush.Reset(wait)
+				armed = true
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/charmbracelet/x/ansi"
 	"io"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ const (
 
 // Model is the chat screen of one session. *Model implements tea.Model.
 type Model struct {
+	endLines   bool // View ends each line itself: the renderer does not know the size (ResizeMsg)
 	userID     string
 	post       func(string) error
 	run        func(name, args string) (string, error)
@@ -179,6 +181,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.handleMouse(msg)
 	case tea.WindowSizeMsg:
 		m.handleResize(msg.Width, msg.Height)
+	case ResizeMsg:
+		m.endLines = true
+		m.handleResize(msg.Width, msg.Height)
+		return m, tea.ClearScreen
 	case tea.SuspendMsg:
 		// Never suspend: see Filter.
 	default:
@@ -432,6 +438,35 @@ func (m *Model) addLocal(kind entryKind, text string) {
 
 // View implements tea.Model: exactly the terminal's height in lines, none
 // wider than its width.
+// eraseRight ends a line that is narrower than the screen, clearing what
+// an earlier frame left to its right. View ends every line itself, so the
+// renderer need not measure every line of every frame (see ResizeMsg).
+const eraseRight = "\x1b[K"
+
+// line writes one line of the frame, width cells wide (-1: to be measured),
+// erasing the rest of the screen line when it is narrower. A line as wide
+// as the screen gets no erase: after the last column it would erase the
+// last cell.
+func (m *Model) line(b *strings.Builder, s string, width int) {
+	b.WriteString(s)
+	if !m.endLines {
+		return // the renderer does it
+	}
+	if width < 0 {
+		width = ansi.StringWidth(s)
+	}
+	if width < m.width {
+		b.WriteString(eraseRight)
+	}
+}
+
+// ResizeMsg is a change of the terminal's size for a server that does not
+// tell Bubble Tea's renderer the size: the renderer then neither truncates
+// nor measures the lines of each frame, which is most of its cost when
+// many sessions redraw at once. After a ResizeMsg View ends its own lines
+// (it keeps within the size anyway), and the screen is repainted whole.
+type ResizeMsg struct{ Width, Height int }
+
 func (m *Model) View() string {
 	if m.tooSmall() {
 		if m.ringing {
@@ -446,7 +481,7 @@ func (m *Model) View() string {
 		b.WriteByte('\a')
 		b.WriteString(m.bellTop)
 	} else {
-		b.WriteString(m.header.View())
+		m.line(&b, m.header.View(), -1)
 	}
 	b.WriteByte('\n')
 
@@ -467,13 +502,15 @@ func (m *Model) View() string {
 		if side != nil {
 			b.WriteString(spaces(m.transcript.width - w))
 			b.WriteString(side[i])
+		} else if m.endLines && w < m.width {
+			b.WriteString(eraseRight)
 		}
 		b.WriteByte('\n')
 	}
 
-	b.WriteString(m.status.View())
+	m.line(&b, m.status.View(), -1)
 	b.WriteByte('\n')
-	b.WriteString(m.input.View())
+	m.line(&b, m.input.View(), -1)
 
 	m.frame = max(m.frame, b.Len())
 	return b.String()

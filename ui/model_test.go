@@ -614,3 +614,32 @@ func TestRefusedMessageGoesBackToTheInput(t *testing.T) {
 		t.Errorf("the refusal is not shown:\n%s", m.View())
 	}
 }
+
+func TestResizeMsgEndsLinesForTheRenderer(t *testing.T) {
+	m, _ := newModel(80, 24)
+	send(m, newEvents().msg(bob, "short"))
+	if strings.Contains(m.View(), eraseRight) {
+		t.Fatal("lines ended by the model while the renderer knows the size")
+	}
+	_, cmd := m.Update(ResizeMsg{Width: 60, Height: 20})
+	if cmd == nil {
+		t.Error("a ResizeMsg does not repaint the screen")
+	}
+	view := m.View()
+	lines := strings.Split(view, "\n")
+	if len(lines) != 20 {
+		t.Fatalf("%d lines after resize to 60x20, want 20", len(lines))
+	}
+	for i, line := range lines {
+		plain := strings.TrimSuffix(line, eraseRight)
+		w := ansi.StringWidth(plain)
+		switch {
+		case w > 60:
+			t.Errorf("line %d is %d wide", i, w)
+		case w < 60 && !strings.HasSuffix(line, eraseRight):
+			t.Errorf("line %d (%d wide) does not erase what is right of it: %q", i, w, line)
+		case w == 60 && strings.HasSuffix(line, eraseRight):
+			t.Errorf("line %d is full width and erases its last cell", i)
+		}
+	}
+}
