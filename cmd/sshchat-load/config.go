@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// Hard limits of one run.
+const (
+	maxSessions = 10000
+	maxDuration = 600 * time.Second
+	maxRate     = 10000 // messages per second, all senders together
+	maxParallel = 1000
+	maxWidth    = 500
+	maxHeight   = 200
+	// maxSeenBits bounds the memory for "has this session seen this
+	// message yet": one bit per session and message (256 MiB).
+	maxSeenBits = 1 << 31
+)
+
+// config is one run's settings.
+type config struct {
+	Addr            string
+	N               int
+	Senders         int
+	Rate            float64
+	Duration        time.Duration
+	ConnectParallel int
+	ConnectTimeout  time.Duration
+	Width, Height   int
+	Warmup          time.Duration
+	Settle          time.Duration
+	JSON            bool
+	PID             int
+	Idle            bool
+	Verify          bool
+	ShutdownWait    time.Duration
+	SIGTERM         bool
+	CPUProfile      string
+	PerSource       int
+}
+
+// parseFlags reads the command line.
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("sshchat-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:2222", "server address (loopback only)")
+	fs.IntVar(&c.N, "n", 100, "sessions to open (at most 10000)")
+	fs.IntVar(&c.Senders, "senders", 10, "sessions that send messages (the first ones)")
+	fs.Float64Var(&c.Rate, "rate", 10, "messages per second, all senders together")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to send (or, with -idle, to hold the sessions); at most 600s")
+	fs.IntVar(&c.ConnectParallel, "connect-parallel", 32, "connections being opened at once")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 30*time.Second, "longest time for one session to show its first screen")
+	fs.IntVar(&c.Width, "width", 120, "terminal columns of every session")
+	fs.IntVar(&c.Height, "height", 40, "terminal rows of every session")
+	fs.DurationVar(&c.Warmup, "warmup", 2*time.Second, "pause between the last session's first screen and the first message")
+	fs.DurationVar(&c.Settle, "settle", 5*time.Second, "longest wait for deliveries after the last message")
+	fs.BoolVar(&c.JSON, "json", false, "print the figures as one JSON object on stdout")
+	fs.IntVar(&c.PID, "pid", 0, "server process to measure CPU and memory of (from /proc)")
+	fs.BoolVar(&c.Idle, "idle", false, "connect the sessions and hold them for -duration without sending")
+	fs.BoolVar(&c.Verify, "verify", true, "check the stream scanner of the first session against a terminal emulator fed the same bytes")
+	fs.DurationVar(&c.ShutdownWait, "shutdown-wait", 0, "after the run, wait this long for the server to close every session (send it SIGTERM, or use -sigterm)")
+	fs.BoolVar(&c.SIGTERM, "sigterm", false, "after the run, send SIGTERM to -pid and time the shutdown (needs -pid; -shutdown-wait defaults to 10s)")
+	fs.IntVar(&c.PerSource, "per-source", 16, "sessions per loopback source address (127.1.x.y), to stay within the server's connections per IP; 0: all from one")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the tool's own CPU profile to this file")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: sshchat-load [flags]\n\nOpens many SSH chat sessions against a local sshchat server, sends messages and reports delivery latency.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.SIGTERM && c.ShutdownWait == 0 {
+		c.ShutdownWait = 10 * time.Second
+	}
+	if c.Idle {
+		c.Senders, c.Rate = 0, 0
+	}
+	return c, c.validate()
+}
+
+// messages is how many messages the run sends in all.
+func (c config) messages() int {
+	if c.Idle || c.Senders == 0 {
+		return 0
+	}
+	return int(c.Rate * c.Duration.Seconds())
+}
+
+func (c config) validate() error {
+	if err := checkLoopback(c.Addr); err != nil {
+		return err
+	}
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.N >= 1 && c.N <= maxSessions, "-n must be 1..%d", maxSessions)
+	check(c.Duration > 0 && c.Duration <= maxDuration, "-duration must be above 0 and at most %v", maxDuration)
+	check(c.ConnectParallel >= 1 && c.ConnectParallel <= maxParallel, "-connect-parallel must be 1..%d", maxParallel)
+	check(c.ConnectTimeout > 0 && c.ConnectTimeout <= 2*time.Minute, "-connect-timeout must be above 0 and at most 2m")
+	check(c.Width >= 20 && c.Width <= maxWidth && c.Height >= 5 && c.Height <= maxHeight, "-width must be 20..%d and -height 5..%d", maxWidth, maxHeight)
+	check(c.Warmup >= 0 && c.Warmup <= time.Minute, "-warmup must be 0..1m")
+	check(c.Settle >= 0 && c.Settle <= 2*time.Minute, "-settle must be 0..2m")
+	check(c.ShutdownWait >= 0 && c.ShutdownWait <= 2*time.Minute, "-shutdown-wait must be 0..2m")
+	check(c.PID >= 0, "-pid must not be negative")
+	check(c.PerSource >= 0, "-per-source must not be negative")
+	check(!c.SIGTERM || c.PID > 0, "-sigterm needs -pid")
+	if !c.Idle {
+		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
+		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)
+		check(c.messages() >= 1, "-rate × -duration must be at least one message")
+		check(int64(c.N)*int64(c.messages()) <= maxSeenBits, "-n × messages must be at most %d", maxSeenBits)
+	}
+	return errors.Join(errs...)
+}
+
+// sourceAddr is the local address session i dials from: with -per-source,
+// sessions are spread over 127.1.x.y, -per-source to an address; nil lets
+// the system choose. Every address in 127.0.0.0/8 is loopback.
+func (c config) sourceAddr(i int) net.Addr {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if c.PerSource == 0 || err != nil || net.ParseIP(host).To4() == nil {
+		return nil
+	}
+	k := i / c.PerSource
+	return &net.TCPAddr{IP: net.IPv4(127, 1, byte(k/250), byte(k%250+1))}
+}
+
+// checkLoopback refuses any address but a loopback IP with a port.
+func checkLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	if port == "" {
+		return fmt.Errorf("-addr %q: no port", addr)
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-addr %q: only loopback IP addresses (such as 127.0.0.1) are allowed", addr)
+	}
+	return nil
+}

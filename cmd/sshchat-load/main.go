@@ -1,0 +1,319 @@
+// Command sshchat-load puts a local sshchat server under load with real
+// SSH sessions and measures how it copes.
+//
+// It opens -n sessions, each with its own fresh ed25519 key and a PTY of
+// -width×-height, and reads every screen. The first -senders sessions send
+// messages at -rate per second in all for -duration; each message is a
+// unique token (t<sender>x<seq>r<run>z) and the tool notes when each
+// session first shows it. Screens are not emulated: the output is stripped
+// of escape sequences and scanned for tokens as it streams in, which keeps
+// a thousand sessions within one core. The first session's scanner is
+// checked against a terminal emulator fed the same bytes (-verify).
+//
+// It reports the connect time (dial, handshake, session and first screen),
+// the delivery latency from send to visible on each session, deliveries
+// seen against expected (each message on every session connected when it
+// was sent, the sender's own included), sessions the server cut off, and,
+// with -pid, the server's CPU time and resident memory from /proc.
+//
+// Only loopback addresses are accepted. A run has at most 10000 sessions
+// and lasts at most 600 s of sending.
+//
+// The server limits connections per IP address (--conns-per-ip, 16 by
+// default) and messages per user (--message-rate, 1 a second): the tool
+// dials from 127.1.x.y, -per-source sessions to an address, and each
+// sender sends -rate/-senders messages a second, so keep that at or below
+// the server's rate. A refused connection's reason (the server's auth
+// banner) is in the report, and so is every sender told to slow down.
+//
+// Examples, with the server and the tool on separate cores:
+//
+//	go build -o bin/sshchat ./cmd/sshchat
+//	taskset -c 0 ./bin/sshchat serve --addr 127.0.0.1:2222 --data /tmp/load &
+//	taskset -c 1 go run ./cmd/sshchat-load -n 500 -senders 100 -rate 50 -duration 60s -pid $!
+//
+// Memory and CPU of idle sessions:
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 1000 -idle -duration 30s -pid $!
+//
+// Graceful shutdown with every session connected (the tool sends SIGTERM
+// to the server after the run and times the close of every session and
+// the exit of the process):
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 1000 -idle -duration 5s -pid $! -sigterm
+//
+// Or send the signal from outside: with -shutdown-wait 10s the tool prints
+// "ready for SIGTERM" on stderr when the run is over and then waits for
+// the server to close every session.
+//
+// With -json the figures go to stdout as one JSON object; progress notes
+// always go to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"time"
+)
+
+func main() {
+	os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// command is the whole command; it returns the exit status.
+func command(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sshchat-load: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, budget(cfg))
+	defer cancel()
+
+	stopProfile, err := startProfile(cfg.CPUProfile)
+	if err != nil {
+		fmt.Fprintf(stderr, "sshchat-load: %v\n", err)
+		return 1
+	}
+	rep, err := execute(ctx, cfg, stderr)
+	if perr := stopProfile(); perr != nil {
+		err = errors.Join(err, perr)
+	}
+	if rep != nil {
+		write := writeText
+		if cfg.JSON {
+			write = writeJSON
+		}
+		if werr := write(stdout, rep); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sshchat-load: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// startProfile starts the tool's CPU profile when path is set.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// budget bounds a whole run.
+func budget(c config) time.Duration {
+	return connectBudget + c.Warmup + c.Duration + c.Settle + c.ShutdownWait + time.Minute
+}
+
+// execute connects, runs the load (or holds idle), optionally measures the
+// shutdown, and closes every session.
+func execute(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
+	r := newRun(cfg, progress)
+	rep := &report{RunID: r.id, Config: reportConfig(cfg)}
+	probe := newServerProbe(cfg.PID)
+	if err := probe.sample(&probe.before); err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	defer func() {
+		rep.Tool.CPUS, rep.Tool.MaxRSSKiB, rep.Tool.WallS = secs(selfCPU()), selfMaxRSS(), secs(time.Since(start))
+	}()
+	sessions, times := r.connectAll(ctx)
+	rep.Sessions = r.sessionsReport(sessions, times, time.Since(start))
+	// Cutting the connections unblocks any write or read still going when
+	// the run is cancelled.
+	stopCut := context.AfterFunc(ctx, func() {
+		r.phase.Store(phaseClosing)
+		cutAll(sessions)
+	})
+	defer stopCut()
+	defer closeAll(r, sessions)
+	if len(sessions) == 0 {
+		return rep, errors.New("no session could connect")
+	}
+	r.notef("%d sessions up in %.1fs", len(sessions), time.Since(start).Seconds())
+
+	sleepCtx(ctx, cfg.Warmup)
+	r.measure(ctx, sessions, probe, rep)
+	if cfg.ShutdownWait > 0 {
+		rep.Shutdown = r.measureShutdown(ctx, sessions)
+	}
+	closeAll(r, sessions)
+	r.afterClose(sessions, rep)
+	return rep, ctx.Err()
+}
+
+// measure runs the load, or holds the sessions idle, and takes the figures
+// of that phase.
+func (r *run) measure(ctx context.Context, sessions []*session, probe *serverProbe, rep *report) {
+	_ = probe.sample(&probe.connected) // an error is in the report
+	start, toolStart := time.Now(), selfCPU()
+	if r.cfg.Idle {
+		sleepCtx(ctx, r.cfg.Duration)
+	} else {
+		r.load(ctx, sessions, rep)
+	}
+	wall, toolCPU := time.Since(start), selfCPU()-toolStart
+	_ = probe.sample(&probe.after) // an error is in the report
+
+	rep.Deliveries = r.deliveriesReport()
+	rep.Latency = r.latencyReport()
+	rep.Dropped = droppedSessions(sessions)
+	rep.Server = probe.report(wall, len(sessions)-rep.Dropped.Sessions)
+	rep.Tool.CPURunS, rep.Tool.RunCores = secs(toolCPU), toolCPU.Seconds()/wall.Seconds()
+}
+
+// afterClose takes the figures that need every reader to have ended.
+func (r *run) afterClose(sessions []*session, rep *report) {
+	if !r.cfg.Idle {
+		rep.Deliveries.Misses = r.missReport(sessions)
+	}
+	if s0 := sessions[0]; s0.verify != nil {
+		rep.Verify = s0.verify.report()
+	}
+	rep.Tool.BytesRead = bytesRead(sessions)
+}
+
+// load sends the messages and waits for them to arrive.
+func (r *run) load(ctx context.Context, sessions []*session, rep *report) {
+	senders := sessions[:min(r.cfg.Senders, len(sessions))]
+	r.notef("sending %d messages from %d sessions over %v", r.messages, len(senders), r.cfg.Duration)
+	start := time.Now()
+	r.sendAll(ctx, senders, start)
+	sendTime := time.Since(start)
+	settled := r.settle(ctx)
+	rep.Messages = messagesReport{
+		Planned:    r.messages,
+		Sent:       r.sent.Load(),
+		SendErrors: r.sendErrors.Load(),
+		MaxLagMS:   ms(time.Duration(r.maxLag.Load())),
+		SendS:      secs(sendTime),
+		SettleS:    secs(settled),
+		Throttled:  throttled(senders),
+	}
+}
+
+// throttled counts the sessions whose screen said to slow down.
+func throttled(sessions []*session) int {
+	n := 0
+	for _, s := range sessions {
+		if s.throttled.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+// cutAll closes every connection at once, without waiting.
+func cutAll(sessions []*session) {
+	for _, s := range sessions {
+		_ = s.client.Close()
+	}
+}
+
+func reportConfig(c config) configReport {
+	return configReport{
+		Addr: c.Addr, N: c.N, Senders: c.Senders, Rate: c.Rate, DurationS: c.Duration.Seconds(),
+		Width: c.Width, Height: c.Height, Idle: c.Idle, Parallel: c.ConnectParallel,
+		WarmupS: c.Warmup.Seconds(), SettleS: c.Settle.Seconds(),
+	}
+}
+
+func (r *run) sessionsReport(sessions []*session, times []time.Duration, all time.Duration) sessionsReport {
+	q := quantiles(times, 0.5, 0.99, 1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sessionsReport{
+		Requested: r.cfg.N, Connected: len(sessions), Failed: r.failed,
+		Errors:       append([]string(nil), r.connectErr...),
+		ConnectP50MS: ms(q[0]), ConnectP99MS: ms(q[1]), ConnectMaxMS: ms(q[2]),
+		ConnectAllS: secs(all),
+	}
+}
+
+func (r *run) deliveriesReport() deliveriesReport {
+	d := deliveriesReport{
+		Expected: r.expected.Load(), Seen: r.delivered.Load(),
+		History: r.history.Load(), Foreign: r.foreign.Load(),
+	}
+	d.Lost = max(d.Expected-d.Seen, 0)
+	if d.Expected > 0 {
+		d.Ratio = float64(d.Seen) / float64(d.Expected)
+	}
+	return d
+}
+
+func (r *run) latencyReport() latencyReport {
+	h := r.latency
+	return latencyReport{
+		Samples: h.count(),
+		P50:     ms(h.quantile(0.5)), P90: ms(h.quantile(0.9)), P99: ms(h.quantile(0.99)),
+		Max: ms(h.max()), Mean: ms(h.mean()),
+	}
+}
+
+// droppedSessions counts the sessions the server cut off during the run.
+func droppedSessions(sessions []*session) droppedReport {
+	var d droppedReport
+	for _, s := range sessions {
+		if !s.dropped.Load() {
+			continue
+		}
+		d.Sessions++
+		if w := s.said.Load(); w != nil {
+			d.ScreenSaid++
+			if d.Words == nil {
+				d.Words = map[string]int{}
+			}
+			d.Words[*w]++
+		} else {
+			d.StreamEnded++
+		}
+		if d.StderrSample == "" {
+			d.StderrSample = s.stderrNote()
+		}
+	}
+	return d
+}
+
+// bytesRead is the output read from every session whose reader ended.
+func bytesRead(sessions []*session) int64 {
+	var n int64
+	for _, s := range sessions {
+		select {
+		case <-s.done:
+			n += s.bytesRead
+		default:
+		}
+	}
+	return n
+}
