@@ -18,7 +18,7 @@ var (
 
 // DefaultSubscriberBuffer is how many undelivered events a subscriber may
 // hold before it is evicted, unless WithSubscriberBuffer says otherwise.
-const DefaultSubscriberBuffer = 256
+const DefaultSubscriberBuffer = 128
 
 // Member names one session of one user when it subscribes.
 type Member struct {

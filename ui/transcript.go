@@ -7,8 +7,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// maxEntries bounds the transcript; older entries are forgotten.
-const maxEntries = 1000
+// maxEntries bounds the transcript; older entries are forgotten. Every
+// session keeps its own, so it is also what a session costs in a busy room.
+const maxEntries = 400
 
 type entryKind uint8
 
