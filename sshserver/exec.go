@@ -200,7 +200,10 @@ func (s *Server) runTail(c *call) int {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		return exitFailed
 	}
-	defer func() { _ = s.hub.Remove(c.userID, sessionID) }()
+	defer func() {
+		s.presence.release(c.userID, si) // before the departure: see handle
+		_ = s.hub.Remove(c.userID, sessionID)
+	}()
 
 	// Like a screen, a script that stops reading must not hold anything up.
 	out := newOutbox(c.stdout, s.cfg.OutputLimit, func() { closeConn(ctx) })

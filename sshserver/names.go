@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sshchat/sshchat/registry"
+	"github.com/sshchat/sshchat/ui"
 )
 
 const (
@@ -53,8 +54,9 @@ func shortID(userID string) string {
 type presence struct {
 	reg *registry.Registry
 
-	mu    sync.Mutex
-	users map[string]*online // guarded by mu; userID → while it has a session
+	mu     sync.Mutex
+	users  map[string]*online // guarded by mu; userID → while it has a session
+	sorted []*online          // guarded by mu; the users shown, in display order; nil when stale
 }
 
 // online is one user while it has sessions. Fields are guarded by
@@ -113,6 +115,7 @@ func (p *presence) acquire(userID, wanted string, si *sessionInfo) (arrival, err
 	defer p.mu.Unlock()
 	if u := p.users[userID]; u != nil {
 		u.sessions = append(u.sessions, si)
+		p.sorted = nil // it may now be shown: a script's session is not
 		a := arrival{user: u, name: u.name, sessions: p.counted(u)}
 		if !strings.EqualFold(wanted, u.name) {
 			a.notices = []string{fmt.Sprintf("you are already online as %s; this session has that name too", u.name)}
@@ -127,6 +130,7 @@ func (p *presence) acquire(userID, wanted string, si *sessionInfo) (arrival, err
 	ignored := p.reg.Ignored(userID)
 	u.ignored.Store(&ignored)
 	p.users[userID] = u
+	p.sorted = nil
 	a.user, a.sessions = u, p.counted(u)
 	return a, nil
 }
@@ -208,6 +212,7 @@ func (p *presence) counted(u *online) int {
 }
 
 // release removes a session; the user goes offline with its last one.
+// Releasing a session twice is harmless.
 func (p *presence) release(userID string, si *sessionInfo) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -219,6 +224,7 @@ func (p *presence) release(userID string, si *sessionInfo) {
 	if len(u.sessions) == 0 {
 		delete(p.users, userID)
 	}
+	p.sorted = nil
 }
 
 // rename gives an online user a new name, bound to its key.
@@ -239,6 +245,7 @@ func (p *presence) rename(userID, name string) (old string, err error) {
 		return "", fmt.Errorf("the name %s can't be taken: %w", name, err)
 	}
 	old, u.name = u.name, name
+	p.sorted = nil
 	return old, nil
 }
 
@@ -311,4 +318,54 @@ func (p *presence) nameOf(u *online) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return u.name
+}
+
+// Members is the roster the sessions' member lists read (ui.Roster): the
+// users with a session that counts (a script's say does not), in display
+// order. The order is kept until someone arrives, leaves or is renamed.
+func (p *presence) Members(n int) ([]ui.Member, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	shown := p.shown()
+	top := make([]ui.Member, 0, min(max(n, 0), len(shown)))
+	for _, u := range shown[:cap(top)] {
+		top = append(top, ui.Member{UserID: u.userID, Name: u.name, Sessions: p.counted(u), Away: u.away})
+	}
+	return top, len(shown)
+}
+
+// Complete returns the names of the users shown, but userID, that start
+// with prefix ignoring case.
+func (p *presence) Complete(prefix, userID string) []string {
+	prefix = strings.ToLower(prefix)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var names []string
+	for _, u := range p.shown() {
+		if u.userID != userID && strings.HasPrefix(strings.ToLower(u.name), prefix) {
+			names = append(names, u.name)
+		}
+	}
+	return names
+}
+
+// shown sorts the users with a counted session, once per change. p.mu
+// must be held.
+func (p *presence) shown() []*online {
+	if p.sorted != nil {
+		return p.sorted
+	}
+	p.sorted = make([]*online, 0, len(p.users))
+	for _, u := range p.users {
+		if p.counted(u) > 0 {
+			p.sorted = append(p.sorted, u)
+		}
+	}
+	slices.SortFunc(p.sorted, func(a, b *online) int {
+		if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.userID, b.userID)
+	})
+	return p.sorted
 }

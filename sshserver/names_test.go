@@ -131,3 +131,29 @@ func TestDistinctNameFitsLimit(t *testing.T) {
 		t.Errorf("distinct name %q (len %d) for a 24-character name", a.name, len(a.name))
 	}
 }
+
+func TestRosterIsSharedAndSorted(t *testing.T) {
+	p := newTestPresence(t, "")
+	arrive(t, p, "SHA256:c", "carol")
+	_, annSession := arrive(t, p, "SHA256:a", "Ann")
+	arrive(t, p, "SHA256:a", "Ann")
+	arrive(t, p, "SHA256:b", "bob")
+	bot := newSessionInfo("bot/s", "127.0.0.1:2", false) // a script's say: not listed
+	if _, err := p.acquire("SHA256:z", "zed", bot); err != nil {
+		t.Fatal(err)
+	}
+	top, total := p.Members(2)
+	if total != 3 || len(top) != 2 || top[0].Name != "Ann" || top[0].Sessions != 2 || top[1].Name != "bob" {
+		t.Errorf("Members(2) = %+v, %d; want Ann ×2, bob of 3", top, total)
+	}
+	if got := p.Complete("C", "SHA256:a"); len(got) != 1 || got[0] != "carol" {
+		t.Errorf("Complete(C) = %v", got)
+	}
+	if got := p.Complete("a", "SHA256:a"); len(got) != 0 {
+		t.Errorf("completion offers the user its own name: %v", got)
+	}
+	p.release("SHA256:a", annSession)
+	if top, _ := p.Members(1); top[0].Sessions != 1 {
+		t.Errorf("after one session ends, Ann has %d", top[0].Sessions)
+	}
+}

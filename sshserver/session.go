@@ -99,6 +99,9 @@ func (s *Server) handle(sess ssh.Session) {
 		notices = append([]string{"message of the day: " + motd}, notices...)
 	}
 	defer func() {
+		// Out of the roster first, so that the screens redrawing on the
+		// departure no longer list it.
+		s.presence.release(userID, si)
 		if err := s.hub.Remove(userID, sessionID); err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
 			log.Error("remove", "err", err)
 		}
@@ -121,6 +124,7 @@ func (s *Server) handle(sess ssh.Session) {
 		Post:       s.poster(userID, si),
 		Commands:   s.commandsFor(userID),
 		Run:        s.runner(arrived.user, si),
+		Roster:     s.presence,
 		Width:      width,
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,

@@ -24,11 +24,35 @@ type member struct {
 	away     bool
 }
 
-// members is who is online, kept current from the hub's events. Its rows
-// are cached and rebuilt only when membership or size change.
+// Roster is who is online, kept once by the server for all of its
+// sessions: a session's member list reads it rather than keeping a copy of
+// its own (a thousand sessions of a thousand users would otherwise hold a
+// million entries). Its methods are called from the program's goroutine
+// and must be safe for concurrent use.
+type Roster interface {
+	// Members returns the first n users online, in display order (by name,
+	// ignoring case), and how many are online.
+	Members(n int) (top []Member, total int)
+	// Complete returns the names of the users online, but userID, that
+	// start with prefix ignoring case, in display order.
+	Complete(prefix, userID string) []string
+}
+
+// Member is one user of a Roster.
+type Member struct {
+	UserID, Name string
+	Sessions     int
+	Away         bool
+}
+
+// members is who is online: from a Roster, or kept current from the hub's
+// events. Its rows are cached and rebuilt only when membership or size
+// change.
 type members struct {
 	st            *styles
 	width, height int
+	roster        Roster // nil: the list below is kept here
+	total         int    // users online, with a roster
 
 	byID   map[string]*member
 	sorted []*member
@@ -36,7 +60,12 @@ type members struct {
 	dirty  bool
 }
 
-func newMembers(st *styles, users []hub.User) members {
+func newMembers(st *styles, users []hub.User, roster Roster) members {
+	if roster != nil {
+		m := members{st: st, roster: roster, dirty: true}
+		_, m.total = roster.Members(0)
+		return m
+	}
 	m := members{st: st, byID: make(map[string]*member, len(users)), dirty: true}
 	for _, u := range users {
 		m.byID[u.UserID] = m.newMember(u.UserID, u.Name, max(u.Sessions, 1))
@@ -50,11 +79,28 @@ func (m *members) newMember(userID, name string, sessions int) *member {
 }
 
 // count is how many users are online.
-func (m *members) count() int { return len(m.byID) }
+func (m *members) count() int {
+	if m.roster != nil {
+		if m.dirty {
+			_, m.total = m.roster.Members(0)
+		}
+		return m.total
+	}
+	return len(m.byID)
+}
 
 // apply follows a join, add, remove, leave, rename, away or back, and
 // reports whether the list changed.
 func (m *members) apply(ev hub.Event) bool {
+	if m.roster != nil {
+		switch ev.Type {
+		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave,
+			hub.EventTypeClose, hub.EventTypeNick, hub.EventTypeAway, hub.EventTypeBack:
+			m.dirty = true
+			return true
+		}
+		return false
+	}
 	u := m.byID[ev.UserID]
 	switch ev.Type {
 	case hub.EventTypeJoin, hub.EventTypeAdd:
@@ -111,6 +157,9 @@ func (m *members) rename(u *member, name string) bool {
 // complete returns the names of the users online, but the one with
 // userID, that start with prefix ignoring case, in the list's order.
 func (m *members) complete(prefix, userID string) []string {
+	if m.roster != nil {
+		return m.roster.Complete(prefix, userID)
+	}
 	prefix = strings.ToLower(prefix)
 	m.lines() // sorts
 	var names []string
@@ -138,19 +187,7 @@ func (m *members) lines() []string {
 		return m.rows
 	}
 	m.dirty = false
-	m.sorted = m.sorted[:0]
-	for _, u := range m.byID {
-		m.sorted = append(m.sorted, u)
-	}
-	slices.SortFunc(m.sorted, func(a, b *member) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.userID, b.userID)
-	})
+	total := m.sortMembers()
 
 	m.rows = m.rows[:0]
 	if m.width <= 0 {
@@ -160,8 +197,8 @@ func (m *members) lines() []string {
 	inner := m.width - 2
 	shown := m.sorted
 	more := 0
-	if len(shown) > m.height {
-		shown, more = shown[:max(m.height-1, 0)], len(shown)-max(m.height-1, 0)
+	if total > m.height {
+		shown, more = shown[:max(m.height-1, 0)], total-max(m.height-1, 0)
 	}
 	for _, u := range shown {
 		count := ""
@@ -186,4 +223,34 @@ func (m *members) lines() []string {
 		m.rows = append(m.rows, border+spaces(inner))
 	}
 	return m.rows
+}
+
+// sortMembers puts the users to show in m.sorted, in display order, and
+// returns how many are online: all of them, or with a roster the first
+// height of them.
+func (m *members) sortMembers() int {
+	m.sorted = m.sorted[:0]
+	if m.roster != nil {
+		var top []Member
+		top, m.total = m.roster.Members(max(m.height, 0))
+		for _, u := range top {
+			mm := m.newMember(u.UserID, u.Name, u.Sessions)
+			mm.away = u.Away
+			m.sorted = append(m.sorted, mm)
+		}
+		return m.total
+	}
+	for _, u := range m.byID {
+		m.sorted = append(m.sorted, u)
+	}
+	slices.SortFunc(m.sorted, func(a, b *member) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.userID, b.userID)
+	})
+	return len(m.sorted)
 }

@@ -30,6 +30,7 @@ type Config struct {
 	Post       func(text string) error                 // publishes a message; called only inside a tea.Cmd; an error (e.g. "slow down") is shown and the text goes back to the input
 	Commands   []CommandInfo                           // the server's commands this user may run, for /help and Tab; a local command of the same name wins
 	Run        func(name, args string) (string, error) // runs the server's command name with the rest of the line; called only inside a tea.Cmd; the reply (may be several lines) is shown as notice lines, an error as one error line
+	Roster     Roster                                  // who is online, kept by the server for all sessions; nil: kept here from Users and the events
 	Width      int                                     // initial terminal size
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
@@ -130,7 +131,7 @@ func New(cfg Config) *Model {
 	}
 	m.header = header{st: m.st, room: room, name: m.name, dirty: true}
 	m.transcript = newTranscript(m.st, m.loc)
-	m.members = newMembers(m.st, cfg.Users)
+	m.members = newMembers(m.st, cfg.Users, cfg.Roster)
 	m.header.setOnline(m.members.count())
 	m.input = newInput(m.st, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -641,5 +642,40 @@ func TestResizeMsgEndsLinesForTheRenderer(t *testing.T) {
 		case w == 60 && strings.HasSuffix(line, eraseRight):
 			t.Errorf("line %d is full width and erases its last cell", i)
 		}
+	}
+}
+
+// fakeRoster is a server's shared list of who is online.
+type fakeRoster struct{ members []Member }
+
+func (f *fakeRoster) Members(n int) ([]Member, int) {
+	return f.members[:min(n, len(f.members))], len(f.members)
+}
+
+func (f *fakeRoster) Complete(prefix, userID string) []string {
+	var names []string
+	for _, m := range f.members {
+		if m.UserID != userID && strings.HasPrefix(strings.ToLower(m.Name), strings.ToLower(prefix)) {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+func TestMemberListFromARoster(t *testing.T) {
+	r := &fakeRoster{members: []Member{{UserID: ann.id, Name: "ann", Sessions: 1}}}
+	m, _ := newModel(120, 12, func(c *Config) { c.Roster = r })
+	for i := range 20 {
+		r.members = append(r.members, Member{UserID: fmt.Sprint("u", i), Name: fmt.Sprintf("user%02d", i), Sessions: 1 + i%2, Away: i == 0})
+	}
+	send(m, EventsMsg{newEvents().join(bob)}) // any arrival makes the list read the roster again
+	view := m.View()
+	for _, want := range []string{"21 online", "user00 (away)", "user01 ×2", "+"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("view lacks %q:\n%s", want, view)
+		}
+	}
+	if got := m.members.complete("user1", ann.id); len(got) != 10 {
+		t.Errorf("completion from the roster = %v", got)
 	}
 }
