@@ -56,11 +56,12 @@ const (
 	EventTypeNotice = "notice"
 
 	// Moderation, by the admin UserID: To is the user concerned.
-	EventTypeKick  = "kick"
-	EventTypeBan   = "ban"
-	EventTypeUnban = "unban"
-	EventTypeMute  = "mute"
-	EventTypeMotd  = "motd" // the message of the day is now Message
+	EventTypeKick   = "kick"
+	EventTypeBan    = "ban"
+	EventTypeUnban  = "unban"
+	EventTypeMute   = "mute"
+	EventTypeUnmute = "unmute"
+	EventTypeMotd   = "motd" // the message of the day is now Message
 )
 
 // Types lists every event type.
@@ -68,6 +69,6 @@ func Types() []string {
 	return []string{
 		EventTypeMessage, EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose,
 		EventTypeAction, EventTypeDirect, EventTypeNick, EventTypeAway, EventTypeBack, EventTypeNotice,
-		EventTypeKick, EventTypeBan, EventTypeUnban, EventTypeMute, EventTypeMotd,
+		EventTypeKick, EventTypeBan, EventTypeUnban, EventTypeMute, EventTypeUnmute, EventTypeMotd,
 	}
 }

@@ -383,7 +383,7 @@ func (s *Server) cmdUnmute(c *chatCall, args string) (string, error) {
 	if !was {
 		return "", fmt.Errorf("%s is not muted", args)
 	}
-	return fmt.Sprintf("%s may speak again", args), nil
+	return "", s.hub.Post(hub.Event{Type: hub.EventTypeUnmute, UserID: c.user.userID, To: id, ToName: args})
 }
 
 func (s *Server) cmdMotd(c *chatCall, args string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -254,7 +255,7 @@ func TestModeration(t *testing.T) {
 	admin.say("/unban bob")
 	admin.waitText("bob was unbanned by boss")
 	admin.say("/unmute carol")
-	admin.waitText("carol may speak again")
+	admin.waitText("carol was unmuted by boss")
 	if _, _, status := s.runCmd("bob", bobKey, "", "who"); status != 0 {
 		t.Errorf("after /unban, bob's key is still refused (status %d)", status)
 	}
@@ -287,5 +288,41 @@ func TestAllowlistReload(t *testing.T) {
 	}
 	if _, _, status := s.runCmd("stranger", stranger, "", "who"); status != 0 {
 		t.Error("a failed reload dropped the previous list")
+	}
+}
+
+func TestLocalCommands(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	ann := s.connect("ann", newKey(t), 100, 30)
+	bob := s.connect("bob", newKey(t), 100, 30)
+	ann.waitText("bob joined")
+	ann.say("/help")
+	ann.waitText("/whois NAME")
+	ann.say("/help msg")
+	ann.waitText("usage: /msg NAME TEXT")
+	ann.say("/timestamp off")
+	bob.say("no time")
+	scr := ann.waitText("bob: no time")
+	if line := lineWith(scr, "bob: no time"); !strings.HasPrefix(strings.TrimSpace(line), "bob:") {
+		t.Errorf("with /timestamp off the line is %q", line)
+	}
+	ann.say("/bell sometimes")
+	ann.waitText("usage: /bell on|off|mentions")
+	ann.say("/bell off")
+	ann.say("/quit")
+	bob.waitText("ann left")
+	select {
+	case <-ann.done:
+	case <-time.After(wait):
+		t.Fatal("/quit did not end the session")
+	}
+}
+
+func TestServerFull(t *testing.T) {
+	s := startServer(t, t.TempDir(), func(c *config) { c.Server.MaxSessions = 1 })
+	s.connect("ann", newKey(t), 80, 24).waitText("#lobby")
+	_, stderr, status := s.runCmd("bob", newKey(t), "", "tail")
+	if status != 1 || !strings.Contains(stderr, "the server is full") {
+		t.Errorf("a session past --max-sessions: status %d, stderr %q", status, stderr)
 	}
 }
