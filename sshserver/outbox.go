@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 )
 
 var errTooSlow = errors.New("the connection is too slow: output piled up")
@@ -79,6 +80,21 @@ func (o *outbox) Close() {
 
 // Wait returns when run has ended.
 func (o *outbox) Wait() { <-o.done }
+
+// Finish closes the outbox and waits for what is queued to be sent, for at
+// most timeout; then it calls cut (which is expected to close the
+// connection, ending the write in progress) and waits for run to end.
+func (o *outbox) Finish(timeout time.Duration, cut func()) {
+	o.Close()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-o.done:
+	case <-t.C:
+		cut()
+		<-o.done
+	}
+}
 
 // Err is why output stopped, if it did.
 func (o *outbox) Err() error {

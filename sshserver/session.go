@@ -160,13 +160,7 @@ func (s *Server) handle(sess ssh.Session) {
 		fmt.Fprintf(out, "sshchat: %s\r\n", reason)
 	default:
 	}
-	out.Close()
-	select {
-	case <-out.done:
-	case <-time.After(flushTimeout):
-		closeConn(ctx)
-		out.Wait()
-	}
+	out.Finish(flushTimeout, func() { closeConn(ctx) })
 	log.Info("session ended", "output_err", out.Err())
 }
 
@@ -258,7 +252,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			p.Quit() // the client went away; returns at once if the program has ended
 			return
 		case reason := <-si.end:
-			ended <- reason
+			tell(ended, reason)
 			p.Send(ui.EndMsg{Reason: reason})
 			events, batch = nil, nil // the program quits; the handler removes the session
 		case w, ok := <-winch:
@@ -305,6 +299,15 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 	}
 }
 
+// tell records why the session ends, unless a reason is there already: the
+// first one is what the person sees.
+func tell(ended chan<- string, reason string) {
+	select {
+	case ended <- reason:
+	default:
+	}
+}
+
 // hidden reports whether an event is from a user the session's user
 // ignores: their messages, actions and direct messages are not shown.
 func hidden(ev hub.Event, ignored map[string]bool) bool {
@@ -329,7 +332,7 @@ func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- s
 	case errors.Is(err, hub.ErrDropped):
 		reason = "disconnected: " + strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": ")
 	}
-	ended <- reason
+	tell(ended, reason)
 	p.Send(ui.EndMsg{Reason: reason})
 }
 
