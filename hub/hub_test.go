@@ -402,13 +402,20 @@ func TestConcurrentUse(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				// Read as a session does, or the others' events would fill
+				// the buffer and evict it.
+				drained := make(chan struct{})
+				go func() {
+					defer close(drained)
+					for range ch {
+					}
+				}()
 				h.Message(user, "hello")
 				h.History()
 				if err := h.Remove(user, session); err != nil {
 					t.Error(err)
 				}
-				for range ch {
-				}
+				<-drained
 			}
 		})
 	}
