@@ -390,7 +390,9 @@ func TestEventFields(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	h := hub.New("lobby", 64, 64)
+	// A buffer larger than all the events of the test: this one is about
+	// concurrent calls, eviction has tests of its own.
+	h := hub.New("lobby", 64, 64, hub.WithSubscriberBuffer(1024))
 	var wg sync.WaitGroup
 	for u := range 8 {
 		wg.Go(func() {
