@@ -285,3 +285,27 @@ func TestKeepaliveCutsVanishedPeer(t *testing.T) {
 	stall() // the peer is gone, but TCP does not know it yet
 	watcher.waitText("ghost left")
 }
+
+func TestIdleTimeout(t *testing.T) {
+	s := startServer(t, t.TempDir(), func(c *config) { c.Server.IdleTimeout = 300 * time.Millisecond })
+	conn, err := ssh.Dial("tcp", s.addr, clientConfig("quiet", ssh.PublicKeys(newKey(t))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tail of a silent room: no traffic either way.
+	if err := sess.Start("tail"); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- conn.Wait() }()
+	select {
+	case <-ended:
+	case <-time.After(wait):
+		t.Fatal("a connection without traffic outlived the idle timeout")
+	}
+}
