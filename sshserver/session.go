@@ -228,10 +228,11 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 	// still read from the hub at once, so the session never falls behind.
 	frame := time.Second / time.Duration(s.cfg.FPS)
 	var (
-		batch []hub.Event
-		last  time.Time // when the last batch went to the program
-		flush = time.NewTimer(time.Hour)
-		armed bool // flush is running
+		batch    []hub.Event
+		last     time.Time // when the last batch went to the program
+		flush    = time.NewTimer(time.Hour)
+		armed    bool      // flush is running
+		armedFor time.Time // when it fires
 	)
 	flush.Stop()
 	defer flush.Stop()
@@ -284,19 +285,44 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 					ok = false
 				}
 			}
-			switch wait := frame - time.Since(last); {
+			// Arrivals and departures alone wait longer: in a storm of
+			// them every screen would otherwise redraw at full rate for
+			// lines nobody reads as they fly by.
+			pace := frame
+			if presenceOnly(batch) {
+				pace = max(frame, presenceFrame)
+			}
+			due := last.Add(pace)
+			switch {
 			case !open:
 				send()
 				s.endStream(p, sub, ended)
 				events = nil
-			case len(batch) >= maxBatch || wait <= 0:
+			case len(batch) >= maxBatch || !time.Now().Before(due):
 				send()
-			case !armed && len(batch) > 0:
-				flush.Reset(wait)
-				armed = true
+			case len(batch) > 0 && (!armed || due.Before(armedFor)):
+				flush.Reset(time.Until(due))
+				armed, armedFor = true, due
 			}
 		}
 	}
+}
+
+// presenceFrame is the pace of batches holding only arrivals and
+// departures.
+const presenceFrame = 500 * time.Millisecond
+
+// presenceOnly reports whether a batch holds nothing but sessions coming
+// and going.
+func presenceOnly(batch []hub.Event) bool {
+	for _, ev := range batch {
+		switch ev.Type {
+		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // tell records why the session ends, unless a reason is there already: the
