@@ -288,7 +288,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			// Arrivals and departures alone wait longer: in a storm of
 			// them every screen would otherwise redraw at full rate for
 			// lines nobody reads as they fly by.
-			pace := frame
+			pace := max(frame, s.frameShare())
 			if presenceOnly(batch) {
 				pace = max(frame, presenceFrame)
 			}
@@ -306,6 +306,14 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			}
 		}
 	}
+}
+
+// frameShare is the frame interval a screen gets from the server's frame
+// budget, shared by all open sessions: drawing costs the same per frame
+// whatever a frame holds, so a thousand screens at full rate would need
+// more than a core, and every screen would lag behind in the queue.
+func (s *Server) frameShare() time.Duration {
+	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / int64(s.cfg.FrameBudget))
 }
 
 // presenceFrame is the pace of batches holding only arrivals and
