@@ -14,21 +14,30 @@ import (
 	"github.com/sshchat/sshchat/hub"
 )
 
-// runCmd runs a command over SSH without a terminal, as a script would.
-func (s *testServer) runCmd(user string, key ssh.Signer, stdin, cmd string) (stdout, stderr string, status int) {
+// session dials the server as user with key and opens a session; the
+// connection is closed when the test ends, if it was not before.
+func (s *testServer) session(user string, key ssh.Signer) (*ssh.Client, *ssh.Session) {
 	s.t.Helper()
 	conn, err := ssh.Dial("tcp", s.addr, clientConfig(user, ssh.PublicKeys(key)))
 	if err != nil {
-		s.t.Fatalf("dial: %v", err)
+		s.t.Fatalf("dial as %s: %v", user, err)
 	}
-	defer conn.Close()
+	s.t.Cleanup(func() { conn.Close() })
 	sess, err := conn.NewSession()
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return conn, sess
+}
+
+// runCmd runs a command over SSH without a terminal, as a script would.
+func (s *testServer) runCmd(user string, key ssh.Signer, stdin, cmd string) (stdout, stderr string, status int) {
+	s.t.Helper()
+	conn, sess := s.session(user, key)
+	defer conn.Close() // a script hangs up when done: don't hold one of the IP's connections
 	var out, errOut bytes.Buffer
 	sess.Stdout, sess.Stderr, sess.Stdin = &out, &errOut, strings.NewReader(stdin)
-	err = sess.Run(cmd)
+	err := sess.Run(cmd)
 	var exit *ssh.ExitError
 	switch {
 	case err == nil:
@@ -118,15 +127,7 @@ func TestScriptTail(t *testing.T) {
 	alice := s.connect("alice", newKey(t), 100, 30)
 	alice.waitText("#lobby")
 
-	conn, err := ssh.Dial("tcp", s.addr, clientConfig("tailer", ssh.PublicKeys(newKey(t))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sess, err := conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, sess := s.session("tailer", newKey(t))
 	stdout, err := sess.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -49,21 +49,13 @@ func TestSessionsPerUser(t *testing.T) {
 	key := newKey(t)
 	s.connect("ann", key, 80, 24).waitText("#lobby")
 	s.connect("ann", key, 80, 24).waitText("#lobby")
-	conn, err := ssh.Dial("tcp", s.addr, clientConfig("ann", ssh.PublicKeys(key)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sess, err := conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sess := s.session("ann", key)
 	var stderr strings.Builder
 	sess.Stderr = &stderr
 	if err := sess.RequestPty("xterm", 24, 80, nil); err != nil {
 		t.Fatal(err)
 	}
-	err = sess.Run("")
+	err := sess.Run("")
 	var exit *ssh.ExitError
 	if !errors.As(err, &exit) || exit.ExitStatus() != 1 || !strings.Contains(stderr.String(), "2 sessions open") {
 		t.Errorf("third session: %v, stderr %q; want exit 1 and the limit named", err, stderr.String())
@@ -288,15 +280,7 @@ func TestKeepaliveCutsVanishedPeer(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	s := startServer(t, t.TempDir(), func(c *config) { c.Server.IdleTimeout = 300 * time.Millisecond })
-	conn, err := ssh.Dial("tcp", s.addr, clientConfig("quiet", ssh.PublicKeys(newKey(t))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sess, err := conn.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, sess := s.session("quiet", newKey(t))
 	// A tail of a silent room: no traffic either way.
 	if err := sess.Start("tail"); err != nil {
 		t.Fatal(err)
