@@ -35,7 +35,7 @@ type Config struct {
 	Keepalive        time.Duration // how often a quiet client is asked if it is alive; default 30s
 	OutputLimit      int           // bytes of output queued for a client before it is too slow; default 1 MiB
 	FPS              int           // frames per second a screen is redrawn at most; default 15
-	FrameBudget      int           // frames per second for all screens together; with more sessions each gets fewer; default 6000
+	FrameBudget      int           // frames per second for all screens together; with more sessions each gets fewer; default 12000
 	MessageRate      float64       // messages per second per user, all sessions together; default 1
 	MessageBurst     int           // messages a user may send at once before the rate applies; default 5
 	SessionsPerUser  int           // sessions one key may hold at once; default 8
@@ -57,7 +57,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxHeight, 200)
 	def(&c.OutputLimit, 1<<20)
 	def(&c.FPS, 15)
-	def(&c.FrameBudget, 6000)
+	def(&c.FrameBudget, 12000)
 	def(&c.MessageBurst, 5)
 	def(&c.SessionsPerUser, 8)
 	def(&c.MaxSessions, 10000)

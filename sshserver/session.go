@@ -113,6 +113,7 @@ func (s *Server) handle(sess ssh.Session) {
 		closeConn(ctx)
 	})
 	width, height := s.clamp(pty.Window)
+	screen := ui.NewScreen(out)
 	model := ui.New(ui.Config{
 		Room:       s.hub.ID(),
 		UserID:     userID,
@@ -128,17 +129,20 @@ func (s *Server) handle(sess ssh.Session) {
 		Width:      width,
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
+		Screen:     screen,
 	})
 	sub.Release() // the model has made its own transcript and member list
+	// The model draws itself on its Screen, which sends only what changed
+	// and scrolls the transcript with the terminal (see ui.Screen): Bubble
+	// Tea's renderer would send every row again whenever a message arrives.
 	p := tea.NewProgram(model,
 		tea.WithInput(sess),
 		tea.WithOutput(out),
-		tea.WithAltScreen(),
-		tea.WithMouseCellMotion(),
-		tea.WithFPS(s.cfg.FPS),
+		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
 		tea.WithFilter(ui.Filter), // drops tea.Suspend: Ctrl+Z would stop the whole server
 	)
+	screen.Start()
 
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	ended := make(chan string, 1) // why the hub ended the stream, if it did
@@ -152,6 +156,7 @@ func (s *Server) handle(sess ssh.Session) {
 	}
 	stopPump()
 	<-pumped
+	screen.Close()
 
 	// The program has left the alternate screen: say why the session ended
 	// where it stays readable.
@@ -262,8 +267,8 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 				continue
 			}
 			width, height := s.clamp(w)
-			// Not a tea.WindowSizeMsg: the renderer would then measure and
-			// truncate every line of every frame (see ui.ResizeMsg).
+			// The model ends its own lines (ui.ResizeMsg); on its Screen
+			// a new size repaints the whole screen.
 			p.Send(ui.ResizeMsg{Width: width, Height: height})
 		case <-flush.C:
 			armed = false

@@ -18,7 +18,8 @@ import (
 // starts with "\a". BEL is zero cells wide and ansi.Truncate keeps it,
 // so the lines still fit.
 //
-// It rings once. The standard renderer draws the latest View at its
+// On a Screen the BEL is sent once, at the start of the next frame. For
+// Bubble Tea's renderer it rings once too. The standard renderer draws the latest View at its
 // next tick (20 a second by default on this server) and writes only the
 // lines that differ from the frame drawn before. So the BEL stays for
 // bellHold, longer than a frame, for a drawn frame to carry it; and for
@@ -54,7 +55,11 @@ func (m *Model) ring() tea.Cmd {
 	}
 	m.ringing = true
 	m.bells++
-	m.bellTop = m.header.View()
+	if m.screen != nil {
+		m.screen.bell = true // once, with the next frame
+	} else {
+		m.bellTop = m.header.View()
+	}
 	return bellDoneCmd(m.bells)
 }
 

@@ -2,7 +2,7 @@
 // model fed with batches of hub events. It does no I/O of its own: the
 // session's server side runs the program, sends it the hub's events as
 // EventsMsg (one message, and so one frame, per batch), the terminal size
-// as tea.WindowSizeMsg and the end of the stream as EndMsg; the model
+// as ResizeMsg and the end of the stream as EndMsg; the model
 // publishes what the user types through Config.Post and runs the
 // server's slash commands through Config.Run, each inside a tea.Cmd.
 // Its own commands (/help, /reply, /timestamp, /bell, /quit) and the
@@ -14,6 +14,11 @@
 // (Config.Renderer), never from lipgloss's global one, and it never asks
 // the terminal anything. Every piece of text that came from a user passes
 // through package sanitize before it is measured or drawn.
+//
+// On a server the model draws itself on a Screen (Config.Screen) and the
+// program runs without Bubble Tea's renderer: the Screen sends only the
+// rows that changed and has the terminal scroll the transcript, so a new
+// message costs about its own line, not the whole screen (see screen.go).
 //
 // Rendering cost does not grow with the history or the number of users:
 // each transcript entry is wrapped and styled once per width and cached,

@@ -27,6 +27,7 @@ type input struct {
 	draft   string   // what was typed before walking
 
 	view  string // cached
+	cells int    // the view's width
 	dirty bool
 }
 
@@ -130,15 +131,18 @@ func (in *input) next() {
 	in.set(in.history[in.pos])
 }
 
-// View renders the line, never wider than its width.
-func (in *input) View() string {
+// View renders the line, never wider than its width, and says how wide
+// it is.
+func (in *input) View() (string, int) {
 	if in.dirty {
 		in.dirty = false
 		in.view = in.ti.View()
+		in.cells = ansi.StringWidth(in.view)
 		// textinput measures runes, not grapheme clusters: trim any excess.
-		if ansi.StringWidth(in.view) > in.width {
+		if in.cells > in.width {
 			in.view = ansi.Truncate(in.view, in.width, "")
+			in.cells = ansi.StringWidth(in.view)
 		}
 	}
-	return in.view
+	return in.view, in.cells
 }

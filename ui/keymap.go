@@ -17,6 +17,7 @@ type keyMap struct {
 	PageUp   key.Binding
 	PageDown key.Binding
 	Follow   key.Binding // back to the bottom; End moves in the input when already there
+	Redraw   key.Binding // paints the whole screen again, after something else wrote on it
 }
 
 func defaultKeyMap() keyMap {
@@ -30,13 +31,14 @@ func defaultKeyMap() keyMap {
 		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("PgUp/PgDn", "scroll")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown")),
 		Follow:   key.NewBinding(key.WithKeys("end"), key.WithHelp("End", "back to the bottom")),
+		Redraw:   key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("Ctrl+L", "redraw the screen")),
 	}
 }
 
 // help lists the documented keys, for /help.
 func (k keyMap) help() []key.Help {
 	var hs []key.Help
-	for _, b := range []key.Binding{k.Send, k.Complete, k.Prev, k.PageUp, k.Follow, k.Quit} {
+	for _, b := range []key.Binding{k.Send, k.Complete, k.Prev, k.PageUp, k.Follow, k.Redraw, k.Quit} {
 		if h := b.Help(); h.Key != "" {
 			hs = append(hs, h)
 		}

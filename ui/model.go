@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"github.com/charmbracelet/x/ansi"
 	"io"
 	"strconv"
 	"strings"
@@ -35,6 +34,10 @@ type Config struct {
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
 	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
+	// Screen, if set, is where the model draws itself: its first frame in
+	// Init, then after every Update, and View is empty. The program must
+	// then run with tea.WithoutRenderer.
+	Screen *Screen
 }
 
 // DefaultMaxMessage is the message length limit, in bytes, when
@@ -92,7 +95,8 @@ type Model struct {
 	usersGiven bool
 	arrived    bool
 
-	frame int // the size of the last frame, to size the next one at once
+	frm    frame   // the last layout, reused
+	screen *Screen // where the model draws itself, if it does
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -117,6 +121,7 @@ func New(cfg Config) *Model {
 		commands:   newRegistry(cfg.Commands),
 		name:       displayName(cfg.UserID, cfg.Name),
 		usersGiven: len(cfg.Users) > 0,
+		screen:     cfg.Screen,
 	}
 	if m.loc == nil {
 		m.loc = time.Local
@@ -160,16 +165,33 @@ func Filter(_ tea.Model, msg tea.Msg) tea.Msg {
 	return msg
 }
 
-// Init implements tea.Model. The model needs no command to start.
-func (m *Model) Init() tea.Cmd { return nil }
+// Init implements tea.Model. The model needs no command to start; on a
+// Screen it draws its first frame.
+func (m *Model) Init() tea.Cmd {
+	m.draw()
+	return nil
+}
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.draw()
+	return m, cmd
+}
+
+// draw sends the frame to the screen, if the model has one.
+func (m *Model) draw() {
+	if m.screen != nil {
+		m.screen.draw(m.layout())
+	}
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case EventsMsg:
-		return m, m.handleEvents(msg)
+		return m.handleEvents(msg)
 	case EndMsg:
-		return m, m.handleEnd(msg)
+		return m.handleEnd(msg)
 	case postFailedMsg:
 		m.handlePostFailed(msg)
 	case commandDoneMsg:
@@ -177,7 +199,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case bellDoneMsg:
 		m.handleBellDone(msg)
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
 	case tea.MouseMsg:
 		m.handleMouse(msg)
 	case tea.WindowSizeMsg:
@@ -185,13 +207,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ResizeMsg:
 		m.endLines = true
 		m.handleResize(msg.Width, msg.Height)
-		return m, tea.ClearScreen
+		if m.screen != nil {
+			return nil // a Screen repaints whole when the size changes
+		}
+		return tea.ClearScreen
 	case tea.SuspendMsg:
 		// Never suspend: see Filter.
 	default:
-		return m, m.input.update(msg)
+		return m.input.update(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // handleEvents shows a batch of events, and rings the bell once if any
@@ -279,6 +304,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.transcript.scrollDown(page)
 	case key.Matches(msg, m.keys.Follow) && m.transcript.scrolled():
 		m.transcript.toBottom()
+	case key.Matches(msg, m.keys.Redraw):
+		if m.screen != nil {
+			m.screen.fresh = true
+			return nil
+		}
+		return tea.ClearScreen
 	default:
 		return m.input.update(msg)
 	}
@@ -329,7 +360,7 @@ func (m *Model) handleResize(width, height int) {
 	m.header.SetSize(m.width)
 	m.status.SetSize(m.width)
 	m.input.SetSize(m.width)
-	if m.ringing {
+	if m.ringing && m.screen == nil {
 		// The renderer redraws every line after a resize anyway.
 		m.bellTop = m.header.View()
 	}
@@ -437,29 +468,10 @@ func (m *Model) addLocal(kind entryKind, text string) {
 	m.transcript.add(&entry{kind: kind, text: text})
 }
 
-// View implements tea.Model: exactly the terminal's height in lines, none
-// wider than its width.
 // eraseRight ends a line that is narrower than the screen, clearing what
 // an earlier frame left to its right. View ends every line itself, so the
 // renderer need not measure every line of every frame (see ResizeMsg).
 const eraseRight = "\x1b[K"
-
-// line writes one line of the frame, width cells wide (-1: to be measured),
-// erasing the rest of the screen line when it is narrower. A line as wide
-// as the screen gets no erase: after the last column it would erase the
-// last cell.
-func (m *Model) line(b *strings.Builder, s string, width int) {
-	b.WriteString(s)
-	if !m.endLines {
-		return // the renderer does it
-	}
-	if width < 0 {
-		width = ansi.StringWidth(s)
-	}
-	if width < m.width {
-		b.WriteString(eraseRight)
-	}
-}
 
 // ResizeMsg is a change of the terminal's size for a server that does not
 // tell Bubble Tea's renderer the size: the renderer then neither truncates
@@ -468,51 +480,64 @@ func (m *Model) line(b *strings.Builder, s string, width int) {
 // (it keeps within the size anyway), and the screen is repainted whole.
 type ResizeMsg struct{ Width, Height int }
 
+// View implements tea.Model: exactly the terminal's height in lines, none
+// wider than its width. On a Screen (Config.Screen) the model draws
+// itself after every update and View is empty.
 func (m *Model) View() string {
+	if m.screen != nil {
+		return ""
+	}
+	return m.layout().String(m.endLines)
+}
+
+// layout makes the frame of the model as it is now. The frame and its rows
+// are reused by the next call.
+func (m *Model) layout() *frame {
+	f := &m.frm
+	f.width, f.height = m.width, m.height
+	f.rows = f.rows[:0]
+	f.sideCol, f.top, f.bottom = 0, 0, 0
 	if m.tooSmall() {
-		if m.ringing {
-			return "\a" + fit("terminal too small", m.width)
+		text := fit("terminal too small", m.width)
+		r := row{text: text, width: stringWidth(text)}
+		if m.ringing && m.screen == nil {
+			r.text = "\a" + text
 		}
-		return fit("terminal too small", m.width)
+		f.rows = append(f.rows, r)
+		return f
 	}
-	var b strings.Builder
-	b.Grow(m.frame)
 
-	if m.ringing {
-		b.WriteByte('\a')
-		b.WriteString(m.bellTop)
+	if m.ringing && m.screen == nil {
+		f.rows = append(f.rows, row{text: "\a" + m.bellTop, width: m.width})
 	} else {
-		m.line(&b, m.header.View(), -1)
+		f.rows = append(f.rows, row{text: m.header.View(), width: m.width})
 	}
-	b.WriteByte('\n')
 
-	rows := m.transcript.window()
+	lines := m.transcript.window()
 	var side []string
 	if m.wide() {
 		side = m.members.lines()
+		f.sideCol = m.transcript.width
 	}
 	height := m.height - chrome
-	empty := height - len(rows)
+	empty := height - len(lines)
+	f.top = len(f.rows)
 	for i := range height {
-		w := 0
+		var r row
 		if i >= empty {
-			r := rows[i-empty]
-			b.WriteString(r.text)
-			w = r.width
+			l := lines[i-empty]
+			r.text, r.width = l.text, l.width
 		}
 		if side != nil {
-			b.WriteString(spaces(m.transcript.width - w))
-			b.WriteString(side[i])
-		} else if m.endLines && w < m.width {
-			b.WriteString(eraseRight)
+			r.side = side[i]
 		}
-		b.WriteByte('\n')
+		f.rows = append(f.rows, r)
 	}
+	f.bottom = len(f.rows)
 
-	m.line(&b, m.status.View(), -1)
-	b.WriteByte('\n')
-	m.line(&b, m.input.View(), -1)
-
-	m.frame = max(m.frame, b.Len())
-	return b.String()
+	text, width := m.status.View()
+	f.rows = append(f.rows, row{text: text, width: width})
+	text, width = m.input.View()
+	f.rows = append(f.rows, row{text: text, width: width})
+	return f
 }

@@ -55,6 +55,7 @@ type status struct {
 	unread   int
 
 	view  string // cached
+	cells int    // the view's width
 	dirty bool
 }
 
@@ -74,10 +75,10 @@ func (s *status) set(scrolled bool, unread int) {
 	}
 }
 
-// View renders the line, at most width cells wide.
-func (s *status) View() string {
+// View renders the line, at most width cells wide, and says how wide it is.
+func (s *status) View() (string, int) {
 	if !s.dirty {
-		return s.view
+		return s.view, s.cells
 	}
 	s.dirty = false
 	var right string
@@ -109,7 +110,8 @@ func (s *status) View() string {
 		b.WriteString(s.st.newCount.render(right))
 	}
 	s.view = b.String()
-	return s.view
+	s.cells = stringWidth(s.view)
+	return s.view, s.cells
 }
 
 // spread lays out left and right on one line of exactly width cells,

@@ -53,7 +53,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.Server.LoginTimeout, "login-timeout", 20*time.Second, "time from connect to an open session")
 	fs.DurationVar(&cfg.Server.IdleTimeout, "idle-timeout", 0, "close connections without any traffic for this long (0: never)")
 	fs.IntVar(&cfg.Server.FPS, "fps", 15, "most frames per second drawn to one screen")
-	fs.IntVar(&cfg.Server.FrameBudget, "frame-budget", 6000, "frames per second for all screens together: past fps x sessions, each screen gets a share")
+	fs.IntVar(&cfg.Server.FrameBudget, "frame-budget", 12000, "frames per second for all screens together: past fps x sessions, each screen gets a share")
 	fs.DurationVar(&cfg.Server.Keepalive, "keepalive", 30*time.Second, "ask quiet clients if they are alive this often; cut them after as long without an answer")
 	fs.Float64Var(&cfg.Server.MessageRate, "message-rate", 1, "messages per second per user, all sessions together")
 	fs.IntVar(&cfg.Server.MessageBurst, "message-burst", 5, "messages a user may send at once before the rate applies")

@@ -240,7 +240,7 @@ func TestStalledReaderIsDisconnectedOthersUnaffected(t *testing.T) {
 		}
 		return false
 	}
-	for round := 0; round < 100 && !stallerLeft(); round++ {
+	for round := 0; round < 1000 && !stallerLeft(); round++ {
 		var wg sync.WaitGroup
 		for i, c := range chatters {
 			wg.Go(func() {

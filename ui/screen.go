@@ -1,0 +1,256 @@
+package ui
+
+import (
+	"io"
+	"strconv"
+	"strings"
+)
+
+// A chat screen changes in one way above all: a new message moves the
+// transcript up by a line or two. Bubble Tea's standard renderer compares
+// a frame with the one before row by row, so after such a move every row
+// differs: it measures each one again and sends the whole screen. With a
+// thousand screens drawing many times a second that is most of what the
+// server does. Screen draws the model's frames instead (the program runs
+// with tea.WithoutRenderer): it keeps the rows it drew, sees that the
+// transcript moved, has the terminal scroll it (a scroll region and SU or
+// SD, as line-based chats and curses do), and sends only the rows that
+// are then still different. It measures nothing: the model knows the
+// width of every row it lays out.
+
+// row is one row of a frame: text from the first column, width cells wide,
+// and, on a wide screen, a cell of the member list from column sideCol.
+type row struct {
+	text  string
+	width int
+	side  string
+}
+
+// frame is what the model shows, row by row: the same frame makes View's
+// string and what a Screen sends.
+type frame struct {
+	width, height int
+	rows          []row
+	sideCol       int // the column the side cells start at; 0 when there are none
+	top, bottom   int // rows[top:bottom] are the transcript, which may scroll as one
+}
+
+// String joins the rows as View returns them. When ends is set, a row
+// narrower than the screen ends by erasing the rest of its screen line.
+func (f *frame) String(ends bool) string {
+	var b strings.Builder
+	for i, r := range f.rows {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(r.text)
+		switch {
+		case r.side != "":
+			b.WriteString(spaces(f.sideCol - r.width))
+			b.WriteString(r.side)
+		case ends && r.width < f.width:
+			b.WriteString(eraseRight)
+		}
+	}
+	return b.String()
+}
+
+// Terminal modes a session's screen sets, and resets when it closes: the
+// alternate screen, no cursor (the input line draws its own), mouse
+// reports of button presses and drags in SGR encoding (the wheel
+// scrolls the transcript), and bracketed paste.
+const (
+	screenStart = "\x1b[?1049h\x1b[?25l\x1b[?1002h\x1b[?1006h\x1b[?2004h"
+	screenEnd   = "\x1b[?2004l\x1b[?1006l\x1b[?1002l\x1b[?25h\x1b[?1049l"
+
+	// A frame is one synchronized update: terminals that know mode 2026
+	// show it whole, the others ignore the mode.
+	syncBegin = "\x1b[?2026h"
+	syncEnd   = "\x1b[?2026l"
+
+	resetStyle        = "\x1b[m"
+	clearAll          = "\x1b[m\x1b[2J"
+	resetScrollRegion = "\x1b[r"
+)
+
+// keepFrameBuffer is the largest output buffer a Screen keeps between
+// frames; a bigger one (a full repaint of a large screen) is let go.
+const keepFrameBuffer = 4 << 10
+
+// Screen draws frames on a terminal, sending only what changed since the
+// frame before. Its methods are called from the program's goroutine only.
+type Screen struct {
+	w     io.Writer
+	buf   []byte
+	drawn frame // what the terminal shows; its rows are Screen's own
+	fresh bool  // the next frame repaints everything
+	bell  bool  // the next frame rings the terminal's bell
+}
+
+// NewScreen returns a screen that writes to w. Nothing is written before
+// Start.
+func NewScreen(w io.Writer) *Screen { return &Screen{w: w, fresh: true} }
+
+// Start sets the terminal up for the screen; the next frame is drawn whole.
+func (s *Screen) Start() {
+	s.fresh = true
+	_, _ = io.WriteString(s.w, screenStart)
+}
+
+// Close gives the terminal back as it was: the normal screen, the cursor
+// shown, no mouse reports, no bracketed paste.
+func (s *Screen) Close() {
+	_, _ = io.WriteString(s.w, screenEnd)
+}
+
+// draw sends what differs between the frame drawn before and f.
+func (s *Screen) draw(f *frame) {
+	d := &s.drawn
+	b := append(s.buf[:0], syncBegin...)
+	mark := len(b)
+	if s.bell {
+		s.bell = false
+		b = append(b, '\a')
+	}
+	if s.fresh || f.width != d.width || f.height != d.height || f.sideCol != d.sideCol ||
+		f.top != d.top || f.bottom != d.bottom || len(f.rows) != len(d.rows) {
+		s.fresh = false
+		b = append(b, clearAll...)
+		d.rows = d.rows[:0]
+	} else {
+		b = s.scroll(b, f)
+	}
+	for i, r := range f.rows {
+		if i < len(d.rows) {
+			old := d.rows[i]
+			if old == r {
+				continue
+			}
+			if old.text == r.text && old.width == r.width && r.side != "" {
+				b = cursorTo(b, i, f.sideCol)
+				b = appendSide(b, r.side)
+				continue
+			}
+		}
+		b = cursorTo(b, i, 0)
+		b = append(b, r.text...)
+		switch {
+		case r.side != "":
+			if r.width < f.sideCol {
+				b = append(b, eraseRight...)
+				b = columnTo(b, f.sideCol)
+			}
+			b = appendSide(b, r.side)
+		case r.width < f.width:
+			b = append(b, eraseRight...)
+		}
+	}
+	if len(b) > mark {
+		b = append(b, syncEnd...)
+		_, _ = s.w.Write(b)
+	}
+	d.width, d.height, d.sideCol, d.top, d.bottom = f.width, f.height, f.sideCol, f.top, f.bottom
+	d.rows = append(d.rows[:0], f.rows...)
+	if cap(b) <= keepFrameBuffer {
+		s.buf = b[:0]
+	} else {
+		s.buf = nil
+	}
+}
+
+// scroll has the terminal move the transcript when f shows it moved up
+// (new lines at the bottom) or down (scrolled back) since the frame drawn,
+// and shifts the drawn rows to match, so that the rows compared next are
+// what the terminal then shows.
+func (s *Screen) scroll(b []byte, f *frame) []byte {
+	d := &s.drawn
+	now, was := f.rows[f.top:f.bottom], d.rows[f.top:f.bottom]
+	h := len(now)
+	if h < 2 || sameText(now, was) {
+		return b
+	}
+	if k := shift(now, was); k > 0 {
+		b = scrollRegion(b, f.top, f.bottom, k, 'S')
+		copy(was, was[k:])
+		clear(was[h-k:])
+	} else if k := shift(was, now); k > 0 {
+		b = scrollRegion(b, f.top, f.bottom, k, 'T')
+		copy(was[k:], was)
+		clear(was[:k])
+	}
+	return b
+}
+
+// shift returns the smallest k > 0 for which the text of now[i] is that of
+// was[i+k] for every row that stays in view, or 0 when there is none; only
+// shifts that keep at least one row are worth a scroll.
+func shift(now, was []row) int {
+	h := len(now)
+	last := was[h-1]
+	for k := 1; k < h; k++ {
+		if c := now[h-1-k]; c.text != last.text || c.width != last.width {
+			continue
+		}
+		if sameText(now[:h-k], was[k:]) {
+			return k
+		}
+	}
+	return 0
+}
+
+func sameText(a, b []row) bool {
+	for i := range a {
+		if a[i].text != b[i].text || a[i].width != b[i].width {
+			return false
+		}
+	}
+	return true
+}
+
+// scrollRegion scrolls rows [top, bottom) by k: up ('S', new blank rows at
+// the bottom) or down ('T'). The region is set for the scroll only; setting
+// it moves the cursor, and every row drawn after places the cursor itself.
+// Blank rows take the current background: the style is reset first.
+func scrollRegion(b []byte, top, bottom, k int, dir byte) []byte {
+	b = append(b, resetStyle...)
+	b = append(b, "\x1b["...)
+	b = strconv.AppendInt(b, int64(top+1), 10)
+	b = append(b, ';')
+	b = strconv.AppendInt(b, int64(bottom), 10)
+	b = append(b, 'r')
+	b = cursorTo(b, top, 0)
+	b = append(b, "\x1b["...)
+	b = strconv.AppendInt(b, int64(k), 10)
+	b = append(b, dir)
+	return append(b, resetScrollRegion...)
+}
+
+// appendSide writes a side cell, which ends the screen line: its padding
+// goes as one erase. (Trailing spaces are unstyled: a style ends with a
+// reset, which is not a space.)
+func appendSide(b []byte, side string) []byte {
+	cell := strings.TrimRight(side, " ")
+	b = append(b, cell...)
+	if len(cell) < len(side) {
+		b = append(b, eraseRight...)
+	}
+	return b
+}
+
+// cursorTo moves the cursor to row y, column x (both from 0).
+func cursorTo(b []byte, y, x int) []byte {
+	b = append(b, "\x1b["...)
+	b = strconv.AppendInt(b, int64(y+1), 10)
+	if x > 0 {
+		b = append(b, ';')
+		b = strconv.AppendInt(b, int64(x+1), 10)
+	}
+	return append(b, 'H')
+}
+
+// columnTo moves the cursor to column x (from 0) of its row.
+func columnTo(b []byte, x int) []byte {
+	b = append(b, "\x1b["...)
+	b = strconv.AppendInt(b, int64(x+1), 10)
+	return append(b, 'G')
+}

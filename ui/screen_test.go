@@ -1,0 +1,317 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	tea "github.com/charmbracelet/bubbletea"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/vt"
+	"pgregory.net/rapid"
+)
+
+// shown is a terminal's text, each line without trailing blanks, without
+// trailing empty lines.
+func shown(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// painter keeps a terminal emulator fed with what a Screen writes.
+type painter struct {
+	term *vt.Emulator
+	out  bytes.Buffer
+	scr  *Screen
+}
+
+func newPainter(width, height int) *painter {
+	p := &painter{term: vt.NewEmulator(width, height)}
+	p.scr = NewScreen(&p.out)
+	p.scr.Start()
+	return p
+}
+
+func (p *painter) draw(t interface{ Fatal(...any) }, f *frame) {
+	if w, h := p.term.Width(), p.term.Height(); w != f.width || h != f.height {
+		p.term.Resize(f.width, f.height)
+	}
+	p.out.Reset()
+	p.scr.draw(f)
+	if _, err := p.term.Write(p.out.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// frameGen makes frames of a chat screen that change as chat screens do:
+// new lines at the bottom of the transcript, scrolling back, a member
+// list that changes, an input line being typed, a resize now and then.
+type frameGen struct {
+	width, height int
+	side          bool
+	header        string
+	log           []row // the transcript, oldest first
+	back          int   // lines scrolled back from the bottom
+	members       []string
+	status, input string
+}
+
+var words = []string{"ok", "hello", "漢字", "the", "deploy", "👍", "\x1b[1mbold\x1b[m", "\x1b[38;5;2mgreen\x1b[m", "x"}
+
+func (g *frameGen) text(t *rapid.T, label string, width int) row {
+	n := rapid.IntRange(0, 12).Draw(t, label+"Words")
+	var b strings.Builder
+	w := 0
+	for range n {
+		word := rapid.SampledFrom(words).Draw(t, label+"Word")
+		ww := ansi.StringWidth(word)
+		if w+ww+1 > width {
+			break
+		}
+		if w > 0 {
+			b.WriteByte(' ')
+			w++
+		}
+		b.WriteString(word)
+		w += ww
+	}
+	return row{text: b.String(), width: w}
+}
+
+func cut(s string, width int) row {
+	s = ansi.Truncate(s, width, "")
+	return row{text: s, width: ansi.StringWidth(s)}
+}
+
+func (g *frameGen) mainWidth() int {
+	if g.side {
+		return g.width - membersWidth
+	}
+	return g.width
+}
+
+func (g *frameGen) step(t *rapid.T) {
+	switch rapid.IntRange(0, 9).Draw(t, "op") {
+	case 0, 1, 2, 3:
+		for range rapid.IntRange(1, 3).Draw(t, "new") {
+			g.log = append(g.log, g.text(t, "line", g.mainWidth()))
+		}
+	case 4:
+		g.back = min(g.back+rapid.IntRange(1, 5).Draw(t, "up"), len(g.log))
+	case 5:
+		g.back = max(g.back-rapid.IntRange(1, 5).Draw(t, "down"), 0)
+	case 6:
+		g.members = rapid.SliceOfN(rapid.SampledFrom([]string{"ann", "bob", "carol", "dave ×2"}), 0, g.height).Draw(t, "members")
+	case 7:
+		g.input = g.text(t, "input", g.width).text
+		g.status = g.text(t, "status", g.width).text
+	case 8:
+		g.header = g.text(t, "header", g.width).text
+	case 9:
+		g.width = rapid.IntRange(minWidth, 70).Draw(t, "width")
+		g.height = rapid.IntRange(minHeight, 16).Draw(t, "height")
+		g.side = g.width >= 50 && rapid.Bool().Draw(t, "side")
+		// Rewrap, roughly: cut what no longer fits.
+		for i, r := range g.log {
+			g.log[i] = cut(r.text, g.mainWidth())
+		}
+		g.header, g.status, g.input = cut(g.header, g.width).text, cut(g.status, g.width).text, cut(g.input, g.width).text
+	}
+}
+
+func (g *frameGen) frame() *frame {
+	f := &frame{width: g.width, height: g.height}
+	f.rows = append(f.rows, row{text: g.header, width: ansi.StringWidth(g.header)})
+	h := g.height - 3
+	end := len(g.log) - g.back
+	start := max(end-h, 0)
+	visible := g.log[start:end]
+	f.top = 1
+	if g.side {
+		f.sideCol = g.mainWidth()
+	}
+	for i := range h {
+		var r row
+		if j := i - (h - len(visible)); j >= 0 {
+			r = visible[j]
+		}
+		if g.side {
+			name := ""
+			if i < len(g.members) {
+				name = g.members[i]
+			}
+			r.side = "│ " + name + spaces(membersWidth-2-ansi.StringWidth(name))
+		}
+		f.rows = append(f.rows, r)
+	}
+	f.bottom = len(f.rows)
+	f.rows = append(f.rows, row{text: g.status, width: ansi.StringWidth(g.status)})
+	f.rows = append(f.rows, row{text: g.input, width: ansi.StringWidth(g.input)})
+	return f
+}
+
+// TestScreenShowsEveryFrame checks the Screen's whole point: after any run
+// of frames, scrolls and partial redraws included, the terminal shows
+// exactly the last frame.
+func TestScreenShowsEveryFrame(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		g := &frameGen{width: 60, height: 12, side: true}
+		p := newPainter(g.width, g.height)
+		for i := range rapid.IntRange(1, 40).Draw(t, "frames") {
+			g.step(t)
+			f := g.frame()
+			p.draw(t, f)
+			want := shown(ansi.Strip(f.String(false)))
+			if got := shown(p.term.String()); got != want {
+				t.Fatalf("frame %d: the terminal shows\n%s\nwant\n%s\noutput: %q", i, got, want, p.out.String())
+			}
+		}
+	})
+}
+
+// TestScreenScrollsInsteadOfRepainting checks that a new message costs its
+// own line: the transcript is scrolled by the terminal, not sent again.
+func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
+	g := &frameGen{width: 100, height: 40, side: true, header: "#lobby", input: "> "}
+	for i := range 100 {
+		g.log = append(g.log, row{text: fmt.Sprintf("12:00 ann: message number %d, long enough to be a real line of chat", i), width: 67})
+	}
+	g.members = []string{"ann", "bob", "carol"}
+	p := newPainter(g.width, g.height)
+	p.draw(t, g.frame())
+	full := p.out.Len()
+
+	g.log = append(g.log, row{text: "12:01 bob: the newest line", width: 26})
+	p.draw(t, g.frame())
+	out := p.out.String()
+	if !strings.Contains(out, "\x1b[2;38r") || !strings.Contains(out, "\x1b[1S") {
+		t.Errorf("a new line was not scrolled in: %q", out)
+	}
+	if strings.Count(out, "message number") != 0 {
+		t.Errorf("lines already on the screen were sent again: %q", out)
+	}
+	if p.out.Len()*3 > full {
+		t.Errorf("one new line cost %d bytes, the whole screen %d", p.out.Len(), full)
+	}
+	if got := shown(p.term.String()); !strings.Contains(got, "the newest line") || !strings.Contains(got, "message number 99") {
+		t.Errorf("screen after the scroll:\n%s", got)
+	}
+
+	g.back = 5
+	p.draw(t, g.frame())
+	if out := p.out.String(); !strings.Contains(out, "\x1b[5T") {
+		t.Errorf("scrolling back did not scroll the terminal: %q", out)
+	}
+
+	p.draw(t, g.frame())
+	if p.out.Len() != 0 {
+		t.Errorf("an unchanged frame wrote %q", p.out.String())
+	}
+}
+
+func BenchmarkScreenNewLine(b *testing.B) {
+	g := &frameGen{width: 120, height: 40, side: true, header: "#lobby", input: "> "}
+	for i := range 1000 {
+		g.log = append(g.log, row{text: fmt.Sprintf("12:00 ann: message number %d", i), width: 30})
+	}
+	for i := range 40 {
+		g.members = append(g.members, fmt.Sprintf("user%d", i))
+	}
+	scr := NewScreen(ioDiscard{})
+	scr.draw(g.frame())
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		g.log = append(g.log[:1000], row{text: fmt.Sprintf("12:00 bob: new %d", i), width: 18})
+		g.log = g.log[1:]
+		scr.draw(g.frame())
+	}
+}
+
+type ioDiscard struct{}
+
+func (ioDiscard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestModelOnScreen runs two models side by side, one drawing itself on a
+// Screen and one as Bubble Tea's renderer would show it: through chat,
+// joins, a resize, scrolling back and forth and typing, the terminal shows
+// what View shows.
+func TestModelOnScreen(t *testing.T) {
+	const width, height = 120, 24
+	p := newPainter(width, height)
+	onScreen, _ := newModel(width, height, func(c *Config) { c.Screen = p.scr; c.Renderer = colorRenderer() })
+	twin, _ := newModel(width, height, func(c *Config) { c.Renderer = colorRenderer() })
+	g := newEvents()
+	bells := 0
+	check := func(step string, msgs ...tea.Msg) {
+		t.Helper()
+		for _, msg := range msgs {
+			if r, ok := msg.(ResizeMsg); ok {
+				p.term.Resize(r.Width, r.Height)
+			}
+			onScreen.Update(msg)
+			twin.Update(msg)
+		}
+		// Let the bells' hold end: the twin's frozen header is not what
+		// this compares.
+		onScreen.Update(bellDoneMsg{onScreen.bells})
+		twin.Update(bellDoneMsg{twin.bells})
+		if _, err := p.term.Write(p.out.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		bells += bytes.Count(p.out.Bytes(), []byte("\a"))
+		p.out.Reset()
+		if v := onScreen.View(); v != "" {
+			t.Fatalf("%s: a model on a screen has a View: %q", step, v)
+		}
+		want := shown(strings.ReplaceAll(ansi.Strip(twin.View()), "\a", ""))
+		if got := shown(p.term.String()); got != want {
+			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Errorf("%s: row %d is %q, want %q", step, i, gl[i], wl[i])
+				}
+			}
+			t.Fatalf("%s: the terminal shows\n%s\nwant\n%s", step, got, want)
+		}
+	}
+	onScreen.Init()
+	check("start")
+	check("resize", ResizeMsg{Width: width, Height: height})
+	for i := range 30 {
+		who := []testUser{bob, carol, dave}[i%3]
+		check(fmt.Sprintf("message %d", i), EventsMsg{g.msg(who, fmt.Sprintf("message %d from %s, and it says something about ann", i, who.name))})
+	}
+	check("a batch", EventsMsg{g.join(erin), g.msg(erin, "hi all"), g.add(bob), g.msg(bob, strings.Repeat("a long line that wraps ", 12))})
+	check("scroll back", tea.KeyMsg{Type: tea.KeyPgUp})
+	check("a message while scrolled back", EventsMsg{g.msg(carol, "you will see this later")})
+	check("scroll forward", tea.KeyMsg{Type: tea.KeyPgDown})
+	check("to the bottom", tea.KeyMsg{Type: tea.KeyEnd})
+	check("typing", tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("hello th")})
+	check("narrow", ResizeMsg{Width: 70, Height: 20})
+	check("leave", EventsMsg{g.leave(erin, ""), g.msg(dave, "bye erin")})
+	check("wide again", ResizeMsg{Width: width, Height: height})
+	if bells != 30 {
+		// Once for each message naming ann; repaints ring no bell again.
+		t.Errorf("the bell rang %d times, want 30", bells)
+	}
+}
+
+// TestCtrlLRepaints checks that Ctrl+L paints the whole screen again, for
+// a terminal something else wrote on.
+func TestCtrlLRepaints(t *testing.T) {
+	p := newPainter(80, 24)
+	m, _ := newModel(80, 24, func(c *Config) { c.Screen = p.scr })
+	m.Init()
+	p.out.Reset()
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlL})
+	if out := p.out.String(); !strings.Contains(out, "\x1b[2J") || !strings.Contains(out, "#lobby") {
+		t.Errorf("Ctrl+L wrote %q", out)
+	}
+}
