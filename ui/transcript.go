@@ -46,6 +46,8 @@ type entry struct {
 	text   string // sanitized
 	marks  []span // where text names the reader, highlighted
 	hang   int    // a notice's continuation indent, if it leaves 20 cells; 0 for the usual 2
+	crowd  crowdKind
+	others *others // who else arrived (or left) with name, in one line
 
 	width int // the width lines were made for; 0 when not made yet
 	lines []line

@@ -1,0 +1,81 @@
+package ui
+
+import "strconv"
+
+// A storm of arrivals (a server restart, a class logging in at nine)
+// would fill every screen with "→ x joined" and every session's
+// transcript with entries nobody reads. Arrivals in a row within the same
+// minute make one line instead, "→ ann, bob, carol and 37 others joined",
+// and so do departures. Only plain ones: a departure with a reason
+// (evicted, kicked ...) keeps its own line.
+
+// crowdKind says which crowd line an entry can gather into, if any.
+type crowdKind uint8
+
+const (
+	crowdNone crowdKind = iota
+	crowdJoined
+	crowdLeft
+)
+
+// crowdNamed is how many names a crowd line shows before "and N others".
+const crowdNamed = 3
+
+// others is who came or went with the first one of a crowd line.
+type others struct {
+	names []string // the next ones named, up to crowdNamed-1
+	more  int      // and how many after them
+}
+
+// gather adds e, an arrival or a departure, to the crowd line at the end
+// of the transcript when it can, and reports whether it did; then e is
+// not to be added.
+func (t *transcript) gather(e *entry) bool {
+	if e.crowd == crowdNone || len(t.entries) == 0 {
+		return false
+	}
+	last := t.entries[len(t.entries)-1]
+	if last.crowd != e.crowd || last.unix/60 != e.unix/60 {
+		return false
+	}
+	if last.others == nil {
+		last.others = &others{}
+	}
+	o := last.others
+	if len(o.names) < crowdNamed-1 {
+		o.names = append(o.names, e.name)
+	} else {
+		o.more++
+	}
+	last.text = crowdText(last.crowd, last.name, o)
+	last.width, last.lines = 0, last.lines[:0] // laid out again
+	return true
+}
+
+// crowdText is the line of a crowd: "→ ann, bob, carol and 2 others joined".
+func crowdText(k crowdKind, first string, o *others) string {
+	arrow, verb := "→ ", " joined"
+	if k == crowdLeft {
+		arrow, verb = "← ", " left"
+	}
+	names := append([]string{first}, o.names...)
+	text := arrow
+	for i, n := range names {
+		switch {
+		case i == 0:
+		case i == len(names)-1 && o.more == 0:
+			text += " and "
+		default:
+			text += ", "
+		}
+		text += n
+	}
+	switch o.more {
+	case 0:
+	case 1:
+		text += " and 1 other"
+	default:
+		text += " and " + strconv.Itoa(o.more) + " others"
+	}
+	return text + verb
+}
