@@ -18,7 +18,10 @@ var (
 
 // DefaultSubscriberBuffer is how many undelivered events a subscriber may
 // hold before it is evicted, unless WithSubscriberBuffer says otherwise.
-const DefaultSubscriberBuffer = 128
+// A subscriber that takes its events as they come needs the slack only
+// for the moments it waits for a CPU; each slot costs an Event's size
+// (about 180 bytes) for every subscriber.
+const DefaultSubscriberBuffer = 64
 
 // Member names one session of one user when it subscribes.
 type Member struct {
