@@ -206,7 +206,7 @@ func (s *Server) runTail(c *call) int {
 	}()
 
 	// Like a screen, a script that stops reading must not hold anything up.
-	out := newOutbox(c.stdout, s.cfg.OutputLimit, func() { closeConn(ctx) })
+	out := newOutbox(c.stdout, s.cfg.OutputLimit, s.outBufs, func() { closeConn(ctx) })
 	defer out.Finish(flushTimeout, func() { closeConn(ctx) })
 	write := eventWriter(out, asJSON)
 	for {

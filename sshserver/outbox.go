@@ -9,34 +9,40 @@ import (
 
 var errTooSlow = errors.New("the connection is too slow: output piled up")
 
-// keepBuffer is the largest buffer an idle outbox keeps for reuse; bigger
+// keepBuffer is the largest buffer that goes back to the pool; bigger
 // ones (a full repaint of a large screen) go back to the garbage collector.
-const keepBuffer = 8 << 10
+const keepBuffer = 16 << 10
 
-// outbox sends what a session's program writes to the client from its own
-// goroutine, so that a client which stops reading never blocks the program
-// (nor, through it, the pump and the hub). Output queues up to limit bytes
-// behind the write in progress; past that the client is too slow, Write
-// fails and tooSlow is called once, which is expected to close the
-// connection.
+// outbox sends what a session writes to the client from a goroutine of its
+// own, so that a client which stops reading never blocks the writer (nor,
+// through it, the program, the pump and the hub). Output queues up to
+// limit bytes behind the write in progress; past that the client is too
+// slow, Write fails and tooSlow is called once, which is expected to close
+// the connection.
+//
+// The sending goroutine runs only while there is something to send, and
+// the buffer only while it holds something: an idle session keeps
+// neither. Buffers come from bufs, which the sessions share.
 type outbox struct {
 	w       io.Writer
 	limit   int
 	tooSlow func()
-	wake    chan struct{} // capacity 1: "there is something to do"
-	done    chan struct{} // closed when run has ended
+	bufs    *sync.Pool // of *[]byte
 
 	mu      sync.Mutex
-	pending []byte // guarded by mu
-	spare   []byte // guarded by mu; the other buffer, reused
-	closed  bool   // guarded by mu
-	err     error  // guarded by mu
+	pending *[]byte       // guarded by mu; what waits behind the write in progress, or nil
+	sending chan struct{} // guarded by mu; while a send goroutine runs, closed when it ends
+	closed  bool          // guarded by mu
+	err     error         // guarded by mu
 }
 
-func newOutbox(w io.Writer, limit int, tooSlow func()) *outbox {
-	o := &outbox{w: w, limit: limit, tooSlow: tooSlow, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go o.run()
-	return o
+// newBufferPool returns the pool the outboxes of a server share.
+func newBufferPool() *sync.Pool {
+	return &sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+}
+
+func newOutbox(w io.Writer, limit int, bufs *sync.Pool, tooSlow func()) *outbox {
+	return &outbox{w: w, limit: limit, bufs: bufs, tooSlow: tooSlow}
 }
 
 // Write queues p. It never blocks on the network.
@@ -50,7 +56,7 @@ func (o *outbox) Write(p []byte) (int, error) {
 	case o.closed:
 		o.mu.Unlock()
 		return 0, io.ErrClosedPipe
-	case len(o.pending) > 0 && len(o.pending)+len(p) > o.limit:
+	case o.pending != nil && len(*o.pending)+len(p) > o.limit:
 		// Output piles up behind what is being sent. (One write on its own
 		// may be larger than the limit: a full repaint of a big screen.)
 		o.err = errTooSlow
@@ -58,41 +64,98 @@ func (o *outbox) Write(p []byte) (int, error) {
 		o.tooSlow()
 		return 0, errTooSlow
 	}
-	o.pending = append(o.pending, p...)
+	if o.pending == nil {
+		o.pending = o.bufs.Get().(*[]byte)
+	}
+	*o.pending = append(*o.pending, p...)
+	var sending chan struct{}
+	if o.sending == nil {
+		sending = make(chan struct{})
+		o.sending = sending
+	}
 	o.mu.Unlock()
-	select {
-	case o.wake <- struct{}{}:
-	default:
+	if sending != nil {
+		go o.send(sending)
 	}
 	return len(p), nil
 }
 
-// Close lets run send what is queued and end; wait with Wait.
+// send writes what is pending until nothing is, then ends.
+func (o *outbox) send(done chan struct{}) {
+	defer close(done)
+	for {
+		o.mu.Lock()
+		out := o.pending
+		o.pending = nil
+		if out == nil {
+			o.sending = nil
+			o.mu.Unlock()
+			return
+		}
+		o.mu.Unlock()
+
+		_, err := o.w.Write(*out)
+		o.put(out)
+		if err != nil {
+			o.mu.Lock()
+			if o.err == nil {
+				o.err = err
+			}
+			if o.pending != nil {
+				o.put(o.pending)
+				o.pending = nil
+			}
+			o.sending = nil
+			o.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (o *outbox) put(b *[]byte) {
+	if cap(*b) <= keepBuffer {
+		*b = (*b)[:0]
+		o.bufs.Put(b)
+	}
+}
+
+// Close refuses further writes; what is queued is still sent: wait for it
+// with Wait.
 func (o *outbox) Close() {
 	o.mu.Lock()
 	o.closed = true
 	o.mu.Unlock()
-	select {
-	case o.wake <- struct{}{}:
-	default:
+}
+
+// Wait returns when nothing is being sent.
+func (o *outbox) Wait() {
+	o.mu.Lock()
+	sending := o.sending
+	o.mu.Unlock()
+	if sending != nil {
+		<-sending
 	}
 }
 
-// Wait returns when run has ended.
-func (o *outbox) Wait() { <-o.done }
-
 // Finish closes the outbox and waits for what is queued to be sent, for at
 // most timeout; then it calls cut (which is expected to close the
-// connection, ending the write in progress) and waits for run to end.
+// connection, ending the write in progress) and waits for the sending to
+// end.
 func (o *outbox) Finish(timeout time.Duration, cut func()) {
 	o.Close()
+	o.mu.Lock()
+	sending := o.sending
+	o.mu.Unlock()
+	if sending == nil {
+		return
+	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-o.done:
+	case <-sending:
 	case <-t.C:
 		cut()
-		<-o.done
+		<-sending
 	}
 }
 
@@ -101,36 +164,4 @@ func (o *outbox) Err() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.err
-}
-
-func (o *outbox) run() {
-	defer close(o.done)
-	for range o.wake {
-		for {
-			o.mu.Lock()
-			out, closed := o.pending, o.closed
-			o.pending = o.spare[:0]
-			o.spare = nil
-			o.mu.Unlock()
-			if len(out) == 0 {
-				if closed {
-					return
-				}
-				break
-			}
-			if _, err := o.w.Write(out); err != nil {
-				o.mu.Lock()
-				if o.err == nil {
-					o.err = err
-				}
-				o.mu.Unlock()
-				return
-			}
-			o.mu.Lock()
-			if cap(out) <= keepBuffer {
-				o.spare = out[:0]
-			}
-			o.mu.Unlock()
-		}
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // gate is a writer that blocks until opened, like a client that stopped reading.
@@ -25,7 +27,7 @@ func (g *gate) Write(p []byte) (int, error) {
 func TestOutboxNeverBlocksAndFailsWhenFull(t *testing.T) {
 	g := &gate{open: make(chan struct{})}
 	slow := make(chan struct{})
-	o := newOutbox(g, 100, func() { close(slow) })
+	o := newOutbox(g, 100, newBufferPool(), func() { close(slow) })
 	for range 10 {
 		if _, err := o.Write(bytes.Repeat([]byte("x"), 10)); err != nil {
 			t.Fatalf("write within the limit: %v", err)
@@ -51,7 +53,7 @@ func TestOutboxNeverBlocksAndFailsWhenFull(t *testing.T) {
 func TestOutboxDeliversInOrderThenCloses(t *testing.T) {
 	g := &gate{open: make(chan struct{})}
 	close(g.open)
-	o := newOutbox(g, 1<<20, func() { t.Error("not too slow") })
+	o := newOutbox(g, 1<<20, newBufferPool(), func() { t.Error("not too slow") })
 	var want bytes.Buffer
 	for i := range 1000 {
 		p := []byte{byte('a' + i%26)}
@@ -67,5 +69,28 @@ func TestOutboxDeliversInOrderThenCloses(t *testing.T) {
 	}
 	if _, err := o.Write([]byte("late")); !errors.Is(err, io.ErrClosedPipe) {
 		t.Errorf("write after close: %v", err)
+	}
+}
+
+// TestIdleOutboxHoldsNoGoroutine checks that an outbox sends from a
+// goroutine only while it has something to send: a thousand idle
+// sessions hold none.
+func TestIdleOutboxHoldsNoGoroutine(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	g := &gate{open: make(chan struct{})}
+	close(g.open)
+	o := newOutbox(g, 1<<20, newBufferPool(), func() { t.Error("not too slow") })
+	for range 3 {
+		if _, err := o.Write([]byte("frame")); err != nil {
+			t.Fatal(err)
+		}
+		o.Wait()
+		if err := goleak.Find(before); err != nil {
+			t.Fatalf("an idle outbox keeps a goroutine: %v", err)
+		}
+	}
+	o.Close()
+	if got := g.got.String(); got != "frameframeframe" {
+		t.Errorf("sent %q", got)
 	}
 }

@@ -146,6 +146,7 @@ type Server struct {
 	allow    atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
 	rates    *rates
 	admit    *admission
+	outBufs  *sync.Pool // output buffers, shared by the sessions' outboxes
 
 	refusedConns sync.Map // remote address → struct{}: connections being turned away
 
@@ -168,6 +169,7 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	}
 	s.presence = newPresence(s.reg)
 	s.rates = newRates(s.cfg.MessageRate, s.cfg.MessageBurst)
+	s.outBufs = newBufferPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	s.ssh = &ssh.Server{
 		Handler:                  s.handle,

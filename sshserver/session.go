@@ -107,13 +107,13 @@ func (s *Server) handle(sess ssh.Session) {
 		}
 	}()
 
-	out := newOutbox(sess, s.cfg.OutputLimit, func() {
+	out := newOutbox(sess, s.cfg.OutputLimit, s.outBufs, func() {
 		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
 		s.observe.Refused("too_slow")
 		closeConn(ctx)
 	})
 	width, height := s.clamp(pty.Window)
-	screen := ui.NewScreen(out)
+	screen := ui.NewScreen(out, s.outBufs)
 	model := ui.New(ui.Config{
 		Room:       s.hub.ID(),
 		UserID:     userID,

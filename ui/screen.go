@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A chat screen changes in one way above all: a new message moves the
@@ -73,23 +74,29 @@ const (
 	resetScrollRegion = "\x1b[r"
 )
 
-// keepFrameBuffer is the largest output buffer a Screen keeps between
-// frames; a bigger one (a full repaint of a large screen) is let go.
-const keepFrameBuffer = 4 << 10
+// keepFrameBuffer is the largest output buffer that goes back to the
+// pool; a bigger one (a full repaint of a large screen) is let go.
+const keepFrameBuffer = 16 << 10
 
 // Screen draws frames on a terminal, sending only what changed since the
 // frame before. Its methods are called from the program's goroutine only.
 type Screen struct {
 	w     io.Writer
-	buf   []byte
-	drawn frame // what the terminal shows; its rows are Screen's own
-	fresh bool  // the next frame repaints everything
-	bell  bool  // the next frame rings the terminal's bell
+	bufs  *sync.Pool // of *[]byte: frames are built in one, then written
+	drawn frame      // what the terminal shows; its rows are Screen's own
+	fresh bool       // the next frame repaints everything
+	bell  bool       // the next frame rings the terminal's bell
 }
 
-// NewScreen returns a screen that writes to w. Nothing is written before
-// Start.
-func NewScreen(w io.Writer) *Screen { return &Screen{w: w, fresh: true} }
+// NewScreen returns a screen that writes to w, building each frame in a
+// buffer from bufs (a pool of *[]byte, which many screens may share; nil
+// for one of its own). Nothing is written before Start.
+func NewScreen(w io.Writer, bufs *sync.Pool) *Screen {
+	if bufs == nil {
+		bufs = &sync.Pool{New: func() any { return new([]byte) }}
+	}
+	return &Screen{w: w, bufs: bufs, fresh: true}
+}
 
 // Start sets the terminal up for the screen; the next frame is drawn whole.
 func (s *Screen) Start() {
@@ -106,7 +113,8 @@ func (s *Screen) Close() {
 // draw sends what differs between the frame drawn before and f.
 func (s *Screen) draw(f *frame) {
 	d := &s.drawn
-	b := append(s.buf[:0], syncBegin...)
+	buf := s.bufs.Get().(*[]byte)
+	b := append((*buf)[:0], syncBegin...)
 	mark := len(b)
 	if s.bell {
 		s.bell = false
@@ -152,9 +160,8 @@ func (s *Screen) draw(f *frame) {
 	d.width, d.height, d.sideCol, d.top, d.bottom = f.width, f.height, f.sideCol, f.top, f.bottom
 	d.rows = append(d.rows[:0], f.rows...)
 	if cap(b) <= keepFrameBuffer {
-		s.buf = b[:0]
-	} else {
-		s.buf = nil
+		*buf = b[:0]
+		s.bufs.Put(buf)
 	}
 }
 

@@ -34,7 +34,7 @@ type painter struct {
 
 func newPainter(width, height int) *painter {
 	p := &painter{term: vt.NewEmulator(width, height)}
-	p.scr = NewScreen(&p.out)
+	p.scr = NewScreen(&p.out, nil)
 	p.scr.Start()
 	return p
 }
@@ -224,7 +224,7 @@ func BenchmarkScreenNewLine(b *testing.B) {
 	for i := range 40 {
 		g.members = append(g.members, fmt.Sprintf("user%d", i))
 	}
-	scr := NewScreen(ioDiscard{})
+	scr := NewScreen(ioDiscard{}, nil)
 	scr.draw(g.frame())
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
