@@ -1,7 +1,8 @@
 // Package registry keeps what the server knows about users between
 // restarts: which key owns which name, whom each user ignores, bans,
 // mutes and the message of the day. It is one JSON file, rewritten
-// atomically on every change (it is small and changes rarely). It knows
+// atomically after every change, with the changes made during a write
+// going together in the next. It knows
 // nothing of SSH or terminals; users are their key fingerprints.
 package registry
 
@@ -46,9 +47,14 @@ type state struct {
 
 // Registry is the persistent state. Its methods are safe for concurrent use.
 type Registry struct {
-	path string
-	mu   sync.Mutex
-	st   state // guarded by mu
+	path    string
+	mu      sync.Mutex
+	st      state  // guarded by mu
+	version uint64 // guarded by mu; counts the changes
+
+	saving sync.Mutex // held by the one goroutine writing the file
+	saved  uint64     // guarded by saving; the version on disk
+	writes int        // guarded by saving; how many times the file was written
 }
 
 // Open loads the registry at path, or starts an empty one there. With an
@@ -132,49 +138,52 @@ func (r *Registry) Claim(userID, name string) error {
 		return fmt.Errorf("%w: %s", ErrReserved, name)
 	}
 	c := Canonical(name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if owner, ok := r.st.Owners[c]; ok && owner != userID {
-		return fmt.Errorf("%w: %s", ErrTaken, name)
-	}
-	if old, ok := r.st.Names[userID]; ok {
-		if old == name {
-			return nil
+	return r.update(func() (bool, error) {
+		if owner, ok := r.st.Owners[c]; ok && owner != userID {
+			return false, fmt.Errorf("%w: %s", ErrTaken, name)
 		}
-		delete(r.st.Owners, Canonical(old))
-	}
-	r.st.Owners[c] = userID
-	r.st.Names[userID] = name
-	return r.save()
+		if old, ok := r.st.Names[userID]; ok {
+			if old == name {
+				return false, nil
+			}
+			delete(r.st.Owners, Canonical(old))
+		}
+		r.st.Owners[c] = userID
+		r.st.Names[userID] = name
+		return true, nil
+	})
 }
 
 // Ignore adds target to the users userID does not want to hear.
 func (r *Registry) Ignore(userID, target string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if slices.Contains(r.st.Ignores[userID], target) {
-		return nil
-	}
-	r.st.Ignores[userID] = append(r.st.Ignores[userID], target)
-	return r.save()
+	return r.update(func() (bool, error) {
+		if slices.Contains(r.st.Ignores[userID], target) {
+			return false, nil
+		}
+		r.st.Ignores[userID] = append(r.st.Ignores[userID], target)
+		return true, nil
+	})
 }
 
 // Unignore removes target from userID's ignore list; it reports whether
 // target was on it.
 func (r *Registry) Unignore(userID, target string) (bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	list := r.st.Ignores[userID]
-	i := slices.Index(list, target)
-	if i < 0 {
-		return false, nil
-	}
-	if list = slices.Delete(list, i, i+1); len(list) == 0 {
-		delete(r.st.Ignores, userID)
-	} else {
-		r.st.Ignores[userID] = list
-	}
-	return true, r.save()
+	found := false
+	err := r.update(func() (bool, error) {
+		list := r.st.Ignores[userID]
+		i := slices.Index(list, target)
+		if i < 0 {
+			return false, nil
+		}
+		if list = slices.Delete(list, i, i+1); len(list) == 0 {
+			delete(r.st.Ignores, userID)
+		} else {
+			r.st.Ignores[userID] = list
+		}
+		found = true
+		return true, nil
+	})
+	return found, err
 }
 
 // Ignored is the set of users userID ignores.
@@ -236,27 +245,73 @@ func (r *Registry) Motd() string {
 
 // SetMotd sets the message of the day; "" clears it.
 func (r *Registry) SetMotd(text string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.st.Motd = text
-	return r.save()
+	return r.update(func() (bool, error) {
+		r.st.Motd = text
+		return true, nil
+	})
 }
 
 func (r *Registry) restrict(m map[string]Restriction, userID string, x Restriction) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m[userID] = x
-	return r.save()
+	return r.update(func() (bool, error) {
+		m[userID] = x
+		return true, nil
+	})
 }
 
 func (r *Registry) lift(m map[string]Restriction, userID string) (bool, error) {
+	found := false
+	err := r.update(func() (bool, error) {
+		if _, ok := m[userID]; !ok {
+			return false, nil
+		}
+		delete(m, userID)
+		found = true
+		return true, nil
+	})
+	return found, err
+}
+
+// update makes a change under the lock and, if there was one, returns once
+// it is on disk.
+func (r *Registry) update(change func() (changed bool, err error)) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := m[userID]; !ok {
-		return false, nil
+	changed, err := change()
+	if !changed || err != nil {
+		r.mu.Unlock()
+		return err
 	}
-	delete(m, userID)
-	return true, r.save()
+	r.version++
+	v := r.version
+	r.mu.Unlock()
+	return r.commit(v)
+}
+
+// commit returns once version v of the state, or a later one, is on disk.
+// One goroutine writes at a time, the whole state as it is when it
+// starts; the changes made meanwhile wait and go together in the next
+// write. So a storm of new names costs a write per batch of them, not a
+// write of every name for every new one.
+func (r *Registry) commit(v uint64) error {
+	if r.path == "" {
+		return nil
+	}
+	r.saving.Lock()
+	defer r.saving.Unlock()
+	if r.saved >= v {
+		return nil
+	}
+	r.mu.Lock()
+	data, err := json.MarshalIndent(r.st, "", "  ")
+	latest := r.version
+	r.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	if err := r.write(data); err != nil {
+		return err
+	}
+	r.saved, r.writes = latest, r.writes+1
+	return nil
 }
 
 func (r *Registry) active(m map[string]Restriction, userID string, now time.Time) (Restriction, bool) {
@@ -269,15 +324,11 @@ func (r *Registry) active(m map[string]Restriction, userID string, now time.Time
 	return x, true
 }
 
-// save writes the state atomically: a crash leaves the old file or the new
-// one, never half of one. r.mu must be held.
-func (r *Registry) save() error {
+// write replaces the file with data atomically: a crash leaves the old
+// file or the new one, never half of one.
+func (r *Registry) write(data []byte) error {
 	if r.path == "" {
 		return nil
-	}
-	data, err := json.MarshalIndent(r.st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("save registry: %w", err)
 	}
 	dir := filepath.Dir(r.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -4,9 +4,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,4 +166,33 @@ func TestReadKeys(t *testing.T) {
 	if _, err := ReadKeys(path); err == nil || !strings.Contains(err.Error(), ":1:") {
 		t.Errorf("bad line: %v, want an error naming the line", err)
 	}
+}
+
+// TestClaimStormWritesInBatches checks that names claimed at once are all
+// on disk when their Claim returns, written together rather than one
+// whole file per name (which made a storm of new users quadratic).
+func TestClaimStormWritesInBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.json")
+	r := open(t, path)
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := r.Claim(fmt.Sprintf("SHA256:user%d", i), fmt.Sprintf("user%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	again := open(t, path)
+	if got := len(again.Users()); got != n {
+		t.Errorf("%d names on disk after %d claims returned", got, n)
+	}
+	r.saving.Lock()
+	writes := r.writes
+	r.saving.Unlock()
+	if writes >= n {
+		t.Errorf("%d claims at once wrote the file %d times", n, writes)
+	}
+	t.Logf("%d claims, %d writes", n, writes)
 }
