@@ -9,7 +9,7 @@ import (
 
 // benchModel is a colour session at 120×40 with 1,000 events in its
 // transcript and users online.
-func benchModel(b *testing.B, users int) (*Model, []hub.Event) {
+func benchModel(b *testing.B, users int, screen *Screen) (*Model, []hub.Event) {
 	b.Helper()
 	g := newEvents()
 	var snapshot []hub.User
@@ -29,11 +29,18 @@ func benchModel(b *testing.B, users int) (*Model, []hub.Event) {
 		c.Renderer = colorRenderer()
 		c.History = msgs[:500]
 		c.Users = snapshot
+		c.Screen = screen
 	})
+	m.Init()
 	m.Update(EventsMsg(msgs[500:]))
 	m.View()
 	return m, msgs
 }
+
+// countingWriter counts what a Screen sends.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
 
 func BenchmarkRender(b *testing.B) {
 	for _, bc := range []struct {
@@ -44,23 +51,40 @@ func BenchmarkRender(b *testing.B) {
 		{"10events", 10, 10},
 		{"1event-1000users", 1, 1000},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			m, msgs := benchModel(b, bc.users)
-			batch := make(EventsMsg, bc.batch)
-			next := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				for i := range batch {
-					batch[i] = msgs[next%len(msgs)]
-					next++
+		// view: the frame as a string, what Bubble Tea's renderer is given
+		// (and then compares and sends row by row); screen: the frame
+		// drawn on a Screen, sent bytes counted.
+		for _, mode := range []string{"view", "screen"} {
+			b.Run(bc.name+"/"+mode, func(b *testing.B) {
+				var out *countingWriter
+				var scr *Screen
+				if mode == "screen" {
+					out = &countingWriter{}
+					scr = NewScreen(out, nil)
 				}
-				m.Update(batch)
-				_ = m.View()
-			}
-		})
+				m, msgs := benchModel(b, bc.users, scr)
+				batch := make(EventsMsg, bc.batch)
+				next := 0
+				if out != nil {
+					out.n = 0
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					for i := range batch {
+						batch[i] = msgs[next%len(msgs)]
+						next++
+					}
+					m.Update(batch)
+					_ = m.View()
+				}
+				if out != nil {
+					b.ReportMetric(float64(out.n)/float64(b.N), "sent-B/op")
+				}
+			})
+		}
 	}
 	b.Run("view-only", func(b *testing.B) {
-		m, _ := benchModel(b, 10)
+		m, _ := benchModel(b, 10, nil)
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = m.View()
