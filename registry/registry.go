@@ -52,10 +52,17 @@ type Registry struct {
 	st      state  // guarded by mu
 	version uint64 // guarded by mu; counts the changes
 
-	saving sync.Mutex // held by the one goroutine writing the file
-	saved  uint64     // guarded by saving; the version on disk
-	writes int        // guarded by saving; how many times the file was written
+	saving    sync.Mutex // held by the one goroutine writing the file
+	saved     uint64     // guarded by saving; the version on disk
+	lastWrite time.Time  // guarded by saving
+	writes    int        // guarded by saving; how many times the file was written
 }
+
+// minWriteInterval spaces the writes of the file: a change made within it
+// of the last write waits for the rest of it, and goes with the others
+// made meanwhile. Every write is of the whole state, so without it a
+// storm of new users would cost a write of every name for each of them.
+const minWriteInterval = 25 * time.Millisecond
 
 // Open loads the registry at path, or starts an empty one there. With an
 // empty path it is kept in memory only.
@@ -133,12 +140,16 @@ func (r *Registry) UserByName(nameOrID string) (userID string, ok bool) {
 // owns one name at a time (its previous one is given up). It fails with
 // ErrTaken when another key owns the name or a look-alike, and with
 // ErrReserved for the server's names.
+//
+// Unlike the other changes, a claim is only in memory when Claim returns:
+// Sync puts it on disk. A caller holding a lock of its own (the server's
+// list of who is online) claims under it and syncs after releasing it.
 func (r *Registry) Claim(userID, name string) error {
 	if Reserved(name) {
 		return fmt.Errorf("%w: %s", ErrReserved, name)
 	}
 	c := Canonical(name)
-	return r.update(func() (bool, error) {
+	_, err := r.change(func() (bool, error) {
 		if owner, ok := r.st.Owners[c]; ok && owner != userID {
 			return false, fmt.Errorf("%w: %s", ErrTaken, name)
 		}
@@ -152,6 +163,15 @@ func (r *Registry) Claim(userID, name string) error {
 		r.st.Names[userID] = name
 		return true, nil
 	})
+	return err
+}
+
+// Sync returns once every change made so far is on disk.
+func (r *Registry) Sync() error {
+	r.mu.Lock()
+	v := r.version
+	r.mu.Unlock()
+	return r.commit(v)
 }
 
 // Ignore adds target to the users userID does not want to hear.
@@ -271,26 +291,34 @@ func (r *Registry) lift(m map[string]Restriction, userID string) (bool, error) {
 	return found, err
 }
 
-// update makes a change under the lock and, if there was one, returns once
-// it is on disk.
-func (r *Registry) update(change func() (changed bool, err error)) error {
-	r.mu.Lock()
-	changed, err := change()
-	if !changed || err != nil {
-		r.mu.Unlock()
+// update makes a change and, if there was one, returns once it is on disk.
+func (r *Registry) update(apply func() (changed bool, err error)) error {
+	v, err := r.change(apply)
+	if v == 0 || err != nil {
 		return err
 	}
-	r.version++
-	v := r.version
-	r.mu.Unlock()
 	return r.commit(v)
+}
+
+// change makes a change under the lock and returns the version it made,
+// or 0 when nothing changed.
+func (r *Registry) change(apply func() (changed bool, err error)) (uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	changed, err := apply()
+	if !changed || err != nil {
+		return 0, err
+	}
+	r.version++
+	return r.version, nil
 }
 
 // commit returns once version v of the state, or a later one, is on disk.
 // One goroutine writes at a time, the whole state as it is when it
-// starts; the changes made meanwhile wait and go together in the next
-// write. So a storm of new names costs a write per batch of them, not a
-// write of every name for every new one.
+// starts, at most once per minWriteInterval; the changes made meanwhile
+// wait and go together in the next write. So a storm of new names costs
+// a bounded number of writes a second, not a write of every name for
+// every new one.
 func (r *Registry) commit(v uint64) error {
 	if r.path == "" {
 		return nil
@@ -300,6 +328,7 @@ func (r *Registry) commit(v uint64) error {
 	if r.saved >= v {
 		return nil
 	}
+	time.Sleep(time.Until(r.lastWrite.Add(minWriteInterval)))
 	r.mu.Lock()
 	data, err := json.MarshalIndent(r.st, "", "  ")
 	latest := r.version
@@ -310,7 +339,7 @@ func (r *Registry) commit(v uint64) error {
 	if err := r.write(data); err != nil {
 		return err
 	}
-	r.saved, r.writes = latest, r.writes+1
+	r.saved, r.writes, r.lastWrite = latest, r.writes+1, time.Now()
 	return nil
 }
 

@@ -65,6 +65,9 @@ func TestClaimIsFirstComeAndSurvivesRestart(t *testing.T) {
 			t.Errorf("claiming %q: %v, want ErrReserved", name, err)
 		}
 	}
+	if err := r.Sync(); err != nil {
+		t.Fatal(err)
+	}
 
 	again := open(t, path)
 	if got := again.NameOf("keyA"); got != "ann" {
@@ -79,6 +82,9 @@ func TestClaimIsFirstComeAndSurvivesRestart(t *testing.T) {
 	}
 	if err := again.Claim("keyB", "ann"); err != nil {
 		t.Errorf("the given-up name is still held: %v", err)
+	}
+	if err := again.Sync(); err != nil {
+		t.Fatal(err)
 	}
 	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("registry file mode: %v %v, want 0600", info.Mode(), err)
@@ -169,7 +175,7 @@ func TestReadKeys(t *testing.T) {
 }
 
 // TestClaimStormWritesInBatches checks that names claimed at once are all
-// on disk when their Claim returns, written together rather than one
+// on disk when their Sync returns, written together rather than one
 // whole file per name (which made a storm of new users quadratic).
 func TestClaimStormWritesInBatches(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "registry.json")
@@ -179,6 +185,9 @@ func TestClaimStormWritesInBatches(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			if err := r.Claim(fmt.Sprintf("SHA256:user%d", i), fmt.Sprintf("user%d", i)); err != nil {
+				t.Error(err)
+			}
+			if err := r.Sync(); err != nil {
 				t.Error(err)
 			}
 		})

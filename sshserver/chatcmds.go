@@ -100,14 +100,20 @@ func (s *Server) cmdNick(c *chatCall, args string) (string, error) {
 		return "", fmt.Errorf("%q is not a usable name: 2-24 of A-Z a-z 0-9 _ . -", args)
 	}
 	old, err := s.presence.rename(c.user.userID, args)
-	if err != nil {
+	saved := err
+	switch {
+	case errors.Is(err, errNotSaved):
+		s.log.Error("save the registry", "err", err)
+	case err != nil:
 		return "", err
 	}
-	if old == args {
-		return "", nil
+	if old != args {
+		if err := s.hub.Rename(c.user.userID, args); err != nil {
+			return "", fmt.Errorf("rename: %w", err)
+		}
 	}
-	if err := s.hub.Rename(c.user.userID, args); err != nil {
-		return "", fmt.Errorf("rename: %w", err)
+	if saved != nil {
+		return "", fmt.Errorf("you are %s for now, but the server could not save it (%v): it may be lost if the server restarts", args, saved)
 	}
 	return "", nil
 }

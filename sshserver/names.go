@@ -111,6 +111,21 @@ type arrival struct {
 // look-alike of it) is never given: the key gets its own name, or a
 // distinct one, and is told why.
 func (p *presence) acquire(userID, wanted string, si *sessionInfo) (arrival, error) {
+	a, err := p.arrive(userID, wanted, si)
+	if err != nil {
+		return a, err
+	}
+	// The name is on disk before the session starts; written outside the
+	// lock, which every screen's member list reads.
+	if err := p.reg.Sync(); err != nil {
+		p.release(userID, si)
+		return arrival{}, err
+	}
+	return a, nil
+}
+
+// arrive is acquire in memory.
+func (p *presence) arrive(userID, wanted string, si *sessionInfo) (arrival, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if u := p.users[userID]; u != nil {
@@ -227,8 +242,23 @@ func (p *presence) release(userID string, si *sessionInfo) {
 	p.sorted = nil
 }
 
-// rename gives an online user a new name, bound to its key.
+// errNotSaved is a change that holds, but could not be written down: it
+// is lost if the server stops before a later write succeeds.
+var errNotSaved = errors.New("not saved")
+
+// rename gives an online user a new name, bound to its key. When the name
+// is taken but could not be saved, the error wraps errNotSaved.
 func (p *presence) rename(userID, name string) (old string, err error) {
+	if old, err = p.renameMemory(userID, name); err != nil {
+		return "", err
+	}
+	if err := p.reg.Sync(); err != nil {
+		return old, fmt.Errorf("%w: %w", errNotSaved, err)
+	}
+	return old, nil
+}
+
+func (p *presence) renameMemory(userID, name string) (old string, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	u := p.users[userID]

@@ -1,6 +1,6 @@
 // Package ui is the full-screen chat interface of one session: a Bubble Tea
-// model fed with batches of hub events. It does no I/O of its own: the
-// session's server side runs the program, sends it the hub's events as
+// model fed with batches of hub events. It does no I/O but through the
+// Screen it is given (below): the session's server side runs the program, sends it the hub's events as
 // EventsMsg (one message, and so one frame, per batch), the terminal size
 // as ResizeMsg and the end of the stream as EndMsg; the model
 // publishes what the user types through Config.Post and runs the
@@ -22,8 +22,9 @@
 //
 // Rendering cost does not grow with the history or the number of users:
 // each transcript entry is wrapped and styled once per width and cached,
-// View walks only the entries in view, the transcript keeps the last
-// thousand entries, and the member list is rebuilt only when it changes.
+// View walks only the entries in view, the transcript keeps the last 400
+// entries (arrivals and departures in a row gather into one), and the
+// member list is rebuilt only when it changes.
 //
 // The screen, top to bottom: a header (room, users online, your name), the
 // transcript with the member list to its right on wide terminals, a status
