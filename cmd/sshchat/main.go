@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,14 @@ func main() {
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// gcPercent is the garbage collector's target (GOGC) of the server when the
+// environment does not set one. A chat server holds many sessions that
+// mostly wait, so the heap's headroom, which the default of 100 makes as
+// large as the live heap, is most of what an idle session costs. At 50,
+// 1,000 sessions chatting at 20 messages a second cost 11 % more CPU and
+// a quarter less memory (docs/PERFORMANCE.md).
+const gcPercent = 50
 
 // run is the whole command; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -43,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintf(stderr, "sshchat: %v\n", err)
 			return 2
+		}
+		if _, set := os.LookupEnv("GOGC"); !set {
+			debug.SetGCPercent(gcPercent)
 		}
 		if err := serve(ctx, cfg, stderr); err != nil {
 			fmt.Fprintf(stderr, "sshchat: %v\n", err)
