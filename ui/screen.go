@@ -120,8 +120,9 @@ func (s *Screen) draw(f *frame) {
 		s.bell = false
 		b = append(b, '\a')
 	}
-	if s.fresh || f.width != d.width || f.height != d.height || f.sideCol != d.sideCol ||
-		f.top != d.top || f.bottom != d.bottom || len(f.rows) != len(d.rows) {
+	cleared := s.fresh || f.width != d.width || f.height != d.height || f.sideCol != d.sideCol ||
+		f.top != d.top || f.bottom != d.bottom || len(f.rows) != len(d.rows)
+	if cleared {
 		s.fresh = false
 		b = append(b, clearAll...)
 		d.rows = d.rows[:0]
@@ -129,6 +130,9 @@ func (s *Screen) draw(f *frame) {
 		b = s.scroll(b, f)
 	}
 	for i, r := range f.rows {
+		if cleared && r == (row{}) {
+			continue // blank already
+		}
 		if i < len(d.rows) {
 			old := d.rows[i]
 			if old == r {
