@@ -12,21 +12,22 @@ import (
 
 // How the bell rings.
 //
-// A terminal rings when it is sent BEL. The model does no I/O (and
-// Bubble Tea's Println would block for good once the program has
-// ended), so the BEL goes out with a frame: while a bell is held, View
-// starts with "\a". BEL is zero cells wide and ansi.Truncate keeps it,
-// so the lines still fit.
+// A terminal rings when it is sent BEL. It rings once for a bell, and
+// bells during a hold (bellHold) ring no second time.
 //
-// On a Screen the BEL is sent once, at the start of the next frame. For
-// Bubble Tea's renderer it rings once too. The standard renderer draws the latest View at its
-// next tick (20 a second by default on this server) and writes only the
-// lines that differ from the frame drawn before. So the BEL stays for
-// bellHold, longer than a frame, for a drawn frame to carry it; and for
-// that time the first line is frozen as it was when the bell started:
+// On a Screen (the server's case) the BEL is sent once, at the start of
+// the next frame.
+//
+// For Bubble Tea's standard renderer (a program run without a Screen) the
+// BEL goes out with a frame: while a bell is held, View starts with "\a".
+// BEL is zero cells wide and ansi.Truncate keeps it, so the lines still
+// fit. That renderer draws the latest View at its next tick and writes
+// only the lines that differ from the frame drawn before. So the BEL stays
+// for bellHold, longer than a frame, for a drawn frame to carry it; and
+// for that time the first line is frozen as it was when the bell started:
 // written once with the BEL, then skipped as unchanged, then written
-// without it when the hold ends. Bells during a hold make no second
-// ring. A resize redraws every line and may ring a held bell again.
+// without it when the hold ends. A resize redraws every line and may ring
+// a held bell again.
 
 // bellMode is when the bell rings, set by /bell.
 type bellMode uint8
