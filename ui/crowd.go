@@ -1,6 +1,11 @@
 package ui
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/sanitize"
+)
 
 // A storm of arrivals (a server restart, a class logging in at nine)
 // would fill every screen with "→ x joined" and every session's
@@ -27,15 +32,18 @@ type others struct {
 	more  int      // and how many after them
 }
 
-// gather adds e, an arrival or a departure, to the crowd line at the end
-// of the transcript when it can, and reports whether it did; then e is
-// not to be added.
-func (t *transcript) gather(e *entry) bool {
-	if e.crowd == crowdNone || len(t.entries) == 0 {
+// gatherEvent adds ev, when it is a plain arrival or departure, to the
+// crowd line at the end of the transcript if it can, and reports whether
+// it did; then no entry is to be made of ev. In a storm every session
+// takes every arrival: this is done without an allocation, and the line's
+// text is made again only when it is next laid out.
+func (t *transcript) gatherEvent(ev hub.Event) bool {
+	k := crowdOf(ev)
+	if k == crowdNone || len(t.entries) == 0 {
 		return false
 	}
 	last := t.entries[len(t.entries)-1]
-	if last.crowd != e.crowd || last.unix/60 != e.unix/60 {
+	if last.crowd != k || last.unix/60 != ev.UnixTime/60 {
 		return false
 	}
 	if last.others == nil {
@@ -43,13 +51,27 @@ func (t *transcript) gather(e *entry) bool {
 	}
 	o := last.others
 	if len(o.names) < crowdNamed-1 {
-		o.names = append(o.names, e.name)
+		o.names = append(o.names, displayName(ev.UserID, ev.Name))
 	} else {
 		o.more++
 	}
-	last.text = crowdText(last.crowd, last.name, o)
-	last.width, last.lines = 0, last.lines[:0] // laid out again
+	last.stale = true
+	last.width = 0 // laid out again
 	return true
+}
+
+// crowdOf is the crowd line an event can gather into, if any.
+func crowdOf(ev hub.Event) crowdKind {
+	if sanitize.Line(ev.Reason) != "" {
+		return crowdNone
+	}
+	switch ev.Type {
+	case hub.EventTypeJoin:
+		return crowdJoined
+	case hub.EventTypeLeave:
+		return crowdLeft
+	}
+	return crowdNone
 }
 
 // crowdText is the line of a crowd: "→ ann, bob, carol and 2 others joined".

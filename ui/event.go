@@ -31,14 +31,10 @@ func entryFor(ev hub.Event, loc *time.Location) *entry {
 		e.toID, e.toName = ev.To, displayName(ev.To, ev.ToName)
 	case hub.EventTypeJoin:
 		e.text = "→ " + name + " joined" + reason
-		if reason == "" {
-			e.name, e.crowd = name, crowdJoined
-		}
+		e.name, e.crowd = name, crowdOf(ev)
 	case hub.EventTypeLeave:
 		e.text = "← " + name + " left" + reason
-		if reason == "" {
-			e.name, e.crowd = name, crowdLeft
-		}
+		e.name, e.crowd = name, crowdOf(ev)
 	case hub.EventTypeAdd:
 		e.kind, e.text = kindSubtle, name+" +1 session"+reason
 	case hub.EventTypeRemove:

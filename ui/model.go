@@ -142,7 +142,10 @@ func New(cfg Config) *Model {
 	m.status = status{st: m.st, dirty: true}
 
 	for _, ev := range cfg.History {
-		if e := m.entryFor(ev); e != nil && !m.transcript.gather(e) {
+		if m.transcript.gatherEvent(ev) {
+			continue
+		}
+		if e := m.entryFor(ev); e != nil {
 			m.transcript.add(e)
 		}
 	}
@@ -234,7 +237,10 @@ func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
 			m.name = displayName(m.userID, ev.Name)
 			m.header.setName(m.name)
 		}
-		if e := m.entryFor(ev); e != nil && !m.transcript.gather(e) {
+		if m.transcript.gatherEvent(ev) {
+			continue
+		}
+		if e := m.entryFor(ev); e != nil {
 			ring = m.rings(ev, e) || ring
 			m.transcript.add(e)
 		}

@@ -48,6 +48,7 @@ type entry struct {
 	hang   int    // a notice's continuation indent, if it leaves 20 cells; 0 for the usual 2
 	crowd  crowdKind
 	others *others // who else arrived (or left) with name, in one line
+	stale  bool    // text is to be made again from others
 
 	width int // the width lines were made for; 0 when not made yet
 	lines []line
@@ -69,6 +70,9 @@ func (e *entry) timed() bool {
 func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, scratch *[]segment) []line {
 	if e.width == width && e.lines != nil {
 		return e.lines
+	}
+	if e.stale {
+		e.text, e.stale = crowdText(e.crowd, e.name, e.others), false
 	}
 	e.width = width
 	e.lines = e.lines[:0]
