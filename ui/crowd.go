@@ -35,7 +35,7 @@ type others struct {
 // gatherEvent adds ev, when it is a plain arrival or departure, to the
 // crowd line at the end of the transcript if it can, and reports whether
 // it did; then no entry is to be made of ev. In a storm every session
-// takes every arrival: this is done without an allocation, and the line's
+// takes every arrival: no entry is made of it, and the line's
 // text is made again only when it is next laid out.
 func (t *transcript) gatherEvent(ev hub.Event) bool {
 	k := crowdOf(ev)
