@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"github.com/sshchat/sshchat/hub"
@@ -477,7 +478,7 @@ func (m *Model) addLocal(kind entryKind, text string) {
 // eraseRight ends a line that is narrower than the screen, clearing what
 // an earlier frame left to its right. View ends every line itself, so the
 // renderer need not measure every line of every frame (see ResizeMsg).
-const eraseRight = "\x1b[K"
+const eraseRight = ansi.EraseLineRight
 
 // ResizeMsg is a change of the terminal's size for a server that does not
 // tell Bubble Tea's renderer the size: the renderer then neither truncates

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // A chat screen changes in one way above all: a new message moves the
@@ -61,17 +63,17 @@ func (f *frame) String(ends bool) string {
 // reports of button presses and drags in SGR encoding (the wheel
 // scrolls the transcript), and bracketed paste.
 const (
-	screenStart = "\x1b[?1049h\x1b[?25l\x1b[?1002h\x1b[?1006h\x1b[?2004h"
-	screenEnd   = "\x1b[?2004l\x1b[?1006l\x1b[?1002l\x1b[?25h\x1b[?1049l"
+	screenStart = ansi.SetAltScreenSaveCursorMode + ansi.HideCursor +
+		ansi.SetButtonEventMouseMode + ansi.SetSgrExtMouseMode + ansi.SetBracketedPasteMode
+	screenEnd = ansi.ResetBracketedPasteMode + ansi.ResetSgrExtMouseMode + ansi.ResetButtonEventMouseMode +
+		ansi.ShowCursor + ansi.ResetAltScreenSaveCursorMode
 
 	// A frame is one synchronized update: terminals that know mode 2026
 	// show it whole, the others ignore the mode.
-	syncBegin = "\x1b[?2026h"
-	syncEnd   = "\x1b[?2026l"
+	syncBegin = ansi.SetSynchronizedOutputMode
+	syncEnd   = ansi.ResetSynchronizedOutputMode
 
-	resetStyle        = "\x1b[m"
-	clearAll          = "\x1b[m\x1b[2J"
-	resetScrollRegion = "\x1b[r"
+	clearAll = ansi.ResetStyle + ansi.EraseEntireScreen
 )
 
 // keepFrameBuffer is the largest output buffer that goes back to the
@@ -181,11 +183,11 @@ func (s *Screen) scroll(b []byte, f *frame) []byte {
 		return b
 	}
 	if k := shift(now, was); k > 0 {
-		b = scrollRegion(b, f.top, f.bottom, k, 'S')
+		b = scrollRegion(b, f.top, f.bottom, k, true)
 		copy(was, was[k:])
 		clear(was[h-k:])
 	} else if k := shift(was, now); k > 0 {
-		b = scrollRegion(b, f.top, f.bottom, k, 'T')
+		b = scrollRegion(b, f.top, f.bottom, k, false)
 		copy(was[k:], was)
 		clear(was[:k])
 	}
@@ -218,12 +220,14 @@ func sameText(a, b []row) bool {
 	return true
 }
 
-// scrollRegion scrolls rows [top, bottom) by k: up ('S', new blank rows at
-// the bottom) or down ('T'). The region is set for the scroll only; setting
-// it moves the cursor, and every row drawn after places the cursor itself.
-// Blank rows take the current background: the style is reset first.
-func scrollRegion(b []byte, top, bottom, k int, dir byte) []byte {
-	b = append(b, resetStyle...)
+// scrollRegion scrolls rows [top, bottom) by k: up (SU, new blank rows at
+// the bottom) or down (SD). The region (DECSTBM) is set for the scroll
+// only; setting it moves the cursor, and every row drawn after places the
+// cursor itself. Blank rows take the current background: the style is
+// reset first. The parameters are written out in full, where
+// ansi.ScrollUp and ansi.SetTopBottomMargins leave the defaults out.
+func scrollRegion(b []byte, top, bottom, k int, up bool) []byte {
+	b = append(b, ansi.ResetStyle...)
 	b = append(b, "\x1b["...)
 	b = strconv.AppendInt(b, int64(top+1), 10)
 	b = append(b, ';')
@@ -232,8 +236,12 @@ func scrollRegion(b []byte, top, bottom, k int, dir byte) []byte {
 	b = cursorTo(b, top, 0)
 	b = append(b, "\x1b["...)
 	b = strconv.AppendInt(b, int64(k), 10)
-	b = append(b, dir)
-	return append(b, resetScrollRegion...)
+	if up {
+		b = append(b, 'S')
+	} else {
+		b = append(b, 'T')
+	}
+	return append(b, "\x1b[r"...) // the whole screen again
 }
 
 // appendSide writes a side cell, which ends the screen line: its padding
@@ -248,7 +256,9 @@ func appendSide(b []byte, side string) []byte {
 	return b
 }
 
-// cursorTo moves the cursor to row y, column x (both from 0).
+// cursorTo moves the cursor to row y, column x (both from 0). It and
+// columnTo append to the frame rather than make a string, as
+// ansi.CursorPosition does: they run for every changed row of a frame.
 func cursorTo(b []byte, y, x int) []byte {
 	b = append(b, "\x1b["...)
 	b = strconv.AppendInt(b, int64(y+1), 10)
