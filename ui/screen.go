@@ -63,15 +63,15 @@ func (f *frame) String(ends bool) string {
 // reports of button presses and drags in SGR encoding (the wheel
 // scrolls the transcript), and bracketed paste.
 const (
-	screenStart = ansi.SetAltScreenSaveCursorMode + ansi.HideCursor +
-		ansi.SetButtonEventMouseMode + ansi.SetSgrExtMouseMode + ansi.SetBracketedPasteMode
-	screenEnd = ansi.ResetBracketedPasteMode + ansi.ResetSgrExtMouseMode + ansi.ResetButtonEventMouseMode +
-		ansi.ShowCursor + ansi.ResetAltScreenSaveCursorMode
+	screenStart = ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable +
+		ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste
+	screenEnd = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent +
+		ansi.SetModeTextCursorEnable + ansi.ResetModeAltScreenSaveCursor
 
 	// A frame is one synchronized update: terminals that know mode 2026
 	// show it whole, the others ignore the mode.
-	syncBegin = ansi.SetSynchronizedOutputMode
-	syncEnd   = ansi.ResetSynchronizedOutputMode
+	syncBegin = ansi.SetModeSynchronizedOutput
+	syncEnd   = ansi.ResetModeSynchronizedOutput
 
 	clearAll = ansi.ResetStyle + ansi.EraseEntireScreen
 )
