@@ -2,6 +2,7 @@ package history
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,7 +23,7 @@ func BenchmarkAppend(b *testing.B) {
 		ch <- e
 	}
 	close(ch)
-	if err := l.Close(); err != nil { // waits for the last write and fsync
+	if err := l.Close(context.Background()); err != nil { // waits for the last write and fsync
 		b.Fatal(err)
 	}
 	b.StopTimer()
@@ -41,7 +42,7 @@ func BenchmarkOpen(b *testing.B) {
 		if len(l.Recent()) != 1024 {
 			b.Fatalf("Recent has %d events", len(l.Recent()))
 		}
-		if err := l.Close(); err != nil {
+		if err := l.Close(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"slices"
@@ -30,7 +31,7 @@ func TestCrashChild(t *testing.T) {
 		ch <- bigEvent(id)
 	}
 	close(ch)
-	if err := l.Close(); err != nil {
+	if err := l.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -60,7 +61,7 @@ func TestCrash(t *testing.T) {
 		if got := ids(l.Recent()); !slices.Equal(got, seq(lastID-9, lastID)) {
 			t.Errorf("round %d: Recent = %v, want %v", round, got, seq(lastID-9, lastID))
 		}
-		if err := l.Close(); err != nil {
+		if err := l.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := ids(readAll(t, path)); !slices.Equal(got, seq(1, lastID)) {

@@ -3,9 +3,13 @@
 //
 // It owns three things:
 //   - writing: Open gives a Log whose Listener channel is attached to the hub;
-//     one writer goroutine batches events into single writes and fsyncs them
-//     as Options.Fsync says. A failed write is retried, never skipped: while it
-//     retries the writer stops reading, and the hub slows down with it;
+//     an intake goroutine takes each event at once and queues it, a writer
+//     goroutine appends what is queued in single writes and fsyncs them as
+//     Options.Fsync says. A failed write (a full disk) is retried with
+//     backoff, never skipped: meanwhile the queue keeps the hub's events, up
+//     to Options.MaxPending, Healthy reports the failure so that the server
+//     refuses new messages, and everything is written once the disk takes it
+//     again. Close(ctx) gives up when ctx ends and says what was lost;
 //   - warm start: Open reads the file from its end, cuts a torn last line left
 //     by a crash, and returns the recent events and the last ID so the hub can
 //     continue where it stopped;

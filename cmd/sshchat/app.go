@@ -73,7 +73,7 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	defer func() {
 		if err != nil {
 			a.stopSide()
-			err = errors.Join(err, h.Close(), a.events.Close())
+			err = errors.Join(err, h.Close(), a.events.Close(context.Background()))
 		}
 	}()
 	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg)}
@@ -134,7 +134,7 @@ func (a *app) shutdown(ctx context.Context) error {
 		a.metrics.Wait()
 	}
 	a.stopSide()
-	if cerr := a.events.Close(); cerr != nil {
+	if cerr := a.events.Close(ctx); cerr != nil {
 		return fmt.Errorf("close log: %w", cerr)
 	}
 	a.log.Info("stopped")
