@@ -23,6 +23,7 @@ import (
 var (
 	ErrTaken    = errors.New("registry: name taken")
 	ErrReserved = errors.New("registry: name reserved")
+	ErrCorrupt  = errors.New("registry: unreadable file")
 )
 
 // Restriction is a ban or a mute of one user.
@@ -65,17 +66,14 @@ type Registry struct {
 const minWriteInterval = 25 * time.Millisecond
 
 // Open loads the registry at path, or starts an empty one there. With an
-// empty path it is kept in memory only.
+// empty path it is kept in memory only. A file that cannot be read as a
+// registry is an error wrapping ErrCorrupt that names the backup (see
+// BackupSuffix); MoveAside clears the way for an empty registry.
 func Open(path string) (*Registry, error) {
 	r := &Registry{path: path}
-	data, err := os.ReadFile(path)
-	switch {
-	case path == "", errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("open registry: %w", err)
-	default:
-		if err := json.Unmarshal(data, &r.st); err != nil {
-			return nil, fmt.Errorf("open registry %s: %w", path, err)
+	if path != "" {
+		if err := load(path, &r.st); err != nil {
+			return nil, err
 		}
 	}
 	init := func(m *map[string]string) {
@@ -354,7 +352,7 @@ func (r *Registry) active(m map[string]Restriction, userID string, now time.Time
 }
 
 // write replaces the file with data atomically: a crash leaves the old
-// file or the new one, never half of one.
+// file or the new one, never half of one. The old one stays as the backup.
 func (r *Registry) write(data []byte) error {
 	if r.path == "" {
 		return nil
@@ -379,6 +377,7 @@ func (r *Registry) write(data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
+	backup(r.path)
 	if err := os.Rename(f.Name(), r.path); err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
