@@ -142,6 +142,7 @@ type Server struct {
 	presence *presence
 	reg      *registry.Registry
 	observe  Observer
+	store    func() error                    // nil while new messages can be saved; see WithStore
 	admins   atomic.Pointer[map[string]bool] // fingerprints of the admins
 	allow    atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
 	rates    *rates
@@ -152,6 +153,10 @@ type Server struct {
 
 	sessions tracker // the handlers of open sessions
 	closing  atomic.Bool
+
+	life   sync.Mutex
+	shut   bool              // guarded by life: Shutdown was called
+	served []*servedListener // guarded by life: the listeners given to Serve
 }
 
 // New makes a server for the room of h, with the given host keys. It does
@@ -190,7 +195,17 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 // Serve accepts connections on l until Shutdown or Close. It returns
 // ErrServerClosed after those.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.ssh.Serve(l)
+	sl := &servedListener{Listener: l, accepting: make(chan struct{})}
+	defer sl.start()
+	s.life.Lock()
+	if s.shut {
+		s.life.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.served = append(s.served, sl)
+	s.life.Unlock()
+	err := s.ssh.Serve(sl)
 	if errors.Is(err, ssh.ErrServerClosed) || s.closing.Load() {
 		return ErrServerClosed
 	}
@@ -199,28 +214,71 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Shutdown stops accepting connections, closes the hub (every session sees
 // the close event and ends) and waits for the sessions to end. When ctx
-// ends first, the remaining connections are cut and ctx's error returned.
+// ends first, the remaining connections are cut and ctx's error returned;
+// it does not wait then for a hub that has not closed (its listeners may
+// hold it up): the goroutine closing it ends when the hub has closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
+	s.life.Lock()
+	s.shut = true
+	served := s.served
+	s.life.Unlock()
+	// The SSH library tracks a listener only once its Serve runs: shutting
+	// down before that would race with it and leave the listener open.
+	for _, sl := range served {
+		select {
+		case <-sl.accepting:
+		case <-ctx.Done():
+		}
+	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.ssh.Shutdown(ctx) }()
-	if err := s.hub.Close(); err != nil && !errors.Is(err, hub.ErrClosed) {
-		return fmt.Errorf("close hub: %w", err)
-	}
+	hubClosed := make(chan error, 1)
+	go func() { hubClosed <- s.hub.Close() }()
+	closed := false
 	select {
-	case <-s.sessions.idle():
-		// Sessions are over; a well-behaved client now closes its connection.
+	case err := <-hubClosed:
+		if err != nil && !errors.Is(err, hub.ErrClosed) {
+			_ = s.ssh.Close()
+			<-stopped
+			return fmt.Errorf("close hub: %w", err)
+		}
+		closed = true
 		select {
-		case err := <-stopped:
-			return err
+		case <-s.sessions.idle():
+			// Sessions are over; a well-behaved client now closes its connection.
+			select {
+			case err := <-stopped:
+				return err
+			case <-ctx.Done():
+			}
 		case <-ctx.Done():
 		}
 	case <-ctx.Done():
+		s.log.Warn("the room did not close in time: cutting connections")
 	}
 	_ = s.ssh.Close()
 	<-stopped
-	<-s.sessions.idle()
+	if closed {
+		// The connections are cut and the hub is closed: the handlers end
+		// at once.
+		<-s.sessions.idle()
+	}
 	return ctx.Err()
+}
+
+// servedListener tells when the SSH library has started accepting on it.
+type servedListener struct {
+	net.Listener
+	once      sync.Once
+	accepting chan struct{} // closed at the first Accept, or when Serve returns
+}
+
+func (l *servedListener) start() { l.once.Do(func() { close(l.accepting) }) }
+
+func (l *servedListener) Accept() (net.Conn, error) {
+	l.start()
+	return l.Listener.Accept()
 }
 
 // Close cuts every connection at once.

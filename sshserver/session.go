@@ -390,7 +390,8 @@ func (s *Server) poster(userID string, si *sessionInfo) func(string) error {
 }
 
 // checkOutgoing checks a message a user wants to send, with everything
-// that can refuse it: the length, a mute, the rate. It returns the
+// that can refuse it: the length, a mute, a log that cannot save it, the
+// rate. It returns the
 // sanitized text.
 func (s *Server) checkOutgoing(userID, text string) (string, error) {
 	text, err := s.checkMessage(text)
@@ -399,6 +400,9 @@ func (s *Server) checkOutgoing(userID, text string) (string, error) {
 	}
 	if m, muted := s.reg.Muted(userID, time.Now()); muted {
 		return "", fmt.Errorf("you are muted %s", until(m.Until))
+	}
+	if err := s.canSave(); err != nil {
+		return "", err
 	}
 	return text, s.throttle(userID)
 }
