@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -102,8 +103,46 @@ func (m *Metrics) Watch(h Hub) {
 	h.AttachListener(ch)
 }
 
-// Wait returns when the listener has seen the hub close.
-func (m *Metrics) Wait() { <-m.done }
+// Wait returns when the listener has seen the hub close, or with ctx's
+// error when ctx ends first.
+func (m *Metrics) Wait(ctx context.Context) error {
+	select {
+	case <-m.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Log is what WatchLog needs of the event log.
+type Log interface {
+	Healthy() error     // nil while events are written as they come
+	Pending() int       // events accepted and not yet written
+	WriteErrors() int64 // failed writes and fsyncs so far
+}
+
+// WatchLog reports the event log's health at each scrape: whether it
+// writes (sshchat_log_healthy, 0 while the disk is full and new messages
+// are refused), what waits to be written, and the failed attempts.
+func (m *Metrics) WatchLog(l Log) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sshchat_log_healthy",
+			Help: "1 while the event log writes events as they come, 0 while it cannot (new messages are refused).",
+		}, func() float64 {
+			if l.Healthy() != nil {
+				return 0
+			}
+			return 1
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sshchat_log_pending_events", Help: "Events accepted and not yet written to the event log.",
+		}, func() float64 { return float64(l.Pending()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sshchat_log_write_errors_total", Help: "Failed writes and fsyncs of the event log, each retried.",
+		}, func() float64 { return float64(l.WriteErrors()) }),
+	)
+}
 
 func (m *Metrics) observe(ev hub.Event) {
 	m.events.WithLabelValues(ev.Type).Inc()

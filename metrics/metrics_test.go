@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,7 +41,9 @@ func TestCountsFollowTheHub(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
-	m.Wait()
+	if err := m.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	for range a {
 	}
 	if got := testutil.ToFloat64(m.sessions); got != 0 {
@@ -71,6 +75,57 @@ func TestHandler(t *testing.T) {
 	get(t, srv.URL+"/healthz", 200)
 	healthy = io.EOF
 	get(t, srv.URL+"/healthz", 503)
+}
+
+// fakeLog is an event log whose health the test sets.
+type fakeLog struct {
+	err     error
+	pending int
+	errors  int64
+}
+
+func (f *fakeLog) Healthy() error     { return f.err }
+func (f *fakeLog) Pending() int       { return f.pending }
+func (f *fakeLog) WriteErrors() int64 { return f.errors }
+
+func TestLogHealth(t *testing.T) {
+	m := New()
+	l := &fakeLog{}
+	m.WatchLog(l)
+	srv := httptest.NewServer(m.Handler(func() error { return nil }))
+	defer srv.Close()
+	for _, tc := range []struct {
+		log  fakeLog
+		want []string
+	}{
+		{fakeLog{}, []string{"sshchat_log_healthy 1", "sshchat_log_pending_events 0", "sshchat_log_write_errors_total 0"}},
+		{fakeLog{err: io.ErrShortWrite, pending: 12, errors: 3}, []string{"sshchat_log_healthy 0", "sshchat_log_pending_events 12", "sshchat_log_write_errors_total 3"}},
+	} {
+		*l = tc.log
+		body := get(t, srv.URL+"/metrics", 200)
+		for _, want := range tc.want {
+			if !strings.Contains(body, want+"\n") {
+				t.Errorf("log %+v: /metrics lacks %q", tc.log, want)
+			}
+		}
+	}
+}
+
+func TestWaitHonoursContext(t *testing.T) {
+	m := New()
+	h := hub.New("lobby", 8, 8)
+	m.Watch(h)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait with an open hub = %v, want context.Canceled", err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Wait(context.Background()); err != nil {
+		t.Errorf("Wait after close = %v", err)
+	}
 }
 
 func get(t *testing.T, url string, status int) string {

@@ -50,7 +50,7 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: logger, serveErr: make(chan error, 1)}
-	reg, err := registry.Open(filepath.Join(cfg.Data, "registry.json"))
+	reg, err := openRegistry(filepath.Join(cfg.Data, "registry.json"), cfg.RegistryReset, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -72,13 +72,18 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	// the metrics' listeners, before the log is closed.
 	defer func() {
 		if err != nil {
-			a.stopSide()
-			err = errors.Join(err, h.Close(), a.events.Close(context.Background()))
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			a.stopSide(ctx)
+			err = errors.Join(err, h.Close(), a.events.Close(ctx))
 		}
 	}()
-	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg)}
+	// While the log cannot write (a full disk), messages are refused
+	// rather than shown to the room and lost.
+	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg), sshserver.WithStore(a.events.Healthy)}
 	if a.metrics != nil {
 		a.metrics.Watch(h)
+		a.metrics.WatchLog(a.events)
 		opts = append(opts, sshserver.WithObserver(a.metrics))
 		side, err := serveHTTP("metrics", cfg.MetricsAddr, a.metrics.Handler(a.healthy), logger)
 		if err != nil {
@@ -122,23 +127,58 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 }
 
 // shutdown stops the server gracefully (every session sees the close event),
-// then flushes and fsyncs the log. It always closes the log, even when ctx
-// ran out and connections had to be cut.
+// then flushes and fsyncs the log, all within ctx. The server gets three
+// quarters of the time, so that the log has the rest even when sessions
+// were slow to end. A log that still cannot write when ctx ends (a full
+// disk) is given up on: the error counts the events lost.
 func (a *app) shutdown(ctx context.Context) error {
 	a.closing.Store(true)
-	err := a.server.Shutdown(ctx)
-	if err != nil {
+	srvCtx, cancel := withReserve(ctx, 4)
+	defer cancel()
+	if err := a.server.Shutdown(srvCtx); err != nil {
 		a.log.Warn("shutdown was not graceful", "err", err)
 	}
+	err := a.events.Close(ctx)
 	if a.metrics != nil {
-		a.metrics.Wait()
+		_ = a.metrics.Wait(ctx)
 	}
-	a.stopSide()
-	if cerr := a.events.Close(ctx); cerr != nil {
-		return fmt.Errorf("close log: %w", cerr)
+	a.stopSide(ctx)
+	if err != nil {
+		return err
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// withReserve is ctx with its deadline brought forward by a 1/part of the
+// time left, kept for what comes after.
+func withReserve(ctx context.Context, part int) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-time.Until(deadline)/time.Duration(part)))
+}
+
+// openRegistry opens the registry file. An unreadable one (truncated,
+// empty) keeps the server down with an error that says how to recover,
+// unless reset is set: then it is moved aside, never deleted, and the
+// server starts with an empty registry.
+func openRegistry(path string, reset bool, logger *slog.Logger) (*registry.Registry, error) {
+	reg, err := registry.Open(path)
+	if !errors.Is(err, registry.ErrCorrupt) {
+		return reg, err
+	}
+	if !reset {
+		return nil, fmt.Errorf("%w; or start with --registry-reset to move it aside and begin with an empty registry (names, ignores, bans and mutes are forgotten)", err)
+	}
+	moved, merr := registry.MoveAside(path)
+	if merr != nil {
+		return nil, errors.Join(err, merr)
+	}
+	logger.Warn("registry: the file was unreadable; moved it aside and started with an empty registry",
+		"moved_to", moved, "err", err)
+	return registry.Open(path)
 }
 
 // reload reads the admins and allow-list files again. On an error the
@@ -162,9 +202,10 @@ func (a *app) reload() error {
 	return nil
 }
 
-// stopSide stops the metrics and profiling endpoints.
-func (a *app) stopSide() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+// stopSide stops the metrics and profiling endpoints, within ctx and a
+// second at most.
+func (a *app) stopSide(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	for _, s := range a.side {
 		s.shutdown(ctx)

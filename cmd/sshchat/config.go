@@ -23,6 +23,7 @@ type config struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	RegistryReset   bool   // move an unreadable registry.json aside and start with an empty one
 	Admins          string // authorized_keys file of the admins
 	Allowlist       string // authorized_keys file of the keys let in; empty lets everyone in
 	MetricsAddr     string
@@ -44,6 +45,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "server log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "server log level: debug, info, warn or error")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "longest graceful stop before connections are cut")
+	fs.BoolVar(&cfg.RegistryReset, "registry-reset", false, "if DATA/registry.json is unreadable, move it aside (registry.json.broken-TIME) and start with an empty registry")
 	fs.StringVar(&cfg.Admins, "admins", "", "authorized_keys file of the admins (re-read on SIGHUP)")
 	fs.StringVar(&cfg.Allowlist, "allowlist", "", "authorized_keys file of the only keys let in (re-read on SIGHUP; empty: everyone)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address, e.g. 127.0.0.1:9222 (off when empty)")
