@@ -25,7 +25,13 @@ import (
 	"github.com/sshchat/sshchat/hub"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) != "" {
+		main() // a server process started by a signal test
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // wait bounds every wait for the server or a screen.
 const wait = 10 * time.Second

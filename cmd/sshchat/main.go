@@ -24,9 +24,29 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go onSignals(sigs, cancel, os.Stderr, os.Exit)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	cancel()
+	os.Exit(code)
+}
+
+// onSignals turns the first SIGINT or SIGTERM into a graceful stop (it
+// cancels the command's context) and a second one into an exit at once,
+// with the status a shell gives a process killed by that signal (130 for
+// SIGINT, 143 for SIGTERM), for when the graceful stop takes too long.
+func onSignals(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer, exit func(code int)) {
+	<-sigs
+	cancel()
+	sig := <-sigs
+	code := 1
+	if n, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(n)
+	}
+	fmt.Fprintf(stderr, "sshchat: second signal (%v) during the graceful stop: exiting at once with status %d; events not yet written to the log are lost\n", sig, code)
+	exit(code)
 }
 
 // gcPercent is the garbage collector's target (GOGC) of the server when the
@@ -89,7 +109,7 @@ func serve(ctx context.Context, cfg config, stderr io.Writer) error {
 	for running := true; running; {
 		select {
 		case <-ctx.Done():
-			logger.Info("shutting down")
+			logger.Info("shutting down; a second signal stops at once", "timeout", cfg.ShutdownTimeout)
 			running = false
 		case err := <-a.serveErr:
 			logger.Error("server stopped", "err", err)
