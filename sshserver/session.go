@@ -160,13 +160,16 @@ func (s *Server) handle(sess ssh.Session) {
 
 	// The program has left the alternate screen: say why the session ended
 	// where it stays readable.
+	why := "the client left"
 	select {
 	case reason := <-ended:
+		why = reason
 		fmt.Fprintf(out, "sshchat: %s\r\n", reason)
 	default:
 	}
 	out.Finish(flushTimeout, func() { closeConn(ctx) })
-	log.Info("session ended", "output_err", out.Err())
+	// The reason puts evictions, kicks and bans in the server log too.
+	log.Info("session ended", "reason", why, "output_err", out.Err())
 }
 
 // sessionLimit says why a new session of a user who now has sessions

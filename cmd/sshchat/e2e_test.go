@@ -49,6 +49,12 @@ type testServer struct {
 
 func startServer(t *testing.T, data string, opts ...func(*config)) *testServer {
 	t.Helper()
+	return startServerLog(t, data, testLogOut, opts...)
+}
+
+// startServerLog is startServer with the server log written to logOut.
+func startServerLog(t *testing.T, data string, logOut io.Writer, opts ...func(*config)) *testServer {
+	t.Helper()
 	cfg := config{
 		Addr:            "127.0.0.1:0",
 		Data:            data,
@@ -61,7 +67,7 @@ func startServer(t *testing.T, data string, opts ...func(*config)) *testServer {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := start(cfg, slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	a, err := start(cfg, slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}

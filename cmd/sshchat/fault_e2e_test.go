@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -264,5 +265,27 @@ func TestRegistryDamaged(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(moved[0]); string(got) != `{"owners": {"ann"` {
 		t.Errorf("the moved file holds %q, want the damaged content", got)
+	}
+}
+
+// TestSessionEndReasonInServerLog: why a session ended (here a kick; an
+// eviction goes the same way) is in the server log, not only on the
+// screen and in events.log.
+func TestSessionEndReasonInServerLog(t *testing.T) {
+	var logs lockedBuffer
+	boss := newKey(t)
+	s := startServerLog(t, t.TempDir(), &logs, withAdmins(t, boss))
+	admin := s.connect("boss", boss, 100, 30)
+	bob := s.connect("bob", newKey(t), 100, 30)
+	admin.waitText("bob joined")
+	admin.say("/kick bob flooding")
+	bob.waitText("kicked by boss: flooding")
+	ended := regexp.MustCompile(`msg="session ended" .*reason="disconnected: kicked by boss: flooding"`)
+	deadline := time.Now().Add(wait)
+	for !ended.MatchString(logs.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no session end with its reason in the server log:\n%s", logs.String())
+		}
+		time.Sleep(time.Millisecond) // polling a log, not synchronizing
 	}
 }
