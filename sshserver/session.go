@@ -28,8 +28,9 @@ const (
 	flushTimeout = time.Second
 )
 
-// handle serves one SSH session from start to end.
-func (s *Server) handle(sess ssh.Session) {
+// handle serves one SSH session from start to end: the command argv, or
+// the chat when there is none, with the window changes on winch.
+func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window) {
 	s.sessions.add()
 	defer s.sessions.done()
 	ctx := sess.Context()
@@ -47,11 +48,11 @@ func (s *Server) handle(sess ssh.Session) {
 		_ = sess.Exit(1)
 		return
 	}
-	if len(sess.Command()) > 0 {
-		_ = sess.Exit(s.exec(sess, userID))
+	if len(argv) > 0 {
+		_ = sess.Exit(s.exec(sess, userID, argv))
 		return
 	}
-	pty, winch, ok := sess.Pty()
+	pty, _, ok := sess.Pty()
 	if !ok {
 		s.observe.Refused("no_terminal")
 		fmt.Fprintln(sess.Stderr(), "sshchat needs an interactive terminal: connect with ssh -t, or run a command (ssh HOST help)")
