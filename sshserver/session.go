@@ -26,6 +26,9 @@ const (
 	// flushTimeout is how long a closing session may take to send its last
 	// output before its connection is cut.
 	flushTimeout = time.Second
+	// maxPasteFactor times the message limit is what the program is given
+	// of one paste; the rest is discarded, and the person told.
+	maxPasteFactor = 4
 )
 
 // handle serves one SSH session from start to end: the command argv, or
@@ -115,6 +118,7 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 	})
 	width, height := s.clamp(pty.Window)
 	screen := ui.NewScreen(out, s.outBufs)
+	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
 	model := ui.New(ui.Config{
 		Room:       s.hub.ID(),
 		UserID:     userID,
@@ -131,13 +135,14 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
 		Screen:     screen,
+		Input:      in,
 	})
 	sub.Release() // the model has made its own transcript and member list
 	// The model draws itself on its Screen, which sends only what changed
 	// and scrolls the transcript with the terminal (see ui.Screen): Bubble
 	// Tea's renderer would send every row again whenever a message arrives.
 	p := tea.NewProgram(model,
-		tea.WithInput(sess),
+		tea.WithInput(in),
 		tea.WithOutput(out),
 		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),

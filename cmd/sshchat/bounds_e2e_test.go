@@ -242,3 +242,13 @@ func TestOverLimitCutBeforeKeyExchange(t *testing.T) {
 		t.Error("no connection cut before the key exchange was told why")
 	}
 }
+
+func TestHugePasteCut(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := s.connect("paster", newKey(t), 100, 30)
+	c.waitText("#lobby")
+	c.typeText("\x1b[200~" + strings.Repeat("spam\n", 2<<20) + "\x1b[201~")
+	c.waitText("paste cut: the 10469376 bytes after its first 16384 were discarded")
+	c.say("after")
+	c.waitText("paster: after")
+}
