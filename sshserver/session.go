@@ -222,14 +222,6 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
 func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string) {
-	// The SSH library sends every window change on winch and blocks until
-	// it is taken: after the pump, keep taking them until the channel closes.
-	defer func(winch <-chan ssh.Window) {
-		go func() {
-			for range winch {
-			}
-		}()
-	}(winch)
 	events := sub.Events()
 	ignored := func() map[string]bool { return *u.ignored.Load() }
 
