@@ -137,3 +137,60 @@ func TestCutPasteIsTold(t *testing.T) {
 		t.Errorf("posted %q, want nothing", p.sent)
 	}
 }
+
+// cutPastes is what InputReader passes on of in, the whole input at once:
+// each paste's first limit bytes; of a paste that does not end, nothing of
+// what could still be the start of its end marker. It also returns the
+// bytes cut from the pastes that ended.
+func cutPastes(in string, limit int) (out string, cut int) {
+	for {
+		i := strings.Index(in, pasteStart)
+		if i < 0 {
+			return out + in, cut
+		}
+		out += in[:i+len(pasteStart)]
+		in = in[i+len(pasteStart):]
+		j := strings.Index(in, pasteEnd)
+		if j < 0 {
+			for k := len(pasteEnd) - 1; k > 0; k-- {
+				if strings.HasSuffix(in, pasteEnd[:k]) {
+					in = in[:len(in)-k]
+					break
+				}
+			}
+			return out + in[:min(len(in), limit)], cut
+		}
+		out += in[:min(j, limit)] + pasteEnd
+		cut += max(0, j-limit)
+		in = in[j+len(pasteEnd):]
+	}
+}
+
+func FuzzInputReader(f *testing.F) {
+	f.Add("abc"+pasteStart+"0123456789"+pasteEnd+"def", uint8(4), uint8(2))
+	f.Add(pasteStart+"\x1b[20\x1b[201"+pasteEnd, uint8(3), uint8(1))
+	f.Add(strings.Repeat("é", 300)+pasteStart+"xx\x1b[2", uint8(100), uint8(255))
+	f.Fuzz(func(t *testing.T, in string, limit, chunk uint8) {
+		src := io.Reader(strings.NewReader(in))
+		if chunk%2 == 1 {
+			src = iotest.OneByteReader(src)
+		}
+		ir := NewInputReader(src, int(limit))
+		var got []byte
+		buf := make([]byte, 1+int(chunk))
+		for {
+			n, err := ir.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		want, cut := cutPastes(in, int(limit))
+		if string(got) != want {
+			t.Fatalf("passed on %q, want %q", got, want)
+		}
+		if got := ir.takeCut(); got != int64(cut) {
+			t.Fatalf("cut %d, want %d", got, cut)
+		}
+	})
+}
