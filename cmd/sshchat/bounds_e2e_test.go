@@ -90,7 +90,9 @@ func TestUnreadInputBounded(t *testing.T) {
 	}
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("%d sessions with a full window: the heap grew by %.1f MiB", opened, float64(grown)/(1<<20))
-	const ceiling = perConn*(2<<20) + 8<<20
+	// A window's data is 2 MiB; the packets carrying it cost about a
+	// quarter more (20.5 MiB measured for 8).
+	const ceiling = perConn*(3<<20) + 8<<20
 	if grown > ceiling {
 		t.Errorf("the heap grew by %d MiB for one connection's unread input; the ceiling is %d MiB", grown>>20, ceiling>>20)
 	}
