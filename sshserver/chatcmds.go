@@ -20,6 +20,7 @@ import (
 type chatCommand struct {
 	name, args, help string
 	admin            bool
+	posts            bool // the command posts an event: see mayPost
 	run              func(s *Server, c *chatCall, args string) (string, error)
 }
 
@@ -30,13 +31,13 @@ type chatCall struct {
 }
 
 var chatCommands = []chatCommand{
-	{name: "nick", args: "NEW", help: "change your name, for all your sessions", run: (*Server).cmdNick},
+	{name: "nick", args: "NEW", help: "change your name, for all your sessions", posts: true, run: (*Server).cmdNick},
 	{name: "me", args: "ACTION", help: "say what you do: /me waves", run: (*Server).cmdMe},
 	{name: "msg", args: "NAME TEXT", help: "a direct message: only NAME and you see it", run: (*Server).cmdMsg},
 	{name: "who", help: "who is online", run: (*Server).cmdWho},
 	{name: "whois", args: "NAME", help: "a user's key, sessions and status", run: (*Server).cmdWhois},
-	{name: "away", args: "[REASON]", help: "mark yourself away", run: (*Server).cmdAway},
-	{name: "back", help: "you are back", run: (*Server).cmdBack},
+	{name: "away", args: "[REASON]", help: "mark yourself away", posts: true, run: (*Server).cmdAway},
+	{name: "back", help: "you are back", posts: true, run: (*Server).cmdBack},
 	{name: "ignore", args: "NAME", help: "hide NAME's messages from you, for good", run: (*Server).cmdIgnore},
 	{name: "unignore", args: "NAME", help: "show NAME's messages again", run: (*Server).cmdUnignore},
 	{name: "sessions", help: "your sessions: where from, since when, idle", run: (*Server).cmdSessions},
@@ -70,6 +71,9 @@ func (s *Server) runner(u *online, si *sessionInfo) func(name, args string) (str
 			return "", fmt.Errorf("unknown command /%s: /help lists them", name)
 		}
 		c := chatCommands[i]
+		if err := s.mayPost(u.userID, c); err != nil {
+			return "", err
+		}
 		reply, err := c.run(s, &chatCall{user: u, session: si}, strings.TrimSpace(args))
 		if errors.Is(err, errUsage) {
 			return "", fmt.Errorf("usage: /%s %s", c.name, c.args)
@@ -79,6 +83,20 @@ func (s *Server) runner(u *online, si *sessionInfo) func(name, args string) (str
 }
 
 var errUsage = errors.New("usage")
+
+// mayPost says why a user may not run a command that posts an event: a
+// mute, or the user's message rate, which such commands share with
+// messages (each one is a line on every screen). Moderation takes a token
+// too. /me and /msg are checked as messages are (checkOutgoing).
+func (s *Server) mayPost(userID string, c chatCommand) error {
+	if !c.posts && !c.admin {
+		return nil
+	}
+	if m, muted := s.reg.Muted(userID, time.Now()); muted && c.posts {
+		return fmt.Errorf("you are muted %s", until(m.Until))
+	}
+	return s.throttle(userID)
+}
 
 // target finds the online user a command names.
 func (s *Server) target(name string) (*online, error) {

@@ -10,5 +10,7 @@
 // SSH handler (which runs the program), one pump that moves hub events and
 // window changes into the program in batches, and one writer that moves the
 // program's output to the network so that a client which stops reading can
-// never block the program.
+// never block the program. Before them, each session channel has a filter
+// of its requests, which bounds what a client may ask and ends with the
+// channel (see channel.go for the bounds).
 package sshserver

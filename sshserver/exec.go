@@ -58,8 +58,7 @@ func usage(w io.Writer) {
 }
 
 // exec runs the command a session asked for and returns its exit status.
-func (s *Server) exec(sess ssh.Session, userID string) int {
-	argv := sess.Command()
+func (s *Server) exec(sess ssh.Session, userID string, argv []string) int {
 	c := &call{sess: sess, userID: userID, args: argv[1:], stdout: sess, stderr: sess.Stderr()}
 	if argv[0] == "help" {
 		usage(c.stdout)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -177,7 +178,7 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	s.outBufs = newBufferPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	s.ssh = &ssh.Server{
-		Handler:                  s.handle,
+		ChannelHandlers:          map[string]ssh.ChannelHandler{"session": s.sessionChannel},
 		PublicKeyHandler:         s.publicKey,
 		BannerHandler:            s.banner,
 		PtyCallback:              func(ssh.Context, ssh.Pty) bool { return true },
@@ -287,19 +288,21 @@ func (s *Server) Close() error {
 	return s.ssh.Close()
 }
 
-// accept admits a new connection, or refuses it: at once when it is far
-// over a limit, else through the auth banner (so the person reads why) and
-// a failed authentication. It also closes a connection that has not opened
-// a session within the login timeout.
+// accept admits a new connection, or refuses it: through the auth banner
+// (so the person reads why) and a failed authentication while that is
+// cheap, else at once, before the key exchange. It also closes a
+// connection that has not opened a session within the login timeout.
 func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	release, refused := s.admit.admit(conn.RemoteAddr())
-	context.AfterFunc(ctx, release)
 	st := &connState{}
 	if refused != nil {
 		s.observe.Refused(refused.reason)
-		s.log.Info("connection refused", "remote", conn.RemoteAddr(), "reason", refused.reason)
+		s.log.Info("connection refused", "remote", conn.RemoteAddr(), "reason", refused.reason, "before_handshake", refused.hard)
 		if refused.hard {
-			release()
+			// Before its version, a server may send lines of text (RFC
+			// 4253 4.2): clients show them when verbose. It costs nothing.
+			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = io.WriteString(conn, "sshchat: "+refused.message+"\r\n")
 			return nil // the SSH library closes it
 		}
 		st.refused = refused.message
@@ -307,6 +310,7 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 		s.refusedConns.Store(key, struct{}{})
 		context.AfterFunc(ctx, func() { s.refusedConns.Delete(key) })
 	}
+	context.AfterFunc(ctx, release)
 	ctx.SetValue(startedKey{}, st)
 	timer := time.AfterFunc(s.cfg.LoginTimeout, func() {
 		if !st.started.Load() {
@@ -361,6 +365,7 @@ type connState struct {
 	refused  string       // why the connection is turned away; set before the handshake
 	started  atomic.Bool  // a session has been opened
 	channels atomic.Int32 // sessions opened so far
+	open     atomic.Int32 // session channels open now
 }
 
 // tracker counts open sessions; unlike a WaitGroup it may be waited on

@@ -26,10 +26,14 @@ const (
 	// flushTimeout is how long a closing session may take to send its last
 	// output before its connection is cut.
 	flushTimeout = time.Second
+	// maxPasteFactor times the message limit is what the program is given
+	// of one paste; the rest is discarded, and the person told.
+	maxPasteFactor = 4
 )
 
-// handle serves one SSH session from start to end.
-func (s *Server) handle(sess ssh.Session) {
+// handle serves one SSH session from start to end: the command argv, or
+// the chat when there is none, with the window changes on winch.
+func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window) {
 	s.sessions.add()
 	defer s.sessions.done()
 	ctx := sess.Context()
@@ -47,11 +51,11 @@ func (s *Server) handle(sess ssh.Session) {
 		_ = sess.Exit(1)
 		return
 	}
-	if len(sess.Command()) > 0 {
-		_ = sess.Exit(s.exec(sess, userID))
+	if len(argv) > 0 {
+		_ = sess.Exit(s.exec(sess, userID, argv))
 		return
 	}
-	pty, winch, ok := sess.Pty()
+	pty, _, ok := sess.Pty()
 	if !ok {
 		s.observe.Refused("no_terminal")
 		fmt.Fprintln(sess.Stderr(), "sshchat needs an interactive terminal: connect with ssh -t, or run a command (ssh HOST help)")
@@ -114,6 +118,7 @@ func (s *Server) handle(sess ssh.Session) {
 	})
 	width, height := s.clamp(pty.Window)
 	screen := ui.NewScreen(out, s.outBufs)
+	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
 	model := ui.New(ui.Config{
 		Room:       s.hub.ID(),
 		UserID:     userID,
@@ -130,13 +135,14 @@ func (s *Server) handle(sess ssh.Session) {
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
 		Screen:     screen,
+		Input:      in,
 	})
 	sub.Release() // the model has made its own transcript and member list
 	// The model draws itself on its Screen, which sends only what changed
 	// and scrolls the transcript with the terminal (see ui.Screen): Bubble
 	// Tea's renderer would send every row again whenever a message arrives.
 	p := tea.NewProgram(model,
-		tea.WithInput(sess),
+		tea.WithInput(in),
 		tea.WithOutput(out),
 		tea.WithoutRenderer(),
 		tea.WithoutSignalHandler(),
@@ -219,14 +225,6 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
 func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string) {
-	// The SSH library sends every window change on winch and blocks until
-	// it is taken: after the pump, keep taking them until the channel closes.
-	defer func(winch <-chan ssh.Window) {
-		go func() {
-			for range winch {
-			}
-		}()
-	}(winch)
 	events := sub.Events()
 	ignored := func() map[string]bool { return *u.ignored.Load() }
 

@@ -39,6 +39,9 @@ type Config struct {
 	// Init, then after every Update, and View is empty. The program must
 	// then run with tea.WithoutRenderer.
 	Screen *Screen
+	// Input, if set, is the reader the program reads the terminal with:
+	// the model tells the person when it cut a paste.
+	Input *InputReader
 }
 
 // DefaultMaxMessage is the message length limit, in bytes, when
@@ -73,6 +76,7 @@ type Model struct {
 	run        func(name, args string) (string, error)
 	loc        *time.Location
 	maxMessage int
+	in         *InputReader // nil when the program reads the terminal otherwise
 	st         *styles
 	keys       keyMap
 	commands   []command // local and the server's, by name
@@ -117,6 +121,7 @@ func New(cfg Config) *Model {
 		run:        cfg.Run,
 		loc:        cfg.Location,
 		maxMessage: cfg.MaxMessage,
+		in:         cfg.Input,
 		st:         &st,
 		keys:       defaultKeyMap(),
 		commands:   newRegistry(cfg.Commands),
@@ -283,6 +288,12 @@ func (m *Model) handleEnd(msg EndMsg) tea.Cmd {
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Paste {
+		if cut := m.in.takeCut(); cut > 0 {
+			m.addLocal(kindError, "paste cut: the "+strconv.FormatInt(cut, 10)+" bytes after its first "+
+				strconv.Itoa(m.in.maxPaste)+" were discarded")
+		}
+	}
 	if msg.Type == tea.KeyRunes && msg.Paste {
 		if text := pasted(msg.Runes); strings.Contains(text, "\n") {
 			return m.sendPaste(text)
