@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -54,6 +55,10 @@ func startServer(t *testing.T, data string, opts ...func(*config)) *testServer {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	// t.TempDir makes directories others may read; the server refuses them.
+	if err := os.Chmod(data, 0o700); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
 	}
 	a, err := start(cfg, slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
