@@ -114,7 +114,7 @@ func (s *Server) runSay(c *call) int {
 		return exitFailed
 	}
 	si := newSessionInfo(channelID(c.sess.Context()), c.sess.RemoteAddr().String(), false)
-	arrived, err := s.presence.acquire(c.userID, c.sess.User(), si)
+	arrived, err := s.presence.acquire(c.userID, s.scriptName(c.userID, c.sess.User()), si)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		return exitFailed
@@ -184,7 +184,7 @@ func (s *Server) runTail(c *call) int {
 	ctx := c.sess.Context()
 	sessionID := channelID(ctx)
 	si := newSessionInfo(sessionID, c.sess.RemoteAddr().String(), true)
-	arrived, err := s.presence.acquire(c.userID, c.sess.User(), si)
+	arrived, err := s.presence.acquire(c.userID, s.scriptName(c.userID, c.sess.User()), si)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		return exitFailed

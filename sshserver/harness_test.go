@@ -304,3 +304,18 @@ func (s *testServer) chat(name, command, args string) (string, error) {
 	u, si := s.online(name)
 	return s.srv.runner(u, si)(command, args)
 }
+
+// waitOffline waits until nobody online goes by name.
+func (s *testServer) waitOffline(name string) {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		if _, ok := s.srv.presence.find(name); !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s still online after %v", name, wait)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, with a deadline
+	}
+}

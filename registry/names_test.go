@@ -1,0 +1,230 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestNamesStayWithTheirKeyUntilReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.json")
+	r := open(t, path)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.Claim("keyA", "ann"))
+	must(r.Claim("keyA", "annie"))
+	if err := r.Claim("keyB", "ann"); !errors.Is(err, ErrTaken) {
+		t.Errorf("keyB claiming keyA's earlier name: %v, want ErrTaken", err)
+	}
+	must(r.Claim("keyA", "Ann")) // back to an earlier name, written otherwise
+	if got := r.NameOf("keyA"); got != "Ann" {
+		t.Errorf("keyA goes by %q, want Ann", got)
+	}
+
+	// The cap: past it the key keeps the name it has.
+	for i := range MaxNames - 2 {
+		must(r.Claim("keyA", fmt.Sprintf("ann%c", 'k'+i)))
+	}
+	if got := len(r.NamesOf("keyA")); got != MaxNames {
+		t.Fatalf("keyA owns %d names, want %d", got, MaxNames)
+	}
+	before := r.NameOf("keyA")
+	if err := r.Claim("keyA", "zed"); !errors.Is(err, ErrNameLimit) {
+		t.Errorf("a name past the cap: %v, want ErrNameLimit", err)
+	}
+	if got := r.NameOf("keyA"); got != before {
+		t.Errorf("after a refused claim keyA goes by %q, want %q", got, before)
+	}
+	if _, taken := r.Owner("zed"); taken {
+		t.Error("a name refused past the cap is owned")
+	}
+	must(r.Sync())
+
+	// A restart keeps every name.
+	r = open(t, path)
+	if got, want := r.NamesOf("keyA"), []string{"Ann", "annie", "annk", "annl", "annm"}; !slices.Equal(got, want) {
+		t.Errorf("after restart keyA owns %v, want %v", got, want)
+	}
+
+	// Only a release frees a name; the key then goes by another of its own.
+	if _, err := r.Release("nobody-owns-this"); !errors.Is(err, ErrNotOwned) {
+		t.Errorf("releasing a free name: %v, want ErrNotOwned", err)
+	}
+	owner, err := r.Release("ANN")
+	if err != nil || owner != "keyA" {
+		t.Fatalf("Release(ANN) = %q, %v; want keyA", owner, err)
+	}
+	if got := r.NameOf("keyA"); got == "" || Canonical(got) == "ann" {
+		t.Errorf("after the release keyA goes by %q, want another of its names", got)
+	}
+	must(r.Claim("keyB", "ann"))
+	must(r.Claim("keyA", "zed")) // below the cap again
+	must(r.Sync())
+	r = open(t, path)
+	if owner, _ := r.Owner("ann"); owner != "keyB" {
+		t.Errorf("after restart ann belongs to %q, want keyB", owner)
+	}
+}
+
+func TestLookAlikesOfOwnedNamesAreTaken(t *testing.T) {
+	r := open(t, "")
+	if err := r.Claim("keyA", "watcher"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"wat.cher", "w4tcher", "Wat_Cher", "w-a-t-c-h-e-r", "WATCHER"} {
+		if err := r.Claim("keyB", name); !errors.Is(err, ErrTaken) {
+			t.Errorf("claiming %q: %v, want ErrTaken", name, err)
+		}
+	}
+	for _, name := range []string{"sys7em", "5ystem", "r00t", "ad.min", "3veryone"} {
+		if err := r.Claim("keyB", name); !errors.Is(err, ErrReserved) {
+			t.Errorf("claiming %q: %v, want ErrReserved", name, err)
+		}
+	}
+	if err := r.Claim("keyB", "watchers"); err != nil {
+		t.Errorf("a different name: %v", err)
+	}
+}
+
+// A file written before names were kept for good, or ignore lists had
+// their own file, still reads; its ignore lists move to their own file.
+func TestOpenOlderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.json")
+	old := `{"owners": {"ann": "keyA", "bob": "keyB"}, "names": {"keyA": "Ann", "keyB": "bob"},
+		"ignores": {"keyA": ["keyB"]}, "bans": {}, "mutes": {}}`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := open(t, path)
+	if owner, _ := r.Owner("ann"); owner != "keyA" || r.NameOf("keyB") != "bob" {
+		t.Errorf("ann belongs to %q, keyB goes by %q", owner, r.NameOf("keyB"))
+	}
+	if err := r.Claim("keyC", "cat"); err != nil { // rewrites registry.json
+		t.Fatal(err)
+	}
+	if err := r.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	r = open(t, path)
+	if !r.Ignored("keyA")["keyB"] {
+		t.Errorf("the ignore list was lost: %v", r.Ignored("keyA"))
+	}
+}
+
+func TestIgnoreOnlyKnownUsersUpToTheCap(t *testing.T) {
+	r := open(t, "")
+	if err := r.Ignore("keyA", "SHA256:junk"); !errors.Is(err, ErrUnknownUser) {
+		t.Errorf("ignoring a key never seen: %v, want ErrUnknownUser", err)
+	}
+	for i := range MaxIgnores + 1 {
+		if err := r.Claim(fmt.Sprintf("key%d", i), fmt.Sprintf("user%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range MaxIgnores {
+		if err := r.Ignore("keyA", fmt.Sprintf("key%d", i)); err != nil {
+			t.Fatalf("ignore #%d: %v", i+1, err)
+		}
+	}
+	if err := r.Ignore("keyA", fmt.Sprintf("key%d", MaxIgnores)); !errors.Is(err, ErrIgnoreLimit) {
+		t.Errorf("ignore #%d: %v, want ErrIgnoreLimit", MaxIgnores+1, err)
+	}
+	if got := len(r.Ignored("keyA")); got != MaxIgnores {
+		t.Errorf("%d ignored, want %d", got, MaxIgnores)
+	}
+}
+
+// A name claimed writes the names, not everyone's ignore lists.
+func TestClaimDoesNotWriteIgnoreLists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.json")
+	r := open(t, path)
+	fillIgnores(t, r, 20, 200)
+	r.ignored.saving.Lock()
+	before := r.ignored.writes
+	r.ignored.saving.Unlock()
+
+	if err := r.Claim("SHA256:newcomer", "newcomer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	r.ignored.saving.Lock()
+	after := r.ignored.writes
+	r.ignored.saving.Unlock()
+	if after != before {
+		t.Errorf("a claim wrote the ignore lists (%d writes, then %d)", before, after)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "ignores") {
+		t.Errorf("registry.json holds ignore lists:\n%.300s", data)
+	}
+}
+
+// fillIgnores makes MaxIgnores+1 users with names, and users of them
+// ignoring per others.
+func fillIgnores(tb testing.TB, r *Registry, users, per int) {
+	tb.Helper()
+	ids := make([]string, MaxIgnores+1)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("SHA256:user%04d", i)
+		if err := r.Claim(ids[i], fmt.Sprintf("u%04d", i)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for i := range users {
+		r.mu.Lock()
+		list := make([]string, 0, per)
+		for j := 0; len(list) < per; j++ {
+			if j != i {
+				list = append(list, ids[j])
+			}
+		}
+		r.ignores[ids[i]] = list
+		r.ignored.version++
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	v := r.ignored.version
+	r.mu.Unlock()
+	if err := r.commit(&r.ignored, v); err != nil {
+		tb.Fatal(err)
+	}
+	if err := r.Sync(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkClaim is a new name claimed and on disk, with everyone's
+// ignore lists empty or full: its cost must not grow with them.
+func BenchmarkClaim(b *testing.B) {
+	for _, per := range []int{0, MaxIgnores} {
+		b.Run(fmt.Sprintf("ignores=%dx%d", 100, per), func(b *testing.B) {
+			r, err := Open(filepath.Join(b.TempDir(), "registry.json"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			fillIgnores(b, r, 100, per)
+			r.main.interval = 0 // the cost of a write, not the wait between writes
+			for i := 0; b.Loop(); i++ {
+				if err := r.Claim(fmt.Sprintf("SHA256:bench%d", i), fmt.Sprintf("b%d", i)); err != nil {
+					b.Fatal(err)
+				}
+				if err := r.Sync(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
