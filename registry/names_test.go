@@ -142,33 +142,54 @@ func TestIgnoreOnlyKnownUsersUpToTheCap(t *testing.T) {
 	}
 }
 
-// A name claimed writes the names, not everyone's ignore lists.
-func TestClaimDoesNotWriteIgnoreLists(t *testing.T) {
+// A name claimed writes the names, not the ignore lists; a list changed
+// writes that list only.
+func TestWritesDoNotCarryOthersLists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "registry.json")
 	r := open(t, path)
 	fillIgnores(t, r, 20, 200)
-	r.ignored.saving.Lock()
-	before := r.ignored.writes
-	r.ignored.saving.Unlock()
-
+	writes := func() int {
+		r.ignoreSaving.Lock()
+		defer r.ignoreSaving.Unlock()
+		return r.ignoreWrites
+	}
+	before := writes()
 	if err := r.Claim("SHA256:newcomer", "newcomer"); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	r.ignored.saving.Lock()
-	after := r.ignored.writes
-	r.ignored.saving.Unlock()
-	if after != before {
-		t.Errorf("a claim wrote the ignore lists (%d writes, then %d)", before, after)
+	if after := writes(); after != before {
+		t.Errorf("a claim wrote ignore lists (%d writes, then %d)", before, after)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(data), "ignores") {
+	if strings.Contains(string(data), "ignores") || strings.Contains(string(data), "SHA256:user0001\"]") {
 		t.Errorf("registry.json holds ignore lists:\n%.300s", data)
+	}
+
+	if err := r.Ignore("SHA256:newcomer", "SHA256:user0001"); err != nil {
+		t.Fatal(err)
+	}
+	if after := writes(); after != before+1 {
+		t.Errorf("an ignore made %d writes, want 1", after-before)
+	}
+	entries, err := os.ReadDir(r.ignoresDir)
+	if err != nil || len(entries) != 21 {
+		t.Fatalf("%d files of ignore lists (%v), want 21", len(entries), err)
+	}
+	r = open(t, path)
+	if got := r.Ignored("SHA256:newcomer"); len(got) != 1 || len(r.Ignored("SHA256:user0003")) != 200 {
+		t.Errorf("after restart: newcomer ignores %v, user0003 %d users", got, len(r.Ignored("SHA256:user0003")))
+	}
+	if _, err := r.Unignore("SHA256:newcomer", "SHA256:user0001"); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(r.ignoresDir); len(entries) != 20 {
+		t.Errorf("an emptied list left its file: %d files", len(entries))
 	}
 }
 
@@ -184,25 +205,43 @@ func fillIgnores(tb testing.TB, r *Registry, users, per int) {
 		}
 	}
 	for i := range users {
-		r.mu.Lock()
 		list := make([]string, 0, per)
 		for j := 0; len(list) < per; j++ {
 			if j != i {
 				list = append(list, ids[j])
 			}
 		}
+		r.mu.Lock()
 		r.ignores[ids[i]] = list
-		r.ignored.version++
 		r.mu.Unlock()
-	}
-	r.mu.Lock()
-	v := r.ignored.version
-	r.mu.Unlock()
-	if err := r.commit(&r.ignored, v); err != nil {
-		tb.Fatal(err)
+		if err := r.saveIgnores(ids[i]); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if err := r.Sync(); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// BenchmarkIgnore is an ignore and an unignore, each on disk, with the
+// others' lists empty or full: their cost must not grow with them.
+func BenchmarkIgnore(b *testing.B) {
+	for _, per := range []int{0, MaxIgnores} {
+		b.Run(fmt.Sprintf("ignores=%dx%d", 100, per), func(b *testing.B) {
+			r, err := Open(filepath.Join(b.TempDir(), "registry.json"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			fillIgnores(b, r, 100, per)
+			for b.Loop() {
+				if err := r.Ignore("SHA256:user1000", "SHA256:user0000"); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Unignore("SHA256:user1000", "SHA256:user0000"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

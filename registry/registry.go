@@ -1,13 +1,15 @@
 // Package registry keeps what the server knows about users between
 // restarts: which key owns which names, whom each user ignores, bans,
-// mutes and the message of the day. It is two JSON files, each rewritten
-// atomically after a change to it, with the changes made during a write
-// going together in the next: the ignore lists apart, so that claiming a
-// name never costs a write of everyone's lists. It knows nothing of SSH
-// or terminals; users are their key fingerprints.
+// mutes and the message of the day. It is a JSON file, rewritten
+// atomically after a change, with the changes made during a write going
+// together in the next; and beside it a directory with a file for each
+// user's ignore list, so that no write costs the size of everyone's
+// lists. It knows nothing of SSH or terminals; users are their key
+// fingerprints.
 package registry
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,8 +85,11 @@ type Registry struct {
 	owners  map[string]string   // guarded by mu; canonical name → userID, made from st.Owned
 	ignores map[string][]string // guarded by mu; userID → the userIDs it ignores; slices never changed in place
 
-	main    file // st
-	ignored file // ignores
+	main file // st
+
+	ignoresDir   string     // a file per user: its ignore list; "" in memory
+	ignoreSaving sync.Mutex // held while an ignore list is written
+	ignoreWrites int        // guarded by ignoreSaving
 }
 
 // minWriteInterval spaces the writes of a file: a change made within it
@@ -94,23 +99,20 @@ type Registry struct {
 const minWriteInterval = 25 * time.Millisecond
 
 // Open loads the registry at path, with the ignore lists beside it
-// (registry.json, registry-ignores.json), or starts an empty one there.
-// With an empty path it is kept in memory only.
+// (registry.json, registry-ignores/), or starts an empty one there. With
+// an empty path it is kept in memory only.
 func Open(path string) (*Registry, error) {
-	r := &Registry{main: file{path: path, interval: minWriteInterval}, ignored: file{interval: minWriteInterval}, ignores: map[string][]string{}}
+	r := &Registry{main: file{path: path, interval: minWriteInterval}, ignores: map[string][]string{}}
 	if path != "" {
-		r.ignored.path = strings.TrimSuffix(path, ".json") + "-ignores.json"
+		r.ignoresDir = strings.TrimSuffix(path, ".json") + "-ignores"
 	}
 	if err := readJSON(path, &r.st); err != nil {
 		return nil, err
 	}
 	legacy := r.st.Ignores
 	r.st.Ignores = nil
-	if err := readJSON(r.ignored.path, &r.ignores); err != nil {
+	if err := r.readIgnores(); err != nil {
 		return nil, err
-	}
-	if r.ignores == nil {
-		r.ignores = map[string][]string{}
 	}
 	if r.st.Names == nil {
 		r.st.Names = map[string]string{}
@@ -125,14 +127,69 @@ func Open(path string) (*Registry, error) {
 		r.st.Mutes = map[string]Restriction{}
 	}
 	r.index()
-	if len(legacy) > 0 && len(r.ignores) == 0 {
-		r.ignores = legacy
-		r.ignored.version++
-		if err := r.commit(&r.ignored, r.ignored.version); err != nil {
-			return nil, err
+	if len(r.ignores) == 0 { // a file of an older server: the lists move out
+		for id, list := range legacy {
+			r.ignores[id] = list[:min(len(list), MaxIgnores):min(len(list), MaxIgnores)]
+			if err := r.saveIgnores(id); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return r, nil
+}
+
+// readIgnores loads the ignore lists, one file a user named after it.
+func (r *Registry) readIgnores() error {
+	if r.ignoresDir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(r.ignoresDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("open registry: %w", err)
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		id, err := base64.RawURLEncoding.DecodeString(name)
+		if !ok || err != nil || strings.HasPrefix(e.Name(), ".") {
+			continue // not a list: a write's temporary file
+		}
+		var list []string
+		if err := readJSON(filepath.Join(r.ignoresDir, e.Name()), &list); err != nil {
+			return err
+		}
+		if len(list) > 0 {
+			r.ignores[string(id)] = list
+		}
+	}
+	return nil
+}
+
+// saveIgnores writes userID's ignore list to its own file, as it is when
+// the write starts: its cost is that list's, whatever the others hold.
+func (r *Registry) saveIgnores(userID string) error {
+	if r.ignoresDir == "" {
+		return nil
+	}
+	r.ignoreSaving.Lock()
+	defer r.ignoreSaving.Unlock()
+	r.mu.Lock()
+	list := r.ignores[userID]
+	r.mu.Unlock()
+	path := filepath.Join(r.ignoresDir, base64.RawURLEncoding.EncodeToString([]byte(userID))+".json")
+	r.ignoreWrites++
+	if len(list) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("save registry: %w", err)
+		}
+		return nil
+	}
+	data, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	return write(path, data)
 }
 
 func readJSON(path string, v any) error {
@@ -319,7 +376,7 @@ func (r *Registry) Sync() error {
 // must be a user the server has seen (ErrUnknownUser), and a list holds
 // at most MaxIgnores (ErrIgnoreLimit).
 func (r *Registry) Ignore(userID, target string) error {
-	return r.update(&r.ignored, func() (bool, error) {
+	return r.updateIgnores(userID, func() (bool, error) {
 		list := r.ignores[userID]
 		switch {
 		case slices.Contains(list, target):
@@ -338,7 +395,7 @@ func (r *Registry) Ignore(userID, target string) error {
 // target was on it.
 func (r *Registry) Unignore(userID, target string) (bool, error) {
 	found := false
-	err := r.update(&r.ignored, func() (bool, error) {
+	err := r.updateIgnores(userID, func() (bool, error) {
 		list := r.ignores[userID]
 		i := slices.Index(list, target)
 		if i < 0 {
@@ -450,6 +507,18 @@ func (r *Registry) update(f *file, apply func() (changed bool, err error)) error
 	return r.commit(f, v)
 }
 
+// updateIgnores makes a change to userID's ignore list and, if there was
+// one, returns once the list is on disk.
+func (r *Registry) updateIgnores(userID string, apply func() (changed bool, err error)) error {
+	r.mu.Lock()
+	changed, err := apply()
+	r.mu.Unlock()
+	if !changed || err != nil {
+		return err
+	}
+	return r.saveIgnores(userID)
+}
+
 // change makes a change to f under the lock and returns the version it
 // made, or 0 when nothing changed.
 func (r *Registry) change(f *file, apply func() (changed bool, err error)) (uint64, error) {
@@ -463,12 +532,9 @@ func (r *Registry) change(f *file, apply func() (changed bool, err error)) (uint
 	return f.version, nil
 }
 
-// snapshot copies what f holds, under mu: the maps, not the slices in
-// them (never changed in place), so it costs one entry per user.
-func (r *Registry) snapshot(f *file) any {
-	if f == &r.ignored {
-		return maps.Clone(r.ignores)
-	}
+// snapshot copies the main file's state, under mu: the maps, not the
+// slices in them (never changed in place), so it costs one entry per user.
+func (r *Registry) snapshot() state {
 	st := r.st
 	st.Names, st.Owned = maps.Clone(st.Names), maps.Clone(st.Owned)
 	st.Bans, st.Mutes = maps.Clone(st.Bans), maps.Clone(st.Mutes)
@@ -494,7 +560,7 @@ func (r *Registry) commit(f *file, v uint64) error {
 	}
 	time.Sleep(time.Until(f.lastWrite.Add(f.interval)))
 	r.mu.Lock()
-	snap := r.snapshot(f)
+	snap := r.snapshot()
 	latest := f.version
 	r.mu.Unlock()
 	data, err := json.MarshalIndent(snap, "", "  ")
