@@ -60,8 +60,11 @@ type state struct {
 	Mutes map[string]Restriction `json:"mutes"` // userID → mute
 	Motd  string                 `json:"motd,omitempty"`
 
+	// Owners is written for an older server, which reads only this and
+	// Names; this one makes its owners from Owned.
+	Owners map[string]string `json:"owners"`
 	// Ignores is read from files written before the ignore lists had
-	// their own file, and moved there.
+	// their own files, and moved there.
 	Ignores map[string][]string `json:"ignores,omitempty"`
 }
 
@@ -110,7 +113,7 @@ func Open(path string) (*Registry, error) {
 		return nil, err
 	}
 	legacy := r.st.Ignores
-	r.st.Ignores = nil
+	r.st.Ignores, r.st.Owners = nil, nil
 	if err := r.readIgnores(); err != nil {
 		return nil, err
 	}
@@ -538,6 +541,7 @@ func (r *Registry) snapshot() state {
 	st := r.st
 	st.Names, st.Owned = maps.Clone(st.Names), maps.Clone(st.Owned)
 	st.Bans, st.Mutes = maps.Clone(st.Bans), maps.Clone(st.Mutes)
+	st.Owners = maps.Clone(r.owners)
 	return st
 }
 
