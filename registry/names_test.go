@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNamesStayWithTheirKeyUntilReleased(t *testing.T) {
@@ -265,5 +267,44 @@ func BenchmarkClaim(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// What arrivals and screens ask of the registry never waits for a file
+// being encoded or written.
+func TestReadsAndClaimsDoNotWaitForWrites(t *testing.T) {
+	r := open(t, filepath.Join(t.TempDir(), "registry.json"))
+	encoding, finish := make(chan struct{}), make(chan struct{})
+	r.encode = func(v any) ([]byte, error) {
+		close(encoding)
+		<-finish // a very large file
+		return json.Marshal(v)
+	}
+	if err := r.Claim("keyA", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- r.Sync() }()
+	<-encoding
+
+	done := make(chan error, 1)
+	go func() {
+		err := r.Claim("keyB", "bob")
+		if owner, _ := r.Owner("b0b"); owner != "keyB" || r.NameOf("keyA") != "ann" || !r.Known("keyA") || len(r.Ignored("keyA")) != 0 {
+			err = errors.Join(err, errors.New("wrong answers"))
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("a claim or a lookup waited for a write")
+	}
+	close(finish)
+	if err := <-synced; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -88,7 +88,8 @@ type Registry struct {
 	owners  map[string]string   // guarded by mu; canonical name → userID, made from st.Owned
 	ignores map[string][]string // guarded by mu; userID → the userIDs it ignores; slices never changed in place
 
-	main file // st
+	main   file                      // st
+	encode func(any) ([]byte, error) // json.MarshalIndent, but in tests
 
 	ignoresDir   string     // a file per user: its ignore list; "" in memory
 	ignoreSaving sync.Mutex // held while an ignore list is written
@@ -105,7 +106,8 @@ const minWriteInterval = 25 * time.Millisecond
 // (registry.json, registry-ignores/), or starts an empty one there. With
 // an empty path it is kept in memory only.
 func Open(path string) (*Registry, error) {
-	r := &Registry{main: file{path: path, interval: minWriteInterval}, ignores: map[string][]string{}}
+	r := &Registry{main: file{path: path, interval: minWriteInterval}, ignores: map[string][]string{},
+		encode: func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }}
 	if path != "" {
 		r.ignoresDir = strings.TrimSuffix(path, ".json") + "-ignores"
 	}
@@ -567,7 +569,7 @@ func (r *Registry) commit(f *file, v uint64) error {
 	snap := r.snapshot()
 	latest := f.version
 	r.mu.Unlock()
-	data, err := json.MarshalIndent(snap, "", "  ")
+	data, err := r.encode(snap)
 	if err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
