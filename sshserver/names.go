@@ -20,18 +20,23 @@ const (
 )
 
 // validName reports whether name is 2–24 characters of A-Z a-z 0-9 _ . -
+// with at least two letters or digits: the separators do not tell names
+// apart (registry.Canonical).
 func validName(name string) bool {
 	if len(name) < minNameLen || len(name) > maxNameLen {
 		return false
 	}
+	alnum := 0
 	for _, r := range name {
 		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_', r == '.', r == '-':
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			alnum++
+		case r == '_', r == '.', r == '-':
 		default:
 			return false
 		}
 	}
-	return true
+	return alnum >= minNameLen
 }
 
 // shortID is a few characters of a key fingerprint, enough to tell two users
@@ -157,7 +162,7 @@ func (p *presence) choose(userID, wanted string) (arrival, error) {
 	own := p.reg.NameOf(userID)
 	switch owner, taken := p.reg.Owner(wanted); {
 	case !validName(wanted):
-		a.notices = append(a.notices, fmt.Sprintf("%.40q is not a usable name (2-24 of A-Z a-z 0-9 _ . -)", wanted))
+		a.notices = append(a.notices, fmt.Sprintf("%.40q is not a usable name (2-24 of A-Z a-z 0-9 _ . -, two of them letters or digits)", wanted))
 	case registry.Reserved(wanted):
 		a.notices = append(a.notices, fmt.Sprintf("the name %s is reserved", wanted))
 	case taken && owner != userID:

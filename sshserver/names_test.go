@@ -24,6 +24,9 @@ func TestValidName(t *testing.T) {
 		{"álice", false},
 		{"al\x1b[2J", false},
 		{"", false},
+		{"--", false},
+		{"a._", false},
+		{"a.b", true},
 	}
 	for _, tt := range tests {
 		if got := validName(tt.name); got != tt.want {
