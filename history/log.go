@@ -31,6 +31,9 @@ var (
 	// ErrUnwritten is wrapped by Close when it had to stop before every
 	// event accepted was written.
 	ErrUnwritten = errors.New("history: events not written")
+	// ErrInsecure is returned by Open for a log that group or others may
+	// read or write: it holds direct messages. chmod 600 fixes it.
+	ErrInsecure = errors.New("history: log accessible by others")
 )
 
 // DefaultInterval is the batch fsync interval when Options.Interval is zero.
@@ -114,7 +117,8 @@ type failure struct {
 }
 
 // Open opens the log at path, creating it (mode 0600, parent directory 0700)
-// if it does not exist. An existing log is recovered first: a torn last line
+// if it does not exist; it refuses a log group or others may access
+// (ErrInsecure). An existing log is recovered first: a torn last line
 // is cut off, then the file is read backwards from its end until
 // opts.Keep events and the last ID are known, so opening a large log costs
 // only what it returns.
@@ -145,6 +149,11 @@ func Open(path string, opts Options) (*Log, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	// A device (say /dev/full in a test) keeps nothing for others to read:
+	// only a regular file's mode matters.
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %04o: run chmod 600 %s", ErrInsecure, path, uint32(info.Mode().Perm()), path)
 	}
 	if err := l.recover(); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", path, err)

@@ -292,3 +292,24 @@ func TestParseFsync(t *testing.T) {
 		t.Error("flag -fsync=maybe: no error")
 	}
 }
+
+func TestOpenRefusesLogOthersMayRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "events.log")
+	l := mustOpen(t, path, Options{})
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("a new log: %v, mode %v; want 0600", err, info.Mode().Perm())
+	}
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o620, 0o602} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path, Options{})
+		if !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "chmod 600 "+path) {
+			t.Errorf("mode %v: Open = %v, want ErrInsecure saying chmod 600 %s", mode, err, path)
+		}
+	}
+}

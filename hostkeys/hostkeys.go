@@ -16,9 +16,10 @@ import (
 
 // Errors returned by LoadOrCreate, wrapped with the file they are about.
 var (
-	// ErrInsecure means a private key file is readable or writable by group
-	// or others; chmod 600 fixes it.
-	ErrInsecure = errors.New("hostkeys: private key accessible by others")
+	// ErrInsecure means a private key file, or the directory of the keys,
+	// is readable or writable by group or others; chmod 600 (700 for the
+	// directory) fixes it.
+	ErrInsecure = errors.New("hostkeys: accessible by others")
 )
 
 const (
@@ -42,11 +43,14 @@ type key struct {
 
 // LoadOrCreate loads every private key file named ssh_host_*_key in dir.
 // It creates dir (mode 0700) if it is missing, and an ed25519 key in it if
-// it holds none. It refuses a key file that group or others may access
-// (ErrInsecure) and a file it cannot parse, encrypted keys included.
+// it holds none. It refuses a key file or a dir that group or others may
+// access (ErrInsecure) and a file it cannot parse, encrypted keys included.
 func LoadOrCreate(dir string) (*Keys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("hostkeys: create directory: %w", err)
+	}
+	if err := privateDir(dir); err != nil {
+		return nil, err
 	}
 	keys, err := load(dir)
 	if err != nil {
@@ -225,6 +229,19 @@ func syncDir(dir string) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("hostkeys: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// privateDir checks that group and others can neither read nor write dir
+// (ErrInsecure, saying the chmod that fixes it).
+func privateDir(dir string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("hostkeys: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o066 != 0 {
+		return fmt.Errorf("%w: %s has mode %04o: run chmod 700 %s", ErrInsecure, dir, uint32(perm), dir)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +76,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestReload(t *testing.T) {
-	dir := t.TempDir()
+	dir := keyDir(t)
 	first, err := hostkeys.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +117,7 @@ func TestPermissions(t *testing.T) {
 		{0o602, true},
 	} {
 		t.Run(tt.mode.String(), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := keyDir(t)
 			path := filepath.Join(dir, "ssh_host_ed25519_key")
 			writeKey(t, path, newEd25519(t), tt.mode)
 
@@ -158,7 +159,7 @@ func TestUnreadable(t *testing.T) {
 		{"encrypted", pem.EncodeToMemory(encrypted), true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := keyDir(t)
 			path := filepath.Join(dir, "ssh_host_ed25519_key")
 			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
 				t.Fatal(err)
@@ -194,7 +195,7 @@ func TestNotADirectory(t *testing.T) {
 // TestOnlyKeyFiles checks that files not named like sshd's private keys
 // are left alone: none of them is parsed, so a new key is created.
 func TestOnlyKeyFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := keyDir(t)
 	for _, name := range []string{
 		"ssh_host_ed25519_key.pub",
 		"ssh_host_key",
@@ -216,7 +217,7 @@ func TestOnlyKeyFiles(t *testing.T) {
 }
 
 func TestSortedByName(t *testing.T) {
-	dir := t.TempDir()
+	dir := keyDir(t)
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +258,7 @@ func TestSSHKeygen(t *testing.T) {
 	}
 
 	t.Run("fingerprint", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := keyDir(t)
 		keys, err := hostkeys.LoadOrCreate(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -271,7 +272,7 @@ func TestSSHKeygen(t *testing.T) {
 
 	for _, typ := range []string{"ed25519", "ecdsa", "rsa"} {
 		t.Run("load "+typ, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := keyDir(t)
 			path := filepath.Join(dir, "ssh_host_"+typ+"_key")
 			out, err := exec.Command(keygen, "-q", "-t", typ, "-N", "", "-C", "test", "-f", path).CombinedOutput()
 			if err != nil {
@@ -367,4 +368,43 @@ func readFiles(t *testing.T, dir string) map[string]string {
 		files[e.Name()] = string(data)
 	}
 	return files
+}
+
+// keyDir is an empty directory only its owner may use, as LoadOrCreate
+// wants (t.TempDir's are readable by others).
+func keyDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDirectoryPermissions(t *testing.T) {
+	for _, tt := range []struct {
+		mode     os.FileMode
+		insecure bool
+	}{
+		{0o700, false},
+		{0o711, false}, // others may pass, not list nor write
+		{0o750, true},
+		{0o755, true},
+		{0o720, true},
+		{0o702, true},
+	} {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Chmod(dir, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			_, err := hostkeys.LoadOrCreate(dir)
+			if got := errors.Is(err, hostkeys.ErrInsecure); got != tt.insecure {
+				t.Fatalf("errors.Is(%v, ErrInsecure) = %v, want %v", err, got, tt.insecure)
+			}
+			if tt.insecure && !strings.Contains(fmt.Sprint(err), "chmod 700 "+dir) {
+				t.Errorf("err = %q, want it to say chmod 700 %s", err, dir)
+			}
+		})
+	}
 }

@@ -62,6 +62,8 @@ const (
 	EventTypeMute   = "mute"
 	EventTypeUnmute = "unmute"
 	EventTypeMotd   = "motd" // the message of the day is now Message
+	// EventTypeRelease: the name Message, which To owned, is free again.
+	EventTypeRelease = "release"
 )
 
 // Types lists every event type.
@@ -70,5 +72,6 @@ func Types() []string {
 		EventTypeMessage, EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose,
 		EventTypeAction, EventTypeDirect, EventTypeNick, EventTypeAway, EventTypeBack, EventTypeNotice,
 		EventTypeKick, EventTypeBan, EventTypeUnban, EventTypeMute, EventTypeUnmute, EventTypeMotd,
+		EventTypeRelease,
 	}
 }

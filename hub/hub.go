@@ -292,10 +292,22 @@ func (h *Hub) Drop(userID, reason string) error {
 	return rep.err
 }
 
-// Visible reports whether userID may see ev: everyone sees every event
-// but a direct message, which only its two users see.
-func Visible(ev Event, userID string) bool {
-	return ev.Type != EventTypeDirect || ev.UserID == userID || ev.To == userID
+// Visible reports whether userID, who ignores the users in ignored (nil
+// for none), may see ev. It is the one rule of every read path: a direct
+// message is seen only by its two users, and what an ignored user says
+// (messages, actions, direct messages) is not seen at all; everything
+// else is seen by everyone.
+func Visible(ev Event, userID string, ignored map[string]bool) bool {
+	if ev.Type == EventTypeDirect && ev.UserID != userID && ev.To != userID {
+		return false
+	}
+	if ignored[ev.UserID] {
+		switch ev.Type {
+		case EventTypeMessage, EventTypeAction, EventTypeDirect:
+			return false
+		}
+	}
+	return true
 }
 
 // History returns the most recent events, oldest first.
@@ -511,7 +523,7 @@ func (h *Hub) emit(ev Event) {
 	var slow []*subscriber
 	if ev.Type == EventTypeDirect {
 		for i, s := range h.subs {
-			if Visible(ev, s.key.userID) && !h.offer(h.streams[i], ev) {
+			if Visible(ev, s.key.userID, nil) && !h.offer(h.streams[i], ev) {
 				slow = append(slow, s)
 			}
 		}

@@ -51,7 +51,7 @@ func (r *ring) lastFor(n int, userID string) []Event {
 	}
 	out := make([]Event, 0, n)
 	for i := r.n - 1; i >= 0 && len(out) < n; i-- {
-		if ev := r.buf[(r.start+i)%len(r.buf)]; Visible(ev, userID) {
+		if ev := r.buf[(r.start+i)%len(r.buf)]; Visible(ev, userID, nil) {
 			out = append(out, ev)
 		}
 	}

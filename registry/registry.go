@@ -1,12 +1,15 @@
 // Package registry keeps what the server knows about users between
-// restarts: which key owns which name, whom each user ignores, bans,
-// mutes and the message of the day. It is one JSON file, rewritten
-// atomically after every change, with the changes made during a write
-// going together in the next. It knows
-// nothing of SSH or terminals; users are their key fingerprints.
+// restarts: which key owns which names, whom each user ignores, bans,
+// mutes and the message of the day. It is a JSON file, rewritten
+// atomically after a change, with the changes made during a write going
+// together in the next; and beside it a directory with a file for each
+// user's ignore list, so that no write costs the size of everyone's
+// lists. It knows nothing of SSH or terminals; users are their key
+// fingerprints.
 package registry
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,9 +24,21 @@ import (
 
 // Errors returned by the registry; test them with errors.Is.
 var (
-	ErrTaken    = errors.New("registry: name taken")
-	ErrReserved = errors.New("registry: name reserved")
-	ErrCorrupt  = errors.New("registry: unreadable file")
+	ErrTaken       = errors.New("registry: name taken")
+	ErrReserved    = errors.New("registry: name reserved")
+	ErrCorrupt     = errors.New("registry: unreadable file")
+	ErrNameLimit   = errors.New("registry: too many names for one key")
+	ErrNotOwned    = errors.New("registry: nobody owns the name")
+	ErrIgnoreLimit = errors.New("registry: ignore list full")
+	ErrUnknownUser = errors.New("registry: unknown user")
+)
+
+const (
+	// MaxNames is how many names one key may own: a key keeps every name
+	// it has used, so that nobody else can pass for it later.
+	MaxNames = 5
+	// MaxIgnores is how many users one user may ignore.
+	MaxIgnores = 1000
 )
 
 // Restriction is a ban or a mute of one user.
@@ -37,54 +52,81 @@ type Restriction struct {
 // Active reports whether the restriction still holds at now.
 func (r Restriction) Active(now time.Time) bool { return r.Until == 0 || now.Unix() < r.Until }
 
+// state is the main file. Its slices are never changed in place, so that
+// a shallow copy of it is a snapshot.
 type state struct {
-	Owners  map[string]string      `json:"owners"`  // canonical name → userID
-	Names   map[string]string      `json:"names"`   // userID → its name, as it is written
-	Ignores map[string][]string    `json:"ignores"` // userID → the userIDs it ignores
-	Bans    map[string]Restriction `json:"bans"`    // userID → ban
-	Mutes   map[string]Restriction `json:"mutes"`   // userID → mute
-	Motd    string                 `json:"motd,omitempty"`
+	Names map[string]string      `json:"names"` // userID → the name it goes by, as it is written
+	Owned map[string][]string    `json:"owned"` // userID → every name it owns, as written; Names' among them
+	Bans  map[string]Restriction `json:"bans"`  // userID → ban
+	Mutes map[string]Restriction `json:"mutes"` // userID → mute
+	Motd  string                 `json:"motd,omitempty"`
+
+	// Owners is written for an older server, which reads only this and
+	// Names; this one makes its owners from Owned.
+	Owners map[string]string `json:"owners"`
+	// Ignores is read from files written before the ignore lists had
+	// their own files, and moved there.
+	Ignores map[string][]string `json:"ignores,omitempty"`
 }
 
-// Registry is the persistent state. Its methods are safe for concurrent use.
-type Registry struct {
+// file is one of the registry's files and what is known of its writes.
+type file struct {
 	path    string
-	mu      sync.Mutex
-	st      state  // guarded by mu
-	version uint64 // guarded by mu; counts the changes
+	version uint64 // guarded by Registry.mu; counts the changes
 
-	saving    sync.Mutex // held by the one goroutine writing the file
-	saved     uint64     // guarded by saving; the version on disk
-	lastWrite time.Time  // guarded by saving
-	writes    int        // guarded by saving; how many times the file was written
+	interval  time.Duration // minWriteInterval, but in benchmarks
+	saving    sync.Mutex    // held by the one goroutine writing the file
+	saved     uint64        // guarded by saving; the version on disk
+	lastWrite time.Time     // guarded by saving
+	writes    int           // guarded by saving; how many times the file was written
 }
 
-// minWriteInterval spaces the writes of the file: a change made within it
+// Registry is the persistent state. Its methods are safe for concurrent
+// use; none holds its lock while it encodes or writes a file.
+type Registry struct {
+	mu      sync.Mutex
+	st      state               // guarded by mu
+	owners  map[string]string   // guarded by mu; canonical name → userID, made from st.Owned
+	ignores map[string][]string // guarded by mu; userID → the userIDs it ignores; slices never changed in place
+
+	main   file                      // st
+	encode func(any) ([]byte, error) // json.MarshalIndent, but in tests
+
+	ignoresDir   string     // a file per user: its ignore list; "" in memory
+	ignoreSaving sync.Mutex // held while an ignore list is written
+	ignoreWrites int        // guarded by ignoreSaving
+}
+
+// minWriteInterval spaces the writes of a file: a change made within it
 // of the last write waits for the rest of it, and goes with the others
-// made meanwhile. Every write is of the whole state, so without it a
+// made meanwhile. Every write is of the whole file, so without it a
 // storm of new users would cost a write of every name for each of them.
 const minWriteInterval = 25 * time.Millisecond
 
-// Open loads the registry at path, or starts an empty one there. With an
-// empty path it is kept in memory only. A file that cannot be read as a
-// registry is an error wrapping ErrCorrupt that names the backup (see
+// Open loads the registry at path, with the ignore lists beside it
+// (registry.json, registry-ignores/), or starts an empty one there. With
+// an empty path it is kept in memory only. A registry file that cannot be
+// read is an error wrapping ErrCorrupt that names the backup (see
 // BackupSuffix); MoveAside clears the way for an empty registry.
 func Open(path string) (*Registry, error) {
-	r := &Registry{path: path}
+	r := &Registry{main: file{path: path, interval: minWriteInterval}, ignores: map[string][]string{},
+		encode: func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }}
 	if path != "" {
-		if err := load(path, &r.st); err != nil {
-			return nil, err
-		}
+		r.ignoresDir = strings.TrimSuffix(path, ".json") + "-ignores"
 	}
-	init := func(m *map[string]string) {
-		if *m == nil {
-			*m = map[string]string{}
-		}
+	if err := load(path, &r.st); err != nil {
+		return nil, err
 	}
-	init(&r.st.Owners)
-	init(&r.st.Names)
-	if r.st.Ignores == nil {
-		r.st.Ignores = map[string][]string{}
+	legacy := r.st.Ignores
+	r.st.Ignores, r.st.Owners = nil, nil
+	if err := r.readIgnores(); err != nil {
+		return nil, err
+	}
+	if r.st.Names == nil {
+		r.st.Names = map[string]string{}
+	}
+	if r.st.Owned == nil {
+		r.st.Owned = map[string][]string{}
 	}
 	if r.st.Bans == nil {
 		r.st.Bans = map[string]Restriction{}
@@ -92,17 +134,143 @@ func Open(path string) (*Registry, error) {
 	if r.st.Mutes == nil {
 		r.st.Mutes = map[string]Restriction{}
 	}
+	r.index()
+	if len(r.ignores) == 0 { // a file of an older server: the lists move out
+		for id, list := range legacy {
+			r.ignores[id] = list[:min(len(list), MaxIgnores):min(len(list), MaxIgnores)]
+			if err := r.saveIgnores(id); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return r, nil
+}
+
+// readIgnores loads the ignore lists, one file a user named after it.
+func (r *Registry) readIgnores() error {
+	if r.ignoresDir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(r.ignoresDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("open registry: %w", err)
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		id, err := base64.RawURLEncoding.DecodeString(name)
+		if !ok || err != nil || strings.HasPrefix(e.Name(), ".") {
+			continue // not a list: a write's temporary file
+		}
+		var list []string
+		if err := readJSON(filepath.Join(r.ignoresDir, e.Name()), &list); err != nil {
+			return err
+		}
+		if len(list) > 0 {
+			r.ignores[string(id)] = list
+		}
+	}
+	return nil
+}
+
+// saveIgnores writes userID's ignore list to its own file, as it is when
+// the write starts: its cost is that list's, whatever the others hold.
+func (r *Registry) saveIgnores(userID string) error {
+	if r.ignoresDir == "" {
+		return nil
+	}
+	r.ignoreSaving.Lock()
+	defer r.ignoreSaving.Unlock()
+	r.mu.Lock()
+	list := r.ignores[userID]
+	r.mu.Unlock()
+	path := filepath.Join(r.ignoresDir, base64.RawURLEncoding.EncodeToString([]byte(userID))+".json")
+	r.ignoreWrites++
+	if len(list) == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("save registry: %w", err)
+		}
+		return nil
+	}
+	data, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("save registry: %w", err)
+	}
+	return write(path, data)
+}
+
+func readJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("open registry: %w", err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("open registry %s: %w", path, err)
+	}
+	return nil
+}
+
+// index makes the owners of the names from what each key owns. A file of
+// an older server lists only each key's current name; and a name that
+// the look-alike rule now makes one with another key's stays with the key
+// first in order of fingerprints.
+func (r *Registry) index() {
+	for id, name := range r.st.Names {
+		if !slices.Contains(r.st.Owned[id], name) {
+			r.st.Owned[id] = append(slices.Clip(r.st.Owned[id]), name)
+		}
+	}
+	r.owners = map[string]string{}
+	for _, id := range slices.Sorted(maps.Keys(r.st.Owned)) {
+		kept := r.st.Owned[id][:0:0]
+		for _, name := range r.st.Owned[id] {
+			c := Canonical(name)
+			if _, taken := r.owners[c]; taken {
+				continue
+			}
+			r.owners[c] = id
+			kept = append(kept, name)
+		}
+		r.setOwned(id, kept)
+	}
+}
+
+// setOwned records the names id owns; the name it goes by stays one of
+// them (the last it took, when its own is gone). mu must be held.
+func (r *Registry) setOwned(id string, names []string) {
+	if len(names) == 0 {
+		delete(r.st.Owned, id)
+		delete(r.st.Names, id)
+		return
+	}
+	r.st.Owned[id] = names
+	if !slices.Contains(names, r.st.Names[id]) {
+		r.st.Names[id] = names[len(names)-1]
+	}
 }
 
 // reserved names can't be taken: they would pass for the server.
 var reserved = []string{"admin", "administrator", "root", "system", "server", "sshchat",
 	"moderator", "mod", "operator", "op", "staff", "help", "support", "everyone", "all", "here", "nobody"}
 
-// Canonical is the form in which two names are the same: ignoring case, and
-// the look-alikes 0/O and 1/l/I (so i and l are one letter too).
+// lookAlikes folds what reads alike into one letter: case, the digits
+// that pass for letters (0/o, 1/l/i, 3/e, 4/a, 5/s, 7/t) and the
+// separators, which are dropped (wat.cher, wat_cher and watcher are one).
+var lookAlikes = strings.NewReplacer(
+	"0", "o", "1", "l", "i", "l", "3", "e", "4", "a", "5", "s", "7", "t",
+	".", "", "-", "", "_", "",
+)
+
+// Canonical is the form in which two names are the same: see lookAlikes.
 func Canonical(name string) string {
-	return strings.NewReplacer("0", "o", "1", "l", "i", "l").Replace(strings.ToLower(name))
+	return lookAlikes.Replace(strings.ToLower(name))
 }
 
 // Reserved reports whether name is kept for the server.
@@ -111,19 +279,33 @@ func Reserved(name string) bool {
 	return slices.ContainsFunc(reserved, func(r string) bool { return Canonical(r) == c })
 }
 
-// NameOf is the name userID owns, or "".
+// NameOf is the name userID goes by, or "".
 func (r *Registry) NameOf(userID string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.st.Names[userID]
 }
 
+// NamesOf is every name userID owns.
+func (r *Registry) NamesOf(userID string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.st.Owned[userID])
+}
+
 // Owner is the user owning name (or a look-alike of it), if any.
 func (r *Registry) Owner(name string) (userID string, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	userID, ok = r.st.Owners[Canonical(name)]
+	userID, ok = r.owners[Canonical(name)]
 	return userID, ok
+}
+
+// Known reports whether the server has seen userID: it owns a name.
+func (r *Registry) Known(userID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.st.Owned[userID]) > 0
 }
 
 // UserByName finds a user by a name it owns, or by its fingerprint.
@@ -134,8 +316,9 @@ func (r *Registry) UserByName(nameOrID string) (userID string, ok bool) {
 	return r.Owner(nameOrID)
 }
 
-// Claim makes name userID's: the first key to use a name owns it, and a key
-// owns one name at a time (its previous one is given up). It fails with
+// Claim makes name the one userID goes by. The first key to use a name
+// owns it, and keeps it when it goes by another, until Release: a key
+// may own MaxNames names (ErrNameLimit past them). It fails with
 // ErrTaken when another key owns the name or a look-alike, and with
 // ErrReserved for the server's names.
 //
@@ -147,38 +330,71 @@ func (r *Registry) Claim(userID, name string) error {
 		return fmt.Errorf("%w: %s", ErrReserved, name)
 	}
 	c := Canonical(name)
-	_, err := r.change(func() (bool, error) {
-		if owner, ok := r.st.Owners[c]; ok && owner != userID {
+	_, err := r.change(&r.main, func() (bool, error) {
+		owned := r.st.Owned[userID]
+		switch owner, ok := r.owners[c]; {
+		case ok && owner != userID:
 			return false, fmt.Errorf("%w: %s", ErrTaken, name)
+		case ok && r.st.Names[userID] == name:
+			return false, nil
+		case ok: // one of its names, perhaps written another way
+			i := slices.IndexFunc(owned, func(n string) bool { return Canonical(n) == c })
+			owned = slices.Concat(owned[:i], []string{name}, owned[i+1:])
+		case len(owned) >= MaxNames:
+			return false, fmt.Errorf("%w: a key may own %d names (%s)", ErrNameLimit, MaxNames, strings.Join(owned, ", "))
+		default:
+			owned = append(slices.Clip(owned), name)
+			r.owners[c] = userID
 		}
-		if old, ok := r.st.Names[userID]; ok {
-			if old == name {
-				return false, nil
-			}
-			delete(r.st.Owners, Canonical(old))
-		}
-		r.st.Owners[c] = userID
+		r.st.Owned[userID] = owned
 		r.st.Names[userID] = name
 		return true, nil
 	})
 	return err
 }
 
+// Release gives up name (or its look-alike) for whichever key owns it,
+// and returns that key; ErrNotOwned when none does. The key goes by
+// another of its names, if it has one. Like a claim, a release is on disk
+// after Sync.
+func (r *Registry) Release(name string) (userID string, err error) {
+	c := Canonical(name)
+	_, err = r.change(&r.main, func() (bool, error) {
+		owner, ok := r.owners[c]
+		if !ok {
+			return false, fmt.Errorf("%w: %s", ErrNotOwned, name)
+		}
+		delete(r.owners, c)
+		r.setOwned(owner, slices.DeleteFunc(slices.Clone(r.st.Owned[owner]), func(n string) bool { return Canonical(n) == c }))
+		userID = owner
+		return true, nil
+	})
+	return userID, err
+}
+
 // Sync returns once every change made so far is on disk.
 func (r *Registry) Sync() error {
 	r.mu.Lock()
-	v := r.version
+	v := r.main.version
 	r.mu.Unlock()
-	return r.commit(v)
+	return r.commit(&r.main, v)
 }
 
-// Ignore adds target to the users userID does not want to hear.
+// Ignore adds target to the users userID does not want to hear. Target
+// must be a user the server has seen (ErrUnknownUser), and a list holds
+// at most MaxIgnores (ErrIgnoreLimit).
 func (r *Registry) Ignore(userID, target string) error {
-	return r.update(func() (bool, error) {
-		if slices.Contains(r.st.Ignores[userID], target) {
+	return r.updateIgnores(userID, func() (bool, error) {
+		list := r.ignores[userID]
+		switch {
+		case slices.Contains(list, target):
 			return false, nil
+		case len(r.st.Owned[target]) == 0:
+			return false, fmt.Errorf("%w: %.80s", ErrUnknownUser, target)
+		case len(list) >= MaxIgnores:
+			return false, fmt.Errorf("%w: at most %d users", ErrIgnoreLimit, MaxIgnores)
 		}
-		r.st.Ignores[userID] = append(r.st.Ignores[userID], target)
+		r.ignores[userID] = append(slices.Clip(list), target)
 		return true, nil
 	})
 }
@@ -187,16 +403,16 @@ func (r *Registry) Ignore(userID, target string) error {
 // target was on it.
 func (r *Registry) Unignore(userID, target string) (bool, error) {
 	found := false
-	err := r.update(func() (bool, error) {
-		list := r.st.Ignores[userID]
+	err := r.updateIgnores(userID, func() (bool, error) {
+		list := r.ignores[userID]
 		i := slices.Index(list, target)
 		if i < 0 {
 			return false, nil
 		}
-		if list = slices.Delete(list, i, i+1); len(list) == 0 {
-			delete(r.st.Ignores, userID)
+		if len(list) == 1 {
+			delete(r.ignores, userID)
 		} else {
-			r.st.Ignores[userID] = list
+			r.ignores[userID] = slices.Concat(list[:i], list[i+1:])
 		}
 		found = true
 		return true, nil
@@ -208,8 +424,8 @@ func (r *Registry) Unignore(userID, target string) (bool, error) {
 func (r *Registry) Ignored(userID string) map[string]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	set := make(map[string]bool, len(r.st.Ignores[userID]))
-	for _, id := range r.st.Ignores[userID] {
+	set := make(map[string]bool, len(r.ignores[userID]))
+	for _, id := range r.ignores[userID] {
 		set[id] = true
 	}
 	return set
@@ -263,14 +479,14 @@ func (r *Registry) Motd() string {
 
 // SetMotd sets the message of the day; "" clears it.
 func (r *Registry) SetMotd(text string) error {
-	return r.update(func() (bool, error) {
+	return r.update(&r.main, func() (bool, error) {
 		r.st.Motd = text
 		return true, nil
 	})
 }
 
 func (r *Registry) restrict(m map[string]Restriction, userID string, x Restriction) error {
-	return r.update(func() (bool, error) {
+	return r.update(&r.main, func() (bool, error) {
 		m[userID] = x
 		return true, nil
 	})
@@ -278,7 +494,7 @@ func (r *Registry) restrict(m map[string]Restriction, userID string, x Restricti
 
 func (r *Registry) lift(m map[string]Restriction, userID string) (bool, error) {
 	found := false
-	err := r.update(func() (bool, error) {
+	err := r.update(&r.main, func() (bool, error) {
 		if _, ok := m[userID]; !ok {
 			return false, nil
 		}
@@ -289,55 +505,82 @@ func (r *Registry) lift(m map[string]Restriction, userID string) (bool, error) {
 	return found, err
 }
 
-// update makes a change and, if there was one, returns once it is on disk.
-func (r *Registry) update(apply func() (changed bool, err error)) error {
-	v, err := r.change(apply)
+// update makes a change to f and, if there was one, returns once it is
+// on disk.
+func (r *Registry) update(f *file, apply func() (changed bool, err error)) error {
+	v, err := r.change(f, apply)
 	if v == 0 || err != nil {
 		return err
 	}
-	return r.commit(v)
+	return r.commit(f, v)
 }
 
-// change makes a change under the lock and returns the version it made,
-// or 0 when nothing changed.
-func (r *Registry) change(apply func() (changed bool, err error)) (uint64, error) {
+// updateIgnores makes a change to userID's ignore list and, if there was
+// one, returns once the list is on disk.
+func (r *Registry) updateIgnores(userID string, apply func() (changed bool, err error)) error {
+	r.mu.Lock()
+	changed, err := apply()
+	r.mu.Unlock()
+	if !changed || err != nil {
+		return err
+	}
+	return r.saveIgnores(userID)
+}
+
+// change makes a change to f under the lock and returns the version it
+// made, or 0 when nothing changed.
+func (r *Registry) change(f *file, apply func() (changed bool, err error)) (uint64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	changed, err := apply()
 	if !changed || err != nil {
 		return 0, err
 	}
-	r.version++
-	return r.version, nil
+	f.version++
+	return f.version, nil
 }
 
-// commit returns once version v of the state, or a later one, is on disk.
-// One goroutine writes at a time, the whole state as it is when it
+// snapshot copies the main file's state, under mu: the maps, not the
+// slices in them (never changed in place), so it costs one entry per user.
+func (r *Registry) snapshot() state {
+	st := r.st
+	st.Names, st.Owned = maps.Clone(st.Names), maps.Clone(st.Owned)
+	st.Bans, st.Mutes = maps.Clone(st.Bans), maps.Clone(st.Mutes)
+	st.Owners = maps.Clone(r.owners)
+	return st
+}
+
+// commit returns once version v of f, or a later one, is on disk. One
+// goroutine writes a file at a time, the whole of it as it is when it
 // starts, at most once per minWriteInterval; the changes made meanwhile
 // wait and go together in the next write. So a storm of new names costs
 // a bounded number of writes a second, not a write of every name for
-// every new one.
-func (r *Registry) commit(v uint64) error {
-	if r.path == "" {
+// every new one. The lock is held only for a snapshot: encoding and
+// writing happen outside it, so that nobody waits for them but those
+// waiting for their own change to be on disk.
+func (r *Registry) commit(f *file, v uint64) error {
+	if f.path == "" {
 		return nil
 	}
-	r.saving.Lock()
-	defer r.saving.Unlock()
-	if r.saved >= v {
+	f.saving.Lock()
+	defer f.saving.Unlock()
+	if f.saved >= v {
 		return nil
 	}
-	time.Sleep(time.Until(r.lastWrite.Add(minWriteInterval)))
+	time.Sleep(time.Until(f.lastWrite.Add(f.interval)))
 	r.mu.Lock()
-	data, err := json.MarshalIndent(r.st, "", "  ")
-	latest := r.version
+	snap := r.snapshot()
+	latest := f.version
 	r.mu.Unlock()
+	data, err := r.encode(snap)
 	if err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
-	if err := r.write(data); err != nil {
+	backup(f.path) // the state before this change, for a file damaged later
+	if err := write(f.path, data); err != nil {
 		return err
 	}
-	r.saved, r.writes, r.lastWrite = latest, r.writes+1, time.Now()
+	f.saved, f.writes, f.lastWrite = latest, f.writes+1, time.Now()
 	return nil
 }
 
@@ -352,12 +595,9 @@ func (r *Registry) active(m map[string]Restriction, userID string, now time.Time
 }
 
 // write replaces the file with data atomically: a crash leaves the old
-// file or the new one, never half of one. The old one stays as the backup.
-func (r *Registry) write(data []byte) error {
-	if r.path == "" {
-		return nil
-	}
-	dir := filepath.Dir(r.path)
+// file or the new one, never half of one.
+func write(path string, data []byte) error {
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
@@ -377,8 +617,7 @@ func (r *Registry) write(data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
-	backup(r.path)
-	if err := os.Rename(f.Name(), r.path); err != nil {
+	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
 	return nil

@@ -35,6 +35,12 @@ func TestCanonicalLookAlikes(t *testing.T) {
 		{"l1ly", "lily"},
 		{"Iily", "lily"},
 		{"al1ce", "alIce"},
+		{"wat.cher", "watcher"},
+		{"wat-cher", "wat_cher"},
+		{"w4tcher", "watcher"},
+		{"sys7em", "system"},
+		{"5t3ve", "steve"},
+		{"_b.o-b_", "bob"},
 	}
 	for _, tt := range tests {
 		if Canonical(tt.a) != Canonical(tt.b) {
@@ -76,12 +82,12 @@ func TestClaimIsFirstComeAndSurvivesRestart(t *testing.T) {
 	if owner, _ := again.Owner("AnN"); owner != "keyA" {
 		t.Errorf("after restart ann belongs to %q", owner)
 	}
-	// A new name gives the old one up.
+	// A new name does not give the old one up.
 	if err := again.Claim("keyA", "annie"); err != nil {
 		t.Fatal(err)
 	}
-	if err := again.Claim("keyB", "ann"); err != nil {
-		t.Errorf("the given-up name is still held: %v", err)
+	if err := again.Claim("keyB", "ann"); !errors.Is(err, ErrTaken) {
+		t.Errorf("keyB took keyA's earlier name: %v, want ErrTaken", err)
 	}
 	if err := again.Sync(); err != nil {
 		t.Fatal(err)
@@ -101,6 +107,7 @@ func TestIgnoresBansMutesMotdPersist(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	must(r.Claim("bob", "bob"))
 	must(r.Ignore("ann", "bob"))
 	must(r.Ignore("ann", "bob"))
 	must(r.Ban("eve", Restriction{Until: now.Add(time.Hour).Unix(), Reason: "spam", By: "admin"}))
@@ -197,9 +204,9 @@ func TestClaimStormWritesInBatches(t *testing.T) {
 	if got := len(again.Users()); got != n {
 		t.Errorf("%d names on disk after %d claims returned", got, n)
 	}
-	r.saving.Lock()
-	writes := r.writes
-	r.saving.Unlock()
+	r.main.saving.Lock()
+	writes := r.main.writes
+	r.main.saving.Unlock()
 	if writes >= n {
 		t.Errorf("%d claims at once wrote the file %d times", n, writes)
 	}

@@ -48,6 +48,7 @@ var chatCommands = []chatCommand{
 	{name: "banned", help: "list the bans", admin: true, run: (*Server).cmdBanned},
 	{name: "mute", args: "NAME [DURATION]", help: "NAME's messages are refused, for DURATION or for good", admin: true, run: (*Server).cmdMute},
 	{name: "unmute", args: "NAME", help: "lift a mute", admin: true, run: (*Server).cmdUnmute},
+	{name: "release", args: "NAME", help: "free a name its key no longer needs, for another key to take", admin: true, run: (*Server).cmdRelease},
 	{name: "motd", args: "[TEXT]", help: "set the message of the day shown on connect (empty clears it)", admin: true, run: (*Server).cmdMotd},
 }
 
@@ -241,7 +242,7 @@ func (s *Server) cmdIgnore(c *chatCall, args string) (string, error) {
 		return "", fmt.Errorf("you can't ignore yourself")
 	}
 	if err := s.reg.Ignore(c.user.userID, id); err != nil {
-		return "", err
+		return "", ignoreRefusal(args, err)
 	}
 	s.refreshIgnores(c.user)
 	return fmt.Sprintf("you no longer see messages from %s (%s)", args, id), nil

@@ -113,7 +113,7 @@ func (s *Server) runSay(c *call) int {
 		return exitFailed
 	}
 	si := newSessionInfo(channelID(c.sess.Context()), c.sess.RemoteAddr().String(), false)
-	arrived, err := s.presence.acquire(c.userID, c.sess.User(), si)
+	arrived, err := s.presence.acquire(c.userID, s.scriptName(c.userID, c.sess.User()), si)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		return exitFailed
@@ -160,7 +160,7 @@ func (s *Server) runHistory(c *call) int {
 		fmt.Fprintln(c.stderr, "sshchat: -n must not be negative")
 		return exitUsage
 	}
-	evs := s.hub.History()
+	evs := visibleTo(s.hub.History(), c.userID, s.reg.Ignored(c.userID))
 	evs = evs[max(0, len(evs)-n):]
 	w := eventWriter(c.stdout, asJSON)
 	for _, ev := range evs {
@@ -183,7 +183,7 @@ func (s *Server) runTail(c *call) int {
 	ctx := c.sess.Context()
 	sessionID := channelID(ctx)
 	si := newSessionInfo(sessionID, c.sess.RemoteAddr().String(), true)
-	arrived, err := s.presence.acquire(c.userID, c.sess.User(), si)
+	arrived, err := s.presence.acquire(c.userID, s.scriptName(c.userID, c.sess.User()), si)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "sshchat: %v\n", err)
 		return exitFailed
@@ -213,6 +213,9 @@ func (s *Server) runTail(c *call) int {
 		case <-ctx.Done():
 			return exitOK
 		case ev, ok := <-sub.Events():
+			if ok && !hub.Visible(ev, c.userID, *arrived.user.ignored.Load()) {
+				continue
+			}
 			if !ok {
 				if errors.Is(sub.Err(), hub.ErrEvicted) {
 					fmt.Fprintln(c.stderr, "sshchat: disconnected: fell too far behind the room")
@@ -243,4 +246,16 @@ func eventWriter(w io.Writer, asJSON bool) func(hub.Event) error {
 		_, err := io.WriteString(w, line+"\n")
 		return err
 	}
+}
+
+// visibleTo keeps the events userID may see (hub.Visible), who ignores
+// the users in ignored.
+func visibleTo(evs []hub.Event, userID string, ignored map[string]bool) []hub.Event {
+	out := make([]hub.Event, 0, len(evs))
+	for _, ev := range evs {
+		if hub.Visible(ev, userID, ignored) {
+			out = append(out, ev)
+		}
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
 	"github.com/sshchat/sshchat/ui"
 )
@@ -19,18 +20,23 @@ const (
 )
 
 // validName reports whether name is 2–24 characters of A-Z a-z 0-9 _ . -
+// with at least two letters or digits: the separators do not tell names
+// apart (registry.Canonical).
 func validName(name string) bool {
 	if len(name) < minNameLen || len(name) > maxNameLen {
 		return false
 	}
+	alnum := 0
 	for _, r := range name {
 		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '_', r == '.', r == '-':
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			alnum++
+		case r == '_', r == '.', r == '-':
 		default:
 			return false
 		}
 	}
-	return true
+	return alnum >= minNameLen
 }
 
 // shortID is a few characters of a key fingerprint, enough to tell two users
@@ -156,17 +162,20 @@ func (p *presence) choose(userID, wanted string) (arrival, error) {
 	own := p.reg.NameOf(userID)
 	switch owner, taken := p.reg.Owner(wanted); {
 	case !validName(wanted):
-		a.notices = append(a.notices, fmt.Sprintf("%.40q is not a usable name (2-24 of A-Z a-z 0-9 _ . -)", wanted))
+		a.notices = append(a.notices, fmt.Sprintf("%.40q is not a usable name (2-24 of A-Z a-z 0-9 _ . -, two of them letters or digits)", wanted))
 	case registry.Reserved(wanted):
 		a.notices = append(a.notices, fmt.Sprintf("the name %s is reserved", wanted))
 	case taken && owner != userID:
 		a.notices = append(a.notices, fmt.Sprintf("the name %s belongs to another key", wanted))
 		a.warning = fmt.Sprintf("someone with a different key (%s…) asked for the name %s", shortID(userID), wanted)
 	default:
-		if err := p.reg.Claim(userID, wanted); err == nil {
+		switch err := p.reg.Claim(userID, wanted); {
+		case err == nil:
 			a.name = wanted
 			return a, nil
-		} else if !errors.Is(err, registry.ErrTaken) {
+		case errors.Is(err, registry.ErrNameLimit):
+			a.notices = append(a.notices, nameLimit(p.reg.NamesOf(userID)))
+		case !errors.Is(err, registry.ErrTaken):
 			return a, err
 		}
 	}
@@ -269,14 +278,81 @@ func (p *presence) renameMemory(userID, name string) (old string, err error) {
 		return "", fmt.Errorf("the name %s belongs to another key", name)
 	}
 	if err := p.reg.Claim(userID, name); err != nil {
-		if errors.Is(err, registry.ErrReserved) {
+		switch {
+		case errors.Is(err, registry.ErrReserved):
 			return "", fmt.Errorf("the name %s is reserved", name)
+		case errors.Is(err, registry.ErrNameLimit):
+			return "", errors.New(nameLimit(p.reg.NamesOf(userID)))
 		}
 		return "", fmt.Errorf("the name %s can't be taken: %w", name, err)
 	}
 	old, u.name = u.name, name
 	p.sorted = nil
 	return old, nil
+}
+
+// nameLimit tells a key that owns as many names as it may.
+func nameLimit(owned []string) string {
+	return fmt.Sprintf("your key owns %d names, the most it may (%s): use one of them, or ask an admin to /release one",
+		len(owned), strings.Join(owned, ", "))
+}
+
+// releaseName frees a name for other keys, unless someone online goes by
+// it, and returns its owner. It is on disk when it returns.
+func (p *presence) releaseName(name string) (owner string, err error) {
+	if owner, err = p.releaseMemory(name); err != nil {
+		return "", err
+	}
+	return owner, p.reg.Sync()
+}
+
+func (p *presence) releaseMemory(name string) (string, error) {
+	c := registry.Canonical(name)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.users {
+		if registry.Canonical(u.name) == c {
+			return "", fmt.Errorf("%s is online under that name: /kick them first", u.name)
+		}
+	}
+	owner, err := p.reg.Release(name)
+	if errors.Is(err, registry.ErrNotOwned) {
+		return "", fmt.Errorf("nobody owns the name %s", name)
+	}
+	return owner, err
+}
+
+// cmdRelease frees a name held by a key, so that another key may take it.
+func (s *Server) cmdRelease(c *chatCall, args string) (string, error) {
+	if args == "" || strings.ContainsAny(args, " \t") {
+		return "", errUsage
+	}
+	owner, err := s.presence.releaseName(args)
+	if err != nil {
+		return "", err
+	}
+	err = s.hub.Post(hub.Event{Type: hub.EventTypeRelease, UserID: c.user.userID, To: owner, ToName: s.reg.NameOf(owner), Message: args})
+	return fmt.Sprintf("the name %s is free (it was %s's)", args, owner), err
+}
+
+// ignoreRefusal says in words why name can't be ignored.
+func ignoreRefusal(name string, err error) error {
+	switch {
+	case errors.Is(err, registry.ErrUnknownUser):
+		return fmt.Errorf("nobody is known by %.80s", name)
+	case errors.Is(err, registry.ErrIgnoreLimit):
+		return fmt.Errorf("you ignore %d users, the most: /unignore one first", registry.MaxIgnores)
+	}
+	return err
+}
+
+// scriptName is the name a script command asks for: the one its key goes
+// by, so that a script never renames it; a new key's is the SSH user name.
+func (s *Server) scriptName(userID, user string) string {
+	if name := s.reg.NameOf(userID); name != "" {
+		return name
+	}
+	return user
 }
 
 // find is the online user going by name (or a look-alike of it).

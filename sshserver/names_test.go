@@ -1,10 +1,12 @@
 package sshserver
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
 )
 
@@ -22,6 +24,9 @@ func TestValidName(t *testing.T) {
 		{"álice", false},
 		{"al\x1b[2J", false},
 		{"", false},
+		{"--", false},
+		{"a._", false},
+		{"a.b", true},
 	}
 	for _, tt := range tests {
 		if got := validName(tt.name); got != tt.want {
@@ -116,9 +121,12 @@ func TestRename(t *testing.T) {
 	if u, ok := p.find("ANNIE"); !ok || u.userID != "SHA256:a" {
 		t.Error("the new name does not find its user")
 	}
-	// The old name is free again.
-	if _, err := p.rename("SHA256:b", "ann"); err != nil {
-		t.Errorf("the given-up name is still held: %v", err)
+	// The old name stays the key's.
+	if _, err := p.rename("SHA256:b", "ann"); err == nil || !strings.Contains(err.Error(), "belongs to another key") {
+		t.Errorf("another key took a name its key went by before: %v", err)
+	}
+	if old, err := p.rename("SHA256:a", "ann"); err != nil || old != "annie" {
+		t.Errorf("back to an earlier name: %q, %v", old, err)
 	}
 }
 
@@ -155,5 +163,155 @@ func TestRosterIsSharedAndSorted(t *testing.T) {
 	p.release("SHA256:a", annSession)
 	if top, _ := p.Members(1); top[0].Sessions != 1 {
 		t.Errorf("after one session ends, Ann has %d", top[0].Sessions)
+	}
+}
+
+// A key that comes back under a new name keeps its old one: nobody else
+// can pass for it.
+func TestNameKeptWhenKeyGoesByAnother(t *testing.T) {
+	p := newTestPresence(t, filepath.Join(t.TempDir(), "registry.json"))
+	const bob, eve = "SHA256:bobKEY", "SHA256:eveKEY"
+	_, si := arrive(t, p, bob, "bob")
+	p.release(bob, si)
+	if a, si := arrive(t, p, bob, "robert"); a.name != "robert" {
+		t.Fatalf("bob's key asking for robert got %q", a.name)
+	} else {
+		p.release(bob, si)
+	}
+	e, _ := arrive(t, p, eve, "bob")
+	if registry.Canonical(e.name) == registry.Canonical("bob") || e.warning == "" {
+		t.Errorf("another key asking for bob's earlier name got %q (warning %q)", e.name, e.warning)
+	}
+	if a, _ := arrive(t, p, bob, "bob"); a.name != "bob" {
+		t.Errorf("bob's key asking for bob again got %q", a.name)
+	}
+}
+
+func TestLookAlikesFoldSeparatorsAndDigits(t *testing.T) {
+	p := newTestPresence(t, "")
+	arrive(t, p, "SHA256:w", "watcher")
+	for _, wanted := range []string{"wat.cher", "w4tcher", "wat_cher", "WAT-CHER", "w4t.ch3r"} {
+		a, si := arrive(t, p, "SHA256:x", wanted)
+		if registry.Canonical(a.name) == registry.Canonical("watcher") || len(a.notices) != 1 || !strings.Contains(a.notices[0], "belongs to another key") {
+			t.Errorf("asking for %q: %+v, want a name of its own and a notice", wanted, a)
+		}
+		p.release("SHA256:x", si)
+	}
+	for _, wanted := range []string{"sys7em", "5erver", "r0.ot"} {
+		a, si := arrive(t, p, "SHA256:y", wanted)
+		if len(a.notices) != 1 || !strings.Contains(a.notices[0], "reserved") {
+			t.Errorf("asking for %q: %+v, want it refused as reserved", wanted, a)
+		}
+		p.release("SHA256:y", si)
+	}
+}
+
+// Past the cap of names, a key is told so and keeps its name.
+func TestNameCapKeepsCurrentName(t *testing.T) {
+	p := newTestPresence(t, "")
+	const key = "SHA256:many"
+	var si *sessionInfo
+	for i := range registry.MaxNames {
+		var a arrival
+		a, si = arrive(t, p, key, fmt.Sprintf("name%d", i))
+		if a.name != fmt.Sprintf("name%d", i) {
+			t.Fatalf("name #%d: got %q", i+1, a.name)
+		}
+		if i < registry.MaxNames-1 {
+			p.release(key, si)
+		}
+	}
+	last := fmt.Sprintf("name%d", registry.MaxNames-1)
+	if _, err := p.rename(key, "onemore"); err == nil || !strings.Contains(err.Error(), "the most it may") {
+		t.Errorf("/nick past the cap: %v, want a refusal saying the cap", err)
+	}
+	p.release(key, si)
+	a, _ := arrive(t, p, key, "onemore")
+	if a.name != last || len(a.notices) != 1 || !strings.Contains(a.notices[0], fmt.Sprintf("owns %d names", registry.MaxNames)) {
+		t.Errorf("arriving past the cap: %+v, want %s and a notice of the cap", a, last)
+	}
+	if _, taken := p.reg.Owner("onemore"); taken {
+		t.Error("a name past the cap was taken")
+	}
+}
+
+// A script command runs under the key's current name and never renames
+// it, online or not.
+func TestScriptCommandsKeepTheKeysName(t *testing.T) {
+	ts := startTestServer(t)
+	key := newSigner(t)
+	alice := ts.connect("alice", key)
+	alice.waitText("#lobby")
+	if _, stderr, status := ts.run("bob", key, "say while online"); status != 0 {
+		t.Fatalf("say: %d %s", status, stderr)
+	}
+	alice.waitText("alice: while online")
+	alice.close()
+	ts.waitOffline("alice")
+	if _, stderr, status := ts.run("bob", key, "say while away"); status != 0 {
+		t.Fatalf("say: %d %s", status, stderr)
+	}
+	st := ts.start("carl", key, "tail")
+	st.until("alice") // its own arrival, under the key's name
+	out, _, _ := ts.run("watcher", newSigner(t), "history -n 100")
+	if !strings.Contains(out, "alice: while away") || strings.Contains(out, "bob") || strings.Contains(out, "carl") {
+		t.Errorf("history:\n%s\nwant every line as alice, none as bob or carl", out)
+	}
+	if got := ts.reg.NamesOf(fingerprint(key)); len(got) != 1 || got[0] != "alice" {
+		t.Errorf("the key owns %v, want [alice]", got)
+	}
+}
+
+func TestAdminReleasesName(t *testing.T) {
+	ts := startTestServer(t)
+	adminKey, bobKey, eveKey := newSigner(t), newSigner(t), newSigner(t)
+	ts.srv.SetAdmins(map[string]bool{fingerprint(adminKey): true})
+	admin := ts.connect("root-ish", adminKey)
+	admin.waitText("#lobby")
+	bob := ts.connect("bob", bobKey)
+	bob.waitText("#lobby")
+
+	if _, err := ts.chat("bob", "release", "bob"); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("/release by a user who is not an admin: %v", err)
+	}
+	if _, err := ts.chat("root-ish", "release", "b0b"); err == nil || !strings.Contains(err.Error(), "online") {
+		t.Errorf("/release of a name in use: %v, want a refusal", err)
+	}
+	bob.close()
+	ts.waitOffline("bob")
+	if _, err := ts.chat("root-ish", "release", "nobody-has-it"); err == nil {
+		t.Error("/release of a free name succeeded")
+	}
+	if _, err := ts.chat("root-ish", "release", "bob"); err != nil {
+		t.Fatalf("/release bob: %v", err)
+	}
+	eve := ts.connect("bob", eveKey)
+	eve.waitText("#lobby")
+	if u, ok := ts.srv.presence.find("bob"); !ok || u.userID != fingerprint(eveKey) {
+		t.Error("after the release another key did not get the name")
+	}
+	var logged bool
+	for _, ev := range ts.hub.History() {
+		if ev.Type == hub.EventTypeRelease {
+			logged = ev.UserID == fingerprint(adminKey) && ev.To == fingerprint(bobKey) && ev.Message == "bob"
+		}
+	}
+	if !logged {
+		t.Errorf("no release event by the admin about bob's key in %+v", ts.hub.History())
+	}
+}
+
+func TestIgnoreRefusesUnknownKeys(t *testing.T) {
+	ts := startTestServer(t)
+	carol := ts.connect("carol", newSigner(t))
+	carol.waitText("#lobby")
+	if _, err := ts.chat("carol", "ignore", "SHA256:"+strings.Repeat("j", 43)); err == nil || !strings.Contains(err.Error(), "nobody is known") {
+		t.Errorf("/ignore of a key never seen: %v, want a refusal", err)
+	}
+	if _, stderr, status := ts.run("dave", newSigner(t), "say hi"); status != 0 {
+		t.Fatalf("say: %d %s", status, stderr)
+	}
+	if reply, err := ts.chat("carol", "ignore", "dave"); err != nil || !strings.Contains(reply, "no longer see") {
+		t.Errorf("/ignore dave = %q, %v", reply, err)
 	}
 }

@@ -124,7 +124,7 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 		UserID:     userID,
 		Name:       name,
 		Notices:    notices,
-		History:    sub.History(),
+		History:    visibleTo(sub.History(), userID, *arrived.user.ignored.Load()),
 		Users:      sub.Users(),
 		Renderer:   newRenderer(sess, pty),
 		Post:       s.poster(userID, si),
@@ -278,7 +278,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			open := ok
 			skip := ignored()
 			for ok {
-				if !hidden(ev, skip) {
+				if hub.Visible(ev, u.userID, skip) {
 					batch = append(batch, ev)
 				}
 				if len(batch) >= maxBatch {
@@ -346,19 +346,6 @@ func tell(ended chan<- string, reason string) {
 	case ended <- reason:
 	default:
 	}
-}
-
-// hidden reports whether an event is from a user the session's user
-// ignores: their messages, actions and direct messages are not shown.
-func hidden(ev hub.Event, ignored map[string]bool) bool {
-	if len(ignored) == 0 || !ignored[ev.UserID] {
-		return false
-	}
-	switch ev.Type {
-	case hub.EventTypeMessage, hub.EventTypeAction, hub.EventTypeDirect:
-		return true
-	}
-	return false
 }
 
 // endStream tells the program why the hub ended the session's stream.

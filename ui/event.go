@@ -63,6 +63,8 @@ func entryFor(ev hub.Event, loc *time.Location) *entry {
 		e.text = target(ev) + " was muted" + by(ev) + until(ev, loc) + reason
 	case hub.EventTypeUnmute:
 		e.text = target(ev) + " was unmuted" + by(ev)
+	case hub.EventTypeRelease:
+		e.text = "the name " + sanitize.Line(ev.Message) + " of " + target(ev) + " was released" + by(ev)
 	case hub.EventTypeMotd:
 		e.text = "message of the day: " + sanitize.Text(ev.Message)
 	case hub.EventTypeClose:

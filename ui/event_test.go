@@ -65,6 +65,11 @@ func TestEventLines(t *testing.T) {
 		{"unknown type", unknown, nil},
 		{"hostile", g.action(testUser{"SHA256:x", "\x1b[31mmallory"}, "\x1b]0;pwned\x07hides\u202e"),
 			[]string{"22:37 * mallory hides"}},
+		{"release", func() hub.Event {
+			ev := g.moderate(hub.EventTypeRelease, dave, 0, "")
+			ev.Message = "dav3"
+			return ev
+		}(), []string{"22:38 the name dav3 of dave was released by admin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -45,6 +46,9 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 			ln.Close()
 		}
 	}()
+	if err := privateData(cfg.Data); err != nil {
+		return nil, err
+	}
 	keys, err := hostkeys.LoadOrCreate(filepath.Join(cfg.Data, "hostkeys"))
 	if err != nil {
 		return nil, err
@@ -216,6 +220,26 @@ func (a *app) stopSide(ctx context.Context) {
 func (a *app) healthy() error {
 	if a.closing.Load() {
 		return errors.New("shutting down")
+	}
+	return nil
+}
+
+// errInsecureData is a data directory that group or others may read or
+// write: it holds the event log, direct messages among it.
+var errInsecureData = errors.New("data directory accessible by others")
+
+// privateData refuses a data directory group or others may read or
+// write. A missing one is fine: it is made with mode 0700.
+func privateData(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o066 != 0 {
+		return fmt.Errorf("%w: %s has mode %04o: run chmod 700 %s", errInsecureData, dir, uint32(perm), dir)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -66,6 +67,10 @@ func startServerLog(t *testing.T, data string, logOut io.Writer, opts ...func(*c
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	// t.TempDir makes directories others may read; the server refuses them.
+	if err := os.Chmod(data, 0o700); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
 	}
 	a, err := start(cfg, slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {

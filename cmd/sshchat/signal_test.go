@@ -145,6 +145,9 @@ func (p *process) wait(t *testing.T) int {
 func unwritable(t *testing.T, timeout string) *process {
 	t.Helper()
 	data := t.TempDir()
+	if err := os.Chmod(data, 0o700); err != nil { // the server refuses a directory others may read
+		t.Fatal(err)
+	}
 	devFull(t, data)
 	p := startProcess(t, "--data", data, "--shutdown-timeout", timeout)
 	addr := p.waitLine(t, `msg="sshchat is listening" addr=(\S+)`)[1]

@@ -1,0 +1,321 @@
+package sshserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/vt"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/registry"
+)
+
+// wait bounds every wait for the server or a screen.
+const wait = 10 * time.Second
+
+// testServer is a Server with its hub on 127.0.0.1:0, for tests that go
+// through SSH.
+type testServer struct {
+	t    *testing.T
+	srv  *Server
+	hub  *hub.Hub
+	reg  *registry.Registry
+	addr string
+}
+
+func startTestServer(t *testing.T, opts ...Option) *testServer {
+	t.Helper()
+	h := hub.New("lobby", 64, 256)
+	reg, err := registry.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]Option{WithRegistry(reg), WithConfig(Config{MessageBurst: 1000, MessageRate: 1000, ConnsPerIP: 1000, NewConnsPerIPMin: 100000})}, opts...)
+	srv, err := New(h, []gossh.Signer{newSigner(t)}, slog.New(slog.DiscardHandler), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &testServer{t: t, srv: srv, hub: h, reg: reg, addr: ln.Addr().String()}
+}
+
+func newSigner(t *testing.T) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer
+}
+
+func fingerprint(key gossh.Signer) string { return gossh.FingerprintSHA256(key.PublicKey()) }
+
+func (s *testServer) dial(user string, key gossh.Signer) *gossh.Client {
+	s.t.Helper()
+	conn, err := gossh.Dial("tcp", s.addr, &gossh.ClientConfig{
+		User:            user,
+		Auth:            []gossh.AuthMethod{gossh.PublicKeys(key)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(),
+		Timeout:         wait,
+	})
+	if err != nil {
+		s.t.Fatalf("dial as %s: %v", user, err)
+	}
+	s.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// run runs a command as a script would, and returns what it printed.
+func (s *testServer) run(user string, key gossh.Signer, cmd string) (stdout, stderr string, status int) {
+	s.t.Helper()
+	conn := s.dial(user, key)
+	defer conn.Close()
+	sess, err := conn.NewSession()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &errOut
+	err = sess.Run(cmd)
+	var exit *gossh.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		status = exit.ExitStatus()
+	default:
+		s.t.Fatalf("run %q: %v", cmd, err)
+	}
+	return out.String(), errOut.String(), status
+}
+
+// stream is a command whose output goes on (tail): lines as they come.
+type stream struct {
+	t     *testing.T
+	conn  *gossh.Client
+	lines chan string
+	all   strings.Builder // guarded by the reader until lines closes
+}
+
+func (s *testServer) start(user string, key gossh.Signer, cmd string) *stream {
+	s.t.Helper()
+	conn := s.dial(user, key)
+	sess, err := conn.NewSession()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := sess.Start(cmd); err != nil {
+		s.t.Fatal(err)
+	}
+	st := &stream{t: s.t, conn: conn, lines: make(chan string, 1024)}
+	go func() {
+		defer close(st.lines)
+		buf := make([]byte, 0, 4096)
+		chunk := make([]byte, 4096)
+		for {
+			n, err := out.Read(chunk)
+			buf = append(buf, chunk[:n]...)
+			for {
+				i := bytes.IndexByte(buf, '\n')
+				if i < 0 {
+					break
+				}
+				st.lines <- string(buf[:i])
+				buf = buf[i+1:]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	s.t.Cleanup(func() { conn.Close() })
+	return st
+}
+
+// until reads lines until one contains text, and returns all read so far.
+func (st *stream) until(text string) string {
+	st.t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case line, ok := <-st.lines:
+			if !ok {
+				st.t.Fatalf("output ended before %q; got:\n%s", text, st.all.String())
+			}
+			st.all.WriteString(line + "\n")
+			if strings.Contains(line, text) {
+				return st.all.String()
+			}
+		case <-deadline:
+			st.t.Fatalf("no %q within %v; got:\n%s", text, wait, st.all.String())
+		}
+	}
+}
+
+// screen is an interactive session seen through a terminal emulator. It
+// also keeps every byte received, so that a line that scrolled away is
+// still searched.
+type screen struct {
+	t       *testing.T
+	name    string
+	conn    *gossh.Client
+	sess    *gossh.Session
+	stdin   io.WriteCloser
+	changed chan struct{}
+	done    chan struct{}
+
+	mu   sync.Mutex
+	term *vt.Emulator // guarded by mu
+	raw  bytes.Buffer // guarded by mu
+}
+
+func (s *testServer) connect(user string, key gossh.Signer) *screen {
+	s.t.Helper()
+	const width, height = 120, 60
+	conn := s.dial(user, key)
+	sess, err := conn.NewSession()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", height, width, gossh.TerminalModes{}); err != nil {
+		s.t.Fatal(err)
+	}
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	stdout, err := sess.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c := &screen{t: s.t, name: user, conn: conn, sess: sess, stdin: stdin,
+		changed: make(chan struct{}, 1), done: make(chan struct{}), term: vt.NewEmulator(width, height)}
+	go func() { _, _ = io.Copy(stdin, readFunc(c.term.Read)) }()
+	go func() {
+		defer close(c.done)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := stdout.Read(buf)
+			if n > 0 {
+				c.mu.Lock()
+				_, _ = c.term.Write(buf[:n])
+				c.raw.Write(buf[:n])
+				c.mu.Unlock()
+				select {
+				case c.changed <- struct{}{}:
+				default:
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	if err := sess.Shell(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(c.close)
+	return c
+}
+
+type readFunc func([]byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// text is the screen now, and every byte received so far.
+func (c *screen) text() (now, raw string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.term.String(), c.raw.String()
+}
+
+func (c *screen) waitText(text string) string {
+	c.t.Helper()
+	deadline := time.After(wait)
+	for {
+		scr, _ := c.text()
+		if strings.Contains(scr, text) {
+			return scr
+		}
+		select {
+		case <-c.changed:
+		case <-c.done:
+			c.t.Fatalf("%s: output ended before %q; screen:\n%s", c.name, text, scr)
+		case <-deadline:
+			c.t.Fatalf("%s: no %s within %v; screen:\n%s", c.name, strconv.Quote(text), wait, scr)
+		}
+	}
+}
+
+func (c *screen) close() {
+	_ = c.sess.Close()
+	_ = c.conn.Close()
+	<-c.done
+	_ = c.term.InputPipe().(io.Closer).Close()
+}
+
+// online is the server's record of a user with a screen open.
+func (s *testServer) online(name string) (*online, *sessionInfo) {
+	s.t.Helper()
+	u, ok := s.srv.presence.find(name)
+	if !ok {
+		s.t.Fatalf("%s is not online", name)
+	}
+	return u, s.srv.presence.sessionsOf(u)[0]
+}
+
+// chat runs a slash command as name, who has a screen open.
+func (s *testServer) chat(name, command, args string) (string, error) {
+	s.t.Helper()
+	u, si := s.online(name)
+	return s.srv.runner(u, si)(command, args)
+}
+
+// waitOffline waits until nobody online goes by name.
+func (s *testServer) waitOffline(name string) {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		if _, ok := s.srv.presence.find(name); !ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s still online after %v", name, wait)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, with a deadline
+	}
+}
