@@ -275,7 +275,7 @@ func TestKeepaliveCutsVanishedPeer(t *testing.T) {
 	watcher := s.connect("watcher", newKey(t), 80, 24)
 	watcher.waitText("ghost")
 	stall() // the peer is gone, but TCP does not know it yet
-	watcher.waitText("ghost left")
+	watcher.waitLeft("ghost")
 }
 
 func TestIdleTimeout(t *testing.T) {
