@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ type app struct {
 	server   *sshserver.Server
 	addr     net.Addr
 	serveErr chan error // the error Serve ended with, unless it was Shutdown
+	serving  *servingListener
 	closing  atomic.Bool
 	metrics  *metrics.Metrics // nil without --metrics-addr
 	side     []*httpServer    // metrics and pprof endpoints
@@ -100,8 +102,9 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 		return nil, err
 	}
 	a.addr = ln.Addr()
+	a.serving = &servingListener{Listener: ln, ready: make(chan struct{})}
 	go func() {
-		if err := a.server.Serve(ln); !errors.Is(err, sshserver.ErrServerClosed) {
+		if err := a.server.Serve(a.serving); !errors.Is(err, sshserver.ErrServerClosed) {
 			a.serveErr <- err
 		}
 	}()
@@ -126,6 +129,11 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 // ran out and connections had to be cut.
 func (a *app) shutdown(ctx context.Context) error {
 	a.closing.Store(true)
+	// The SSH server's Shutdown must not race with the start of its Serve.
+	select {
+	case <-a.serving.ready:
+	case <-ctx.Done():
+	}
 	err := a.server.Shutdown(ctx)
 	if err != nil {
 		a.log.Warn("shutdown was not graceful", "err", err)
@@ -177,4 +185,23 @@ func (a *app) healthy() error {
 		return errors.New("shutting down")
 	}
 	return nil
+}
+
+// servingListener tells when Serve has started accepting (or ended): the
+// SSH server registers its listener before the first Accept, and a
+// Shutdown before that would race with the registration.
+type servingListener struct {
+	net.Listener
+	once  sync.Once
+	ready chan struct{}
+}
+
+func (l *servingListener) Accept() (net.Conn, error) {
+	l.once.Do(func() { close(l.ready) })
+	return l.Listener.Accept()
+}
+
+func (l *servingListener) Close() error {
+	l.once.Do(func() { close(l.ready) })
+	return l.Listener.Close()
 }

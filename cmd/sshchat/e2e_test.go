@@ -594,3 +594,11 @@ func TestPortInUseLeavesDataAlone(t *testing.T) {
 		t.Errorf("a failed start wrote to the data directory: %v", entries)
 	}
 }
+
+func TestShutdownRightAfterStart(t *testing.T) {
+	// A stop that comes before the server has started accepting must not
+	// race with the start (the race detector sees it when it does).
+	for range 50 {
+		startServer(t, t.TempDir()).stop()
+	}
+}
