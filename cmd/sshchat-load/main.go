@@ -207,6 +207,10 @@ func execute(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 		rep.Departure = &d
 	}
 	r.measure(ctx, stay, probe, rep)
+	if len(stay) < len(sessions) {
+		// A session cut off before its wave left is dropped all the same.
+		rep.Dropped = droppedSessions(sessions)
+	}
 	if cfg.ShutdownWait > 0 {
 		rep.Shutdown = r.measureShutdown(ctx, stay)
 	}
