@@ -7,7 +7,7 @@ FUZZTIME    ?= 10s
 BENCHTIME   ?= 1s
 IMAGE       ?= sshchat
 
-.PHONY: help build run test bench fuzz lint docker tidy clean
+.PHONY: help build run test bench crowds fuzz lint docker tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ test: ## vet, then the whole suite under the race detector
 
 bench: ## the benchmarks (hub fan-out, log append and open)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+crowds: ## join storms, mass departures and a burst under sshchat-load (3 runs each, medians; needs taskset, jq)
+	scripts/crowds.sh
 
 fuzz: ## a short run of every fuzz target
 	@set -e; for pkg in $$($(GO) list ./...); do \

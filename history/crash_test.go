@@ -25,8 +25,9 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := l.Listener()
-	// A child whose parent died stops on its own.
-	deadline := time.Now().Add(30 * time.Second)
+	// A child whose parent died stops on its own, after the parent's
+	// longest wait for it.
+	deadline := time.Now().Add(60 * time.Second)
 	for id := l.LastID() + 1; time.Now().Before(deadline); id++ {
 		ch <- bigEvent(id)
 	}
@@ -91,7 +92,7 @@ func killWhileWriting(t *testing.T, path string, minSize int64) int64 {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		if st, err := os.Stat(path); err == nil && st.Size() > minSize {
 			break

@@ -258,7 +258,7 @@ func expect(t *testing.T, recs <-chan Record, want ...int) {
 			if r.Event.ID != id {
 				t.Fatalf("Follow delivered %d, want %d", r.Event.ID, id)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatalf("Follow did not deliver %d", id)
 		}
 	}
@@ -317,7 +317,7 @@ func TestFollowCallbackError(t *testing.T) {
 		if !errors.Is(err, errStop) {
 			t.Errorf("Follow = %v, want the callback's error", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Follow did not return the callback's error")
 	}
 }
@@ -385,7 +385,7 @@ func TestFollowBacklog(t *testing.T) {
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "offset ") {
 			t.Errorf("OnCorrupt got %v, want an ErrCorrupt naming the offset", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("OnCorrupt was not called for the appended garbage")
 	}
 	cancel()

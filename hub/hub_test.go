@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // timeout bounds every wait in these tests; a hub that deadlocks fails the
 // test instead of hanging it.
-const timeout = 5 * time.Second
+const timeout = 30 * time.Second
 
 func newHub(t *testing.T, opts ...hub.Option) *hub.Hub {
 	t.Helper()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,6 +44,48 @@ type config struct {
 	SIGTERM         bool
 	CPUProfile      string
 	PerSource       int
+	// Burst, when above 0, is how many messages to send within
+	// BurstWindow: it sets Rate and Duration.
+	Burst       int
+	BurstWindow time.Duration
+	// Depart is the waves of a mass departure: after the warm-up, the
+	// last Depart[0] sessions disconnect at once, DepartGap later the
+	// Depart[1] before them, and so on; the rest stay for the run.
+	Depart    departWaves
+	DepartGap time.Duration
+}
+
+// departWaves is the flag value of -depart: counts separated by commas.
+type departWaves []int
+
+func (d *departWaves) String() string {
+	parts := make([]string, len(*d))
+	for i, n := range *d {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (d *departWaves) Set(v string) error {
+	var waves departWaves
+	for part := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a count of sessions", part)
+		}
+		waves = append(waves, n)
+	}
+	*d = waves
+	return nil
+}
+
+// departing is how many sessions leave in all the waves.
+func (c config) departing() int {
+	n := 0
+	for _, w := range c.Depart {
+		n += w
+	}
+	return n
 }
 
 // parseFlags reads the command line.
@@ -68,6 +112,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.SIGTERM, "sigterm", false, "after the run, send SIGTERM to -pid and time the shutdown (needs -pid; -shutdown-wait defaults to 10s)")
 	fs.IntVar(&c.PerSource, "per-source", 16, "sessions per loopback source address (127.1.x.y), to stay within the server's connections per IP; 0: all from one")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the tool's own CPU profile to this file")
+	fs.IntVar(&c.Burst, "burst", 0, "send this many messages within -burst-window (sets -rate and -duration; -senders defaults to min(-n, -burst))")
+	fs.DurationVar(&c.BurstWindow, "burst-window", 2*time.Second, "the time -burst is sent in")
+	fs.Var(&c.Depart, "depart", "mass departure: after the warm-up this many of the last sessions disconnect at once, then hold for -duration; a list (100,250) makes waves -depart-gap apart")
+	fs.DurationVar(&c.DepartGap, "depart-gap", time.Second, "time between two waves of -depart")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat-load [flags]\n\nOpens many SSH chat sessions against a local sshchat server, sends messages and reports delivery latency.\n\n")
 		fs.PrintDefaults()
@@ -77,6 +125,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.Burst > 0 {
+		if set["rate"] || set["duration"] || c.Idle {
+			return c, errors.New("-burst sets -rate and -duration; it goes with neither, nor with -idle")
+		}
+		if c.BurstWindow <= 0 || c.BurstWindow > maxDuration {
+			return c, fmt.Errorf("-burst-window must be above 0 and at most %v", maxDuration)
+		}
+		c.Rate = float64(c.Burst) / c.BurstWindow.Seconds()
+		c.Duration = c.BurstWindow
+		if !set["senders"] {
+			c.Senders = min(c.N, c.Burst)
+		}
 	}
 	if c.SIGTERM && c.ShutdownWait == 0 {
 		c.ShutdownWait = 10 * time.Second
@@ -91,6 +154,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 func (c config) messages() int {
 	if c.Idle || c.Senders == 0 {
 		return 0
+	}
+	if c.Burst > 0 {
+		return c.Burst
 	}
 	return int(c.Rate * c.Duration.Seconds())
 }
@@ -116,6 +182,10 @@ func (c config) validate() error {
 	check(c.PID >= 0, "-pid must not be negative")
 	check(c.PerSource >= 0, "-per-source must not be negative")
 	check(!c.SIGTERM || c.PID > 0, "-sigterm needs -pid")
+	check(c.Burst >= 0, "-burst must not be negative")
+	check(c.departing() < c.N, "-depart must leave at least one of -n sessions")
+	check(c.departing() == 0 || c.N-c.departing() >= c.Senders, "-depart must leave the -senders sessions")
+	check(c.DepartGap >= 0 && c.DepartGap <= time.Minute, "-depart-gap must be 0..1m")
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)

@@ -46,6 +46,32 @@
 // "ready for SIGTERM" on stderr when the run is over and then waits for
 // the server to close every session.
 //
+// Crowds: a join storm is the connect phase of any run, -connect-parallel
+// sessions dialling at once; with -pid the report gives the server's CPU
+// time per join over that phase and the connect latency percentiles:
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 1000 -idle -duration 5s -warmup 3s -connect-parallel 128 -pid $!
+//
+// A mass departure: after the warm-up the last 100 sessions disconnect at
+// once and the other 400 must stay for -duration (a list, -depart 100,250,
+// makes waves -depart-gap apart):
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 500 -idle -duration 10s -depart 100 -pid $!
+//
+// A burst: 1,000 messages within 2 s into 500 screens, each screen's
+// messages seen against those sent while it was there:
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 500 -burst 1000 -burst-window 2s -pid $!
+//
+// A session the server ends before the run is over (evicted: "fell too
+// far behind"; "disconnected"; "server is shutting down"; or its stream
+// ended), a session that could not connect, and a message a screen never
+// showed are failures: the report ends with their count and the tool
+// exits with status 1. scripts/crowds.sh runs the three scenarios.
+//
+// The tool raises its own limit of open files (RLIMIT_NOFILE) to what -n
+// sessions need, up to the hard limit.
+//
 // With -json the figures go to stdout as one JSON object; progress notes
 // always go to stderr.
 package main
@@ -86,6 +112,9 @@ func command(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sshchat-load: %v\n", err)
 		return 1
 	}
+	if limit, err := raiseFileLimit(cfg.N); err != nil {
+		fmt.Fprintf(stderr, "sshchat-load: %v (open files: %d)\n", err, limit)
+	}
 	rep, err := execute(ctx, cfg, stderr)
 	if perr := stopProfile(); perr != nil {
 		err = errors.Join(err, perr)
@@ -101,6 +130,10 @@ func command(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sshchat-load: %v\n", err)
+		return 1
+	}
+	if rep != nil && rep.Failures.Total > 0 {
+		fmt.Fprintf(stderr, "sshchat-load: %v\n", rep.Failures)
 		return 1
 	}
 	return 0
@@ -130,7 +163,7 @@ func startProfile(path string) (stop func() error, err error) {
 
 // budget bounds a whole run.
 func budget(c config) time.Duration {
-	return connectBudget + c.Warmup + c.Duration + c.Settle + c.ShutdownWait + time.Minute
+	return connectBudget + c.Warmup + time.Duration(len(c.Depart))*c.DepartGap + c.Duration + c.Settle + c.ShutdownWait + time.Minute
 }
 
 // execute connects, runs the load (or holds idle), optionally measures the
@@ -148,7 +181,11 @@ func execute(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 		rep.Tool.CPUS, rep.Tool.MaxRSSKiB, rep.Tool.WallS = secs(selfCPU()), selfMaxRSS(), secs(time.Since(start))
 	}()
 	sessions, times := r.connectAll(ctx)
-	rep.Sessions = r.sessionsReport(sessions, times, time.Since(start))
+	connectWall := time.Since(start)
+	rep.Sessions = r.sessionsReport(sessions, times, connectWall)
+	if err := probe.sample(&probe.joined); err == nil && cfg.PID > 0 {
+		rep.Storm = newStormReport(cfg.ConnectParallel, len(sessions), probe.joined.CPU-probe.before.CPU, connectWall)
+	}
 	// Cutting the connections unblocks any write or read still going when
 	// the run is cancelled.
 	stopCut := context.AfterFunc(ctx, func() {
@@ -163,12 +200,23 @@ func execute(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 	r.notef("%d sessions up in %.1fs", len(sessions), time.Since(start).Seconds())
 
 	sleepCtx(ctx, cfg.Warmup)
-	r.measure(ctx, sessions, probe, rep)
+	stay := sessions
+	if len(cfg.Depart) > 0 {
+		var d departureReport
+		stay, d = r.depart(ctx, sessions)
+		rep.Departure = &d
+	}
+	r.measure(ctx, stay, probe, rep)
+	if len(stay) < len(sessions) {
+		// A session cut off before its wave left is dropped all the same.
+		rep.Dropped = droppedSessions(sessions)
+	}
 	if cfg.ShutdownWait > 0 {
-		rep.Shutdown = r.measureShutdown(ctx, sessions)
+		rep.Shutdown = r.measureShutdown(ctx, stay)
 	}
 	closeAll(r, sessions)
 	r.afterClose(sessions, rep)
+	rep.Failures = failures(rep)
 	return rep, ctx.Err()
 }
 
@@ -195,7 +243,9 @@ func (r *run) measure(ctx context.Context, sessions []*session, probe *serverPro
 // afterClose takes the figures that need every reader to have ended.
 func (r *run) afterClose(sessions []*session, rep *report) {
 	if !r.cfg.Idle {
-		rep.Deliveries.Misses = r.missReport(sessions)
+		var screens screensReport
+		rep.Deliveries.Misses, screens = r.missReport(sessions)
+		rep.Deliveries.Screens = &screens
 	}
 	if s0 := sessions[0]; s0.verify != nil {
 		rep.Verify = s0.verify.report()
@@ -245,17 +295,18 @@ func reportConfig(c config) configReport {
 		Addr: c.Addr, N: c.N, Senders: c.Senders, Rate: c.Rate, DurationS: c.Duration.Seconds(),
 		Width: c.Width, Height: c.Height, Idle: c.Idle, Parallel: c.ConnectParallel,
 		WarmupS: c.Warmup.Seconds(), SettleS: c.Settle.Seconds(),
+		Burst: c.Burst, Depart: c.Depart,
 	}
 }
 
 func (r *run) sessionsReport(sessions []*session, times []time.Duration, all time.Duration) sessionsReport {
-	q := quantiles(times, 0.5, 0.99, 1)
+	q := quantiles(times, 0.5, 0.9, 0.99, 1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return sessionsReport{
 		Requested: r.cfg.N, Connected: len(sessions), Failed: r.failed,
 		Errors:       append([]string(nil), r.connectErr...),
-		ConnectP50MS: ms(q[0]), ConnectP99MS: ms(q[1]), ConnectMaxMS: ms(q[2]),
+		ConnectP50MS: ms(q[0]), ConnectP90MS: ms(q[1]), ConnectP99MS: ms(q[2]), ConnectMaxMS: ms(q[3]),
 		ConnectAllS: secs(all),
 	}
 }
@@ -291,6 +342,9 @@ func droppedSessions(sessions []*session) droppedReport {
 		d.Sessions++
 		if w := s.said.Load(); w != nil {
 			d.ScreenSaid++
+			if *w == string(wordEvicted) {
+				d.Evicted++
+			}
 			if d.Words == nil {
 				d.Words = map[string]int{}
 			}

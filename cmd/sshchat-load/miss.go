@@ -16,7 +16,10 @@ type missReport struct {
 // missReport counts, for each message sent, the sessions alive at its
 // send that never saw it. It reads the sessions' seen sets, so it runs
 // only after their readers ended; a session still reading is left out.
-func (r *run) missReport(sessions []*session) *missReport {
+//
+// It also returns, per screen, how many of the messages due to it it
+// showed.
+func (r *run) missReport(sessions []*session) (*missReport, screensReport) {
 	var done []*session
 	for _, s := range sessions {
 		select {
@@ -27,6 +30,7 @@ func (r *run) missReport(sessions []*session) *missReport {
 	}
 	m := &missReport{}
 	perSession := make([]int, len(done))
+	perDue := make([]int, len(done))
 	k := int(r.senders.Load())
 	for i := range r.messages {
 		sentAt := r.sendAt[i].Load()
@@ -39,6 +43,7 @@ func (r *run) missReport(sessions []*session) *missReport {
 				continue
 			}
 			due++
+			perDue[j]++
 			if s.seen[i/64]&(uint64(1)<<(i%64)) == 0 {
 				missed++
 				perSession[j]++
@@ -61,13 +66,15 @@ func (r *run) missReport(sessions []*session) *missReport {
 			m.Examples = append(m.Examples, fmt.Sprintf("%s missed by %d of %d sessions, the first session %d", appendToken(nil, t), missed, due, first))
 		}
 	}
-	for _, n := range perSession {
+	seen := make([]int, len(done))
+	for j, n := range perSession {
+		seen[j] = perDue[j] - n
 		if n > 0 {
 			m.Sessions++
 			m.WorstSession = max(m.WorstSession, n)
 		}
 	}
-	return m
+	return m, summarizeScreens(perDue, seen)
 }
 
 // dueAt reports whether the session was there to see a message sent at

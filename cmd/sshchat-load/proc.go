@@ -117,9 +117,9 @@ func selfMaxRSS() int64 {
 // serverProbe samples the server process at the points of a run; with no
 // pid it does nothing.
 type serverProbe struct {
-	pid                      int
-	before, connected, after procSample
-	errs                     []error
+	pid                              int
+	before, joined, connected, after procSample
+	errs                             []error
 }
 
 func newServerProbe(pid int) *serverProbe { return &serverProbe{pid: pid} }

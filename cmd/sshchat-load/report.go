@@ -17,6 +17,9 @@ type report struct {
 	Deliveries deliveriesReport `json:"deliveries"`
 	Latency    latencyReport    `json:"latency_ms"`
 	Dropped    droppedReport    `json:"dropped"`
+	Storm      *stormReport     `json:"storm,omitempty"`
+	Departure  *departureReport `json:"departure,omitempty"`
+	Failures   failuresReport   `json:"failures"`
 	Server     *serverReport    `json:"server,omitempty"`
 	Shutdown   shutdownReport   `json:"shutdown"`
 	Verify     verifyReport     `json:"verify"`
@@ -32,6 +35,8 @@ type configReport struct {
 	Width     int     `json:"width"`
 	Height    int     `json:"height"`
 	Idle      bool    `json:"idle"`
+	Burst     int     `json:"burst,omitempty"`
+	Depart    []int   `json:"depart,omitempty"`
 	Parallel  int     `json:"connect_parallel"`
 	WarmupS   float64 `json:"warmup_s"`
 	SettleS   float64 `json:"settle_s"`
@@ -43,6 +48,7 @@ type sessionsReport struct {
 	Failed       int      `json:"failed"`
 	Errors       []string `json:"errors,omitempty"`
 	ConnectP50MS float64  `json:"connect_p50_ms"`
+	ConnectP90MS float64  `json:"connect_p90_ms"`
 	ConnectP99MS float64  `json:"connect_p99_ms"`
 	ConnectMaxMS float64  `json:"connect_max_ms"`
 	ConnectAllS  float64  `json:"connect_all_s"` // wall time to open them all
@@ -59,13 +65,14 @@ type messagesReport struct {
 }
 
 type deliveriesReport struct {
-	Expected int64       `json:"expected"`
-	Seen     int64       `json:"seen"`
-	Lost     int64       `json:"lost"`
-	Ratio    float64     `json:"ratio"`
-	History  int64       `json:"history"` // sent before the receiving session was there
-	Foreign  int64       `json:"foreign"` // tokens not of this run
-	Misses   *missReport `json:"misses,omitempty"`
+	Expected int64          `json:"expected"`
+	Seen     int64          `json:"seen"`
+	Lost     int64          `json:"lost"`
+	Ratio    float64        `json:"ratio"`
+	History  int64          `json:"history"` // sent before the receiving session was there
+	Foreign  int64          `json:"foreign"` // tokens not of this run
+	Misses   *missReport    `json:"misses,omitempty"`
+	Screens  *screensReport `json:"screens,omitempty"`
 }
 
 type latencyReport struct {
@@ -79,6 +86,7 @@ type latencyReport struct {
 
 type droppedReport struct {
 	Sessions     int            `json:"sessions"`
+	Evicted      int            `json:"evicted"` // the screen said the session fell too far behind
 	StreamEnded  int64          `json:"stream_ended"`
 	ScreenSaid   int64          `json:"screen_said"`
 	Words        map[string]int `json:"words,omitempty"`
@@ -128,14 +136,17 @@ func writeText(w io.Writer, rep *report) error {
 	p := &printer{w: w}
 	c := rep.Config
 	p.f("sshchat-load run %d: %d sessions (%dx%d) on %s", rep.RunID, c.N, c.Width, c.Height, c.Addr)
-	if c.Idle {
+	switch {
+	case c.Idle:
 		p.f("  mode:        idle for %.0fs", c.DurationS)
-	} else {
+	case c.Burst > 0:
+		p.f("  mode:        burst of %d messages from %d senders within %.1fs", c.Burst, c.Senders, c.DurationS)
+	default:
 		p.f("  mode:        %d senders, %.1f msg/s for %.0fs", c.Senders, c.Rate, c.DurationS)
 	}
 	s := rep.Sessions
-	p.f("  connected:   %d of %d (%d failed) in %.1fs; connect p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-		s.Connected, s.Requested, s.Failed, s.ConnectAllS, s.ConnectP50MS, s.ConnectP99MS, s.ConnectMaxMS)
+	p.f("  connected:   %d of %d (%d failed) in %.1fs, %d at a time; connect p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+		s.Connected, s.Requested, s.Failed, s.ConnectAllS, c.Parallel, s.ConnectP50MS, s.ConnectP90MS, s.ConnectP99MS, s.ConnectMaxMS)
 	for _, e := range s.Errors {
 		p.f("    error: %s", e)
 	}
@@ -144,6 +155,10 @@ func writeText(w io.Writer, rep *report) error {
 		p.f("  messages:    %d of %d sent (%d errors), latest %.1f ms behind schedule; %d senders told to slow down",
 			m.Sent, m.Planned, m.SendErrors, m.MaxLagMS, m.Throttled)
 		p.f("  deliveries:  %d of %d seen (%.4f), %d lost", d.Seen, d.Expected, d.Ratio, d.Lost)
+		if sc := d.Screens; sc != nil && sc.Screens > 0 {
+			p.f("    per screen: %d screens, %d showed every message due (at most %d); seen least %d, median %d, mean %.1f",
+				sc.Screens, sc.Complete, sc.Due, sc.SeenMin, sc.SeenP50, sc.SeenMean)
+		}
 		if ms := d.Misses; ms != nil && ms.Deliveries > 0 {
 			p.f("    missed: %d messages seen by no session, %d by some; %d sessions missed any, at most %d",
 				ms.Nowhere, ms.Partly, ms.Sessions, ms.WorstSession)
@@ -153,8 +168,15 @@ func writeText(w io.Writer, rep *report) error {
 		}
 		p.f("  latency:     p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (mean %.1f ms, %d samples)", l.P50, l.P90, l.P99, l.Max, l.Mean, l.Samples)
 	}
+	if st := rep.Storm; st != nil {
+		p.f("  storm:       %d joined, %d at a time, in %.1fs; server CPU %.2f s, %.2f ms per join",
+			st.Joined, st.Parallel, st.ConnectAllS, st.ServerCPUS, st.CPUPerJoin)
+	}
+	if dp := rep.Departure; dp != nil {
+		p.f("  departure:   %d sessions disconnected at once (waves %v), %d stayed", dp.Departed, dp.Waves, dp.Remaining)
+	}
 	dr := rep.Dropped
-	p.f("  dropped:     %d sessions (stream ended %d, screen said so %d)", dr.Sessions, dr.StreamEnded, dr.ScreenSaid)
+	p.f("  dropped:     %d sessions, %d evicted (stream ended %d, screen said so %d)", dr.Sessions, dr.Evicted, dr.StreamEnded, dr.ScreenSaid)
 	for w, n := range dr.Words {
 		p.f("    %d screens said %q", n, w)
 	}
@@ -182,6 +204,7 @@ func writeText(w io.Writer, rep *report) error {
 	t := rep.Tool
 	p.f("  tool:        %.2f s CPU over %.1f s (%.3f cores during the run), max RSS %d KiB, %d KiB read",
 		t.CPUS, t.WallS, t.RunCores, t.MaxRSSKiB, t.BytesRead>>10)
+	p.f("  result:      %v", rep.Failures)
 	return p.err
 }
 

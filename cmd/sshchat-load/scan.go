@@ -294,12 +294,14 @@ var (
 	wordShutdown = []byte("shutting down")
 	wordServer   = []byte("sshchat: ")
 	wordDropped  = []byte("disconnected")
+	wordEvicted  = []byte("fell too far behind") // the server's words for an eviction
 	wordThrottle = []byte("slow down")
 )
 
 // keepText is how much stripped text is kept from one read to the next so
-// that a word cut between two reads is still found.
-const keepText = 16
+// that a word cut between two reads is still found: at least the longest
+// word less one byte.
+const keepText = 32
 
 // screenScanner is the whole scan of one session's output: stripper,
 // token matcher and the words that say the session is ending.
@@ -313,7 +315,7 @@ type screenScanner struct {
 type scanResult struct {
 	text      bool   // the read had text in it
 	shutdown  bool   // "shutting down" is on the screen
-	ended     string // "sshchat: " or "disconnected" when on the screen
+	ended     string // "fell too far behind", "disconnected" or "sshchat: " when on the screen
 	throttled bool   // "slow down": a message was refused by the rate limit
 }
 
@@ -334,6 +336,8 @@ func (s *screenScanner) scan(p []byte, found func(token)) scanResult {
 	r.shutdown = bytes.Contains(s.buf, wordShutdown)
 	r.throttled = bytes.Contains(s.buf, wordThrottle)
 	switch {
+	case bytes.Contains(s.buf, wordEvicted):
+		r.ended = string(wordEvicted)
 	case bytes.Contains(s.buf, wordDropped):
 		r.ended = string(wordDropped)
 	case bytes.Contains(s.buf, wordServer):

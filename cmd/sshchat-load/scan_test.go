@@ -116,9 +116,17 @@ func TestScanWords(t *testing.T) {
 	if !res.shutdown {
 		t.Error("shutting down cut across reads not found")
 	}
-	_, res = scanAll("\x1b[?1049lsshchat: discon", "nected: this session fell too far behind the chat\r\n")
+	_, res = scanAll("\x1b[?1049lsshchat: discon", "nected: this session fell too far ", "behind the chat\r\n")
+	if res.ended != "fell too far behind" {
+		t.Errorf("ended = %q, want fell too far behind", res.ended)
+	}
+	_, res = scanAll("sshchat: discon", "nected: kicked by boss\r\n")
 	if res.ended != "disconnected" {
 		t.Errorf("ended = %q, want disconnected", res.ended)
+	}
+	_, res = scanAll("12:00 ← load00042 left (evicted: fell 64 events behind)")
+	if res.ended != "" {
+		t.Errorf("another session's eviction: ended = %q, want none", res.ended)
 	}
 	_, res = scanAll("ssh", "chat: the server is shutting down\r\n")
 	if res.ended != "sshchat: " || !res.shutdown {

@@ -50,6 +50,7 @@ func (r *run) sendFrom(ctx context.Context, s *session, j int, start time.Time) 
 		r.sendAt[i].Store(r.clock())
 		receivers := r.alive.Load()
 		if _, err := s.stdin.Write(buf); err != nil {
+			r.sendAt[i].Store(0) // not sent: due to nobody
 			r.sendErrors.Add(1)
 			r.notef("sender %d: %v", j, err)
 			return

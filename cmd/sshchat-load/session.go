@@ -33,6 +33,7 @@ type session struct {
 	endAt      atomic.Int64           // run clock: the stream ended; 0 before
 	shutdownAt atomic.Int64           // run clock: "shutting down" first seen; 0 before
 	dropped    atomic.Bool            // ended, or said it ended, while the run was on
+	departed   atomic.Bool            // the tool disconnected it in a mass departure
 	said       atomic.Pointer[string] // the words on the screen that said so
 	throttled  atomic.Bool            // the screen said to slow down
 
@@ -204,8 +205,14 @@ func (s *session) scan(sc *screenScanner, p []byte) {
 	if res.throttled {
 		s.throttled.Store(true)
 	}
-	if res.ended != "" && s.r.phase.Load() == phaseRun && !s.dropped.Load() {
-		s.said.Store(&res.ended)
+	if res.shutdown && res.ended == "" {
+		res.ended = string(wordShutdown) // before the run is over, an end like any other
+	}
+	if res.ended != "" && s.r.phase.Load() == phaseRun && !s.departed.Load() {
+		// An eviction may say "disconnected" a read before it says why.
+		if !s.dropped.Load() || res.ended == string(wordEvicted) {
+			s.said.Store(&res.ended)
+		}
 		s.dropped.Store(true)
 	}
 	if s.verify != nil {
@@ -258,7 +265,7 @@ func (s *session) end() {
 	if s.readyAt.Load() != 0 {
 		s.r.alive.Add(-1)
 	}
-	if s.r.phase.Load() == phaseRun && s.readyAt.Load() != 0 {
+	if s.r.phase.Load() == phaseRun && s.readyAt.Load() != 0 && !s.departed.Load() {
 		s.dropped.Store(true)
 	}
 	s.r.open.Add(-1)

@@ -30,7 +30,7 @@ func TestNickForAllSessions(t *testing.T) {
 	laptop := s.connect("ann", key, 100, 30)
 	phone := s.connect("ann", key, 100, 30)
 	bob := s.connect("bob", newKey(t), 100, 30)
-	laptop.waitText("bob joined")
+	laptop.waitJoined("bob")
 	laptop.say("/nick annie")
 	bob.waitText("ann is now known as annie")
 	phone.waitText("annie")
@@ -69,7 +69,7 @@ func TestNamesBoundAcrossRestart(t *testing.T) {
 	}
 	watcher.waitText("asked for the name ann")
 	again := second.connect("ann", owner, 100, 30)
-	watcher.waitText("→ ann joined")
+	watcher.waitJoined("ann")
 	again.close()
 }
 
@@ -78,7 +78,7 @@ func TestDirectMessagesAndReply(t *testing.T) {
 	ann := s.connect("ann", newKey(t), 100, 30)
 	bob := s.connect("bob", newKey(t), 100, 30)
 	carol := s.connect("carol", newKey(t), 100, 30)
-	ann.waitText("carol joined")
+	ann.waitJoined("bob", "carol")
 	ann.say("/msg bob the secret is 42")
 	bob.waitText("the secret is 42")
 	ann.waitText("the secret is 42")
@@ -101,7 +101,7 @@ func TestMeWhoWhoisAwayBack(t *testing.T) {
 	bobKey := newKey(t)
 	ann := s.connect("ann", newKey(t), 120, 40)
 	bob := s.connect("bob", bobKey, 120, 40)
-	ann.waitText("bob joined")
+	ann.waitJoined("bob")
 	bob.say("/me waves")
 	ann.waitText("* bob waves")
 	bob.say("/away lunch")
@@ -125,7 +125,7 @@ func TestIgnorePersists(t *testing.T) {
 	first := startServer(t, data)
 	ann := first.connect("ann", annKey, 100, 30)
 	bob := first.connect("bob", bobKey, 100, 30)
-	ann.waitText("bob joined")
+	ann.waitJoined("bob")
 	ann.say("/ignore bob")
 	ann.waitText("no longer see messages from bob")
 	bob.say("you cannot hear me")
@@ -141,7 +141,7 @@ func TestIgnorePersists(t *testing.T) {
 	second := startServer(t, data)
 	ann = second.connect("ann", annKey, 100, 30)
 	bob = second.connect("bob", bobKey, 100, 30)
-	ann.waitText("bob joined")
+	ann.waitJoined("bob")
 	bob.say("still ignored")
 	ann.say("marker two")
 	ann.waitText("ann: marker two")
@@ -210,7 +210,7 @@ func TestModeration(t *testing.T) {
 	admin := s.connect("boss", adminKey, 120, 40)
 	bob := s.connect("bob", bobKey, 100, 30)
 	carol := s.connect("carol", carolKey, 100, 30)
-	admin.waitText("carol joined")
+	admin.waitJoined("bob", "carol")
 
 	bob.say("/kick carol")
 	bob.waitText("unknown command /kick")
@@ -295,7 +295,7 @@ func TestLocalCommands(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	ann := s.connect("ann", newKey(t), 100, 30)
 	bob := s.connect("bob", newKey(t), 100, 30)
-	ann.waitText("bob joined")
+	ann.waitJoined("bob")
 	ann.say("/help")
 	ann.waitText("/whois NAME")
 	ann.say("/help msg")
@@ -310,7 +310,7 @@ func TestLocalCommands(t *testing.T) {
 	ann.waitText("usage: /bell on|off|mentions")
 	ann.say("/bell off")
 	ann.say("/quit")
-	bob.waitText("ann left")
+	bob.waitLeft("ann")
 	select {
 	case <-ann.done:
 	case <-time.After(wait):

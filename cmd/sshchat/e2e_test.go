@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 // wait bounds every wait for the server or a screen.
-const wait = 10 * time.Second
+const wait = 30 * time.Second
 
 var testLogOut io.Writer = io.Discard
 
@@ -255,6 +255,73 @@ func (c *client) waitText(text string) string {
 	return c.waitFor(strconv.Quote(text), func(s string) bool { return strings.Contains(s, text) })
 }
 
+// waitJoined waits until every one of names is in the room as this
+// screen shows it: named by an arrival line or listed as a member. Under
+// load arrivals gather into one line in any order ("→ boss, carol and bob
+// joined"), so no one wording is waited for.
+func (c *client) waitJoined(names ...string) string {
+	c.t.Helper()
+	return c.waitFor(strings.Join(names, ", ")+" joined", func(scr string) bool {
+		for _, n := range names {
+			if !crowdNames(scr, "→ ", " joined", n) && !listed(scr, n) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// waitLeft waits until every one of names has left: named by a departure
+// line and no longer listed as a member.
+func (c *client) waitLeft(names ...string) string {
+	c.t.Helper()
+	return c.waitFor(strings.Join(names, ", ")+" left", func(scr string) bool {
+		for _, n := range names {
+			if !crowdNames(scr, "← ", " left", n) || listed(scr, n) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// crowdNames reports whether a line of screen from arrow to verb, such as
+// "→ ann, bob and 2 others joined", names name.
+func crowdNames(screen, arrow, verb, name string) bool {
+	for line := range strings.SplitSeq(screen, "\n") {
+		_, rest, ok := strings.Cut(line, arrow)
+		if !ok {
+			continue
+		}
+		names, _, ok := strings.Cut(rest, verb)
+		if !ok {
+			continue
+		}
+		for n := range strings.SplitSeq(strings.ReplaceAll(names, " and ", ", "), ", ") {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listed reports whether the member list at the right of screen (shown
+// from 100 columns) lists name: "│ name", maybe with " ×2" or " (away)".
+func listed(screen, name string) bool {
+	for line := range strings.SplitSeq(screen, "\n") {
+		i := strings.LastIndex(line, "│ ")
+		if i < 0 {
+			continue
+		}
+		entry := strings.TrimSpace(line[i+len("│ "):])
+		if entry == name || strings.HasPrefix(entry, name+" ×") || strings.HasPrefix(entry, name+" (away)") {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *client) typeText(s string) {
 	c.t.Helper()
 	if _, err := io.WriteString(c.stdin, s); err != nil {
@@ -289,7 +356,7 @@ func TestTwoUsersChat(t *testing.T) {
 	alice := s.connect("alice", newKey(t), 100, 30)
 	alice.waitText("#lobby")
 	bob := s.connect("bob", newKey(t), 100, 30)
-	alice.waitText("bob joined")
+	alice.waitJoined("bob")
 
 	alice.say("hello bob")
 	bob.waitText("alice: hello bob")
@@ -304,7 +371,7 @@ func TestOneUserManySessions(t *testing.T) {
 	carol.waitText("#lobby")
 	key := newKey(t)
 	laptop := s.connect("alice", key, 100, 30)
-	carol.waitText("alice joined")
+	carol.waitJoined("alice")
 	phone := s.connect("alice", key, 80, 24)
 	carol.waitText("alice +1 session")
 	phone.say("from the phone")
@@ -312,7 +379,7 @@ func TestOneUserManySessions(t *testing.T) {
 	phone.close()
 	carol.waitText("alice −1 session")
 	laptop.close()
-	carol.waitText("alice left")
+	carol.waitLeft("alice")
 
 	s.stop()
 	var got []string
@@ -343,9 +410,9 @@ func TestDroppedConnection(t *testing.T) {
 	}
 	dave := s.open(ssh.NewClient(sc, chans, reqs), "dave", 100, 30)
 	dave.waitText("#lobby")
-	bob.waitText("dave joined")
+	bob.waitJoined("dave")
 	_ = raw.Close()
-	bob.waitText("dave left")
+	bob.waitLeft("dave")
 }
 
 func TestResizeReflows(t *testing.T) {
@@ -479,7 +546,7 @@ func TestPastedEscapeSequenceIsDefused(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	alice := s.connect("alice", newKey(t), 100, 30)
 	bob := s.connect("bob", newKey(t), 100, 30)
-	alice.waitText("bob joined")
+	alice.waitJoined("bob")
 	// A bracketed paste, as a terminal sends it, with an OSC retitle and a
 	// clear-screen inside.
 	alice.typeText("\x1b[200~\x1b]0;pwned\x07hi there\x1b[2J\x1b[201~\r")
@@ -542,5 +609,13 @@ func TestPortInUseLeavesDataAlone(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(data); len(entries) != 0 {
 		t.Errorf("a failed start wrote to the data directory: %v", entries)
+	}
+}
+
+func TestShutdownRightAfterStart(t *testing.T) {
+	// A stop that comes before the server has started accepting must not
+	// race with the start (the race detector sees it when it does).
+	for range 50 {
+		startServer(t, t.TempDir()).stop()
 	}
 }

@@ -146,7 +146,7 @@ func TestScriptTail(t *testing.T) {
 			}
 		}
 	}()
-	alice.waitText("tailer joined") // a tail is a session like any other
+	alice.waitJoined("tailer") // a tail is a session like any other
 	alice.say("for the tail")
 	for ev := range lines {
 		if ev.Type == hub.EventTypeMessage {
@@ -158,7 +158,7 @@ func TestScriptTail(t *testing.T) {
 	}
 	_ = sess.Close()
 	_ = conn.Close()
-	alice.waitText("tailer left")
+	alice.waitLeft("tailer")
 	for range lines { // the reader ends with the connection
 	}
 	_, _ = io.Copy(io.Discard, stdout)

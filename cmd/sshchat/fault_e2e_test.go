@@ -106,7 +106,7 @@ func TestFullDiskRefusesMessagesAndRecovers(t *testing.T) {
 	carol := s.connect("carol", carolKey, 80, 24)
 	carol.waitText("#lobby")
 	carol.close()
-	alice.waitText("carol left")
+	alice.waitLeft("carol")
 
 	filler := fill(t, data)
 	// The log's last page may still take a few lines: post until a write
@@ -137,7 +137,7 @@ func TestFullDiskRefusesMessagesAndRecovers(t *testing.T) {
 	// The room goes on: arrivals and departures are kept in memory.
 	carol = s.connect("carol", carolKey, 80, 24)
 	carol.waitText("#lobby")
-	alice.waitText("carol joined")
+	alice.waitJoined("carol")
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
@@ -277,7 +277,7 @@ func TestSessionEndReasonInServerLog(t *testing.T) {
 	s := startServerLog(t, t.TempDir(), &logs, withAdmins(t, boss))
 	admin := s.connect("boss", boss, 100, 30)
 	bob := s.connect("bob", newKey(t), 100, 30)
-	admin.waitText("bob joined")
+	admin.waitJoined("bob")
 	admin.say("/kick bob flooding")
 	bob.waitText("kicked by boss: flooding")
 	ended := regexp.MustCompile(`msg="session ended" .*reason="disconnected: kicked by boss: flooding"`)

@@ -25,7 +25,10 @@ func TestMessageRateIsPerUser(t *testing.T) {
 	key := newKey(t)
 	laptop := s.connect("ann", key, 100, 30)
 	phone := s.connect("ann", key, 100, 30)
-	laptop.waitText("ann +1 session")
+	// Both sessions are in: the second one's arrival, or the member list.
+	laptop.waitFor("ann's second session", func(scr string) bool {
+		return strings.Contains(scr, "ann +1 session") || listed(scr, "ann ×2")
+	})
 	laptop.say("one")
 	phone.say("two")
 	laptop.say("three")
@@ -275,7 +278,7 @@ func TestKeepaliveCutsVanishedPeer(t *testing.T) {
 	watcher := s.connect("watcher", newKey(t), 80, 24)
 	watcher.waitText("ghost")
 	stall() // the peer is gone, but TCP does not know it yet
-	watcher.waitText("ghost left")
+	watcher.waitLeft("ghost")
 }
 
 func TestIdleTimeout(t *testing.T) {

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// The crowd scenarios: a storm is the connect phase of any run
+// (-connect-parallel sessions dialling at once); a mass departure
+// (-depart) has many sessions disconnect at once while the others stay;
+// a burst (-burst) sends many messages within a short window. In every
+// one, a session the server ends before the run is over is a failure,
+// and so is a message a screen never showed.
+
+// departureReport is how a mass departure went.
+type departureReport struct {
+	Waves     []int `json:"waves"`
+	Departed  int   `json:"departed"`  // sessions the tool disconnected
+	Remaining int   `json:"remaining"` // sessions that were to stay
+}
+
+// depart disconnects the waves of -depart: the last sessions first, each
+// wave at once, -depart-gap apart. The senders and the checked session
+// (the first ones) stay. It returns the sessions that remain.
+func (r *run) depart(ctx context.Context, sessions []*session) ([]*session, departureReport) {
+	rep := departureReport{Waves: r.cfg.Depart}
+	rest := sessions
+	for i, n := range r.cfg.Depart {
+		if i > 0 && !sleepCtx(ctx, r.cfg.DepartGap) {
+			break
+		}
+		wave := leaving(rest, n)
+		rest = rest[:len(rest)-len(wave)]
+		for _, s := range wave {
+			s.departed.Store(true)
+		}
+		for _, s := range wave {
+			_ = s.client.Close()
+		}
+		rep.Departed += len(wave)
+		r.notef("departure: %d sessions disconnected at once, %d stay", len(wave), len(rest))
+	}
+	rep.Remaining = len(rest)
+	return rest, rep
+}
+
+// leaving is the last n of sessions, always leaving one.
+func leaving(sessions []*session, n int) []*session {
+	n = min(n, len(sessions)-1)
+	if n <= 0 {
+		return nil
+	}
+	return sessions[len(sessions)-n:]
+}
+
+// failuresReport counts what went wrong in a run. Any of it fails the
+// run: the tool then exits with status 1.
+type failuresReport struct {
+	ConnectFailed int   `json:"connect_failed"` // sessions that never showed a first screen
+	Evicted       int   `json:"evicted"`        // the screen said the session fell too far behind
+	Disconnected  int   `json:"disconnected"`   // any other end before the run was over
+	Lost          int64 `json:"lost"`           // deliveries due but never on the screen
+	Total         int64 `json:"total"`
+}
+
+// failures sums up a run's failures from its report.
+func failures(rep *report) failuresReport {
+	f := failuresReport{
+		ConnectFailed: rep.Sessions.Failed,
+		Evicted:       rep.Dropped.Evicted,
+		Disconnected:  rep.Dropped.Sessions - rep.Dropped.Evicted,
+		Lost:          rep.Deliveries.Lost,
+	}
+	f.Total = int64(f.ConnectFailed+f.Evicted+f.Disconnected) + f.Lost
+	return f
+}
+
+func (f failuresReport) String() string {
+	if f.Total == 0 {
+		return "PASS: every session stayed, every message was seen"
+	}
+	return fmt.Sprintf("FAIL: %d failures: %d sessions could not connect, %d evicted, %d disconnected, %d deliveries lost",
+		f.Total, f.ConnectFailed, f.Evicted, f.Disconnected, f.Lost)
+}
+
+// screensReport is, over the screens that had messages due (sent while
+// they were there), how many of those messages each showed.
+type screensReport struct {
+	Screens  int     `json:"screens"`
+	Complete int     `json:"complete"` // showed every message due
+	Due      int     `json:"due_max"`  // messages due to a screen, at most
+	SeenMin  int     `json:"seen_min"`
+	SeenP50  int     `json:"seen_p50"`
+	SeenMean float64 `json:"seen_mean"`
+}
+
+// summarizeScreens takes, per screen, the messages due to it and those of
+// them it showed.
+func summarizeScreens(due, seen []int) screensReport {
+	var r screensReport
+	var all []int
+	total := 0
+	for i := range due {
+		if due[i] == 0 {
+			continue
+		}
+		r.Screens++
+		r.Due = max(r.Due, due[i])
+		if seen[i] >= due[i] {
+			r.Complete++
+		}
+		all = append(all, seen[i])
+		total += seen[i]
+	}
+	if len(all) == 0 {
+		return r
+	}
+	slices.Sort(all)
+	r.SeenMin = all[0]
+	r.SeenP50 = all[nearestRank(0.5, len(all))-1]
+	r.SeenMean = float64(total) / float64(len(all))
+	return r
+}
+
+// stormReport is what a storm cost: the server's CPU per session that
+// joined, over the connect phase alone.
+type stormReport struct {
+	Parallel    int     `json:"connect_parallel"`
+	Joined      int     `json:"joined"`
+	ServerCPUS  float64 `json:"server_cpu_s"`
+	CPUPerJoin  float64 `json:"server_cpu_per_join_ms"`
+	ConnectAllS float64 `json:"connect_all_s"`
+}
+
+func newStormReport(parallel, joined int, cpu, wall time.Duration) *stormReport {
+	s := &stormReport{Parallel: parallel, Joined: joined, ServerCPUS: secs(cpu), ConnectAllS: secs(wall)}
+	if joined > 0 {
+		s.CPUPerJoin = ms(cpu / time.Duration(joined))
+	}
+	return s
+}
+
+// raiseFileLimit lifts the soft limit of open files to what n sessions
+// need, up to the hard limit; each session holds a socket. It returns the
+// soft limit now in force.
+func raiseFileLimit(n int) (uint64, error) {
+	want := uint64(n) + 256 // and the tool's own files
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("open files limit: %w", err)
+	}
+	if lim.Cur >= want {
+		return lim.Cur, nil
+	}
+	lim.Cur = min(want, lim.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("raise open files limit to %d: %w", lim.Cur, err)
+	}
+	if lim.Cur < want {
+		return lim.Cur, fmt.Errorf("open files: the hard limit %d is below the %d that %d sessions need", lim.Max, want, n)
+	}
+	return lim.Cur, nil
+}
