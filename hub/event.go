@@ -62,9 +62,15 @@ const (
 	EventTypeMute   = "mute"
 	EventTypeUnmute = "unmute"
 	EventTypeMotd   = "motd" // the message of the day is now Message
+
+	// EventTypeRoster is never recorded nor sent to listeners: it stands
+	// in a lagging subscriber's stream for presence events it was not
+	// given one by one (arrivals, departures, names, away), and tells it
+	// to look at who is online now. Its ID is the last of those events.
+	EventTypeRoster = "roster"
 )
 
-// Types lists every event type.
+// Types lists every event type that is recorded (all but EventTypeRoster).
 func Types() []string {
 	return []string{
 		EventTypeMessage, EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose,
