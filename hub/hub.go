@@ -728,12 +728,28 @@ func (h *Hub) flushPresence() {
 	}
 	batch := h.presence
 	h.presence = nil // evictions below add their departures to a new batch
+	renames := false // a rename is no presence to the renamed user's sessions
+	for _, ev := range batch {
+		renames = renames || ev.Type == EventTypeNick
+	}
+	last := batch[len(batch)-1]
 	var over []*subscriber
 	for _, s := range h.subs {
+		if s.since >= last.ID {
+			continue // arrived after all of them
+		}
 		ok := true
 		for _, ev := range batch {
-			if ev.ID > s.since {
-				ok = h.deliver(s, ev) && ok
+			if ev.ID <= s.since {
+				continue
+			}
+			ok = h.deliver(s, ev) && ok
+			if !renames && s.head < len(s.queue) {
+				// Behind now, and the rest would fold one by one into
+				// the roster event just queued: fold them at once.
+				r := &s.queue[len(s.queue)-1].ev
+				r.ID, r.UnixTime = last.ID, last.UnixTime
+				break
 			}
 		}
 		if !ok {
