@@ -78,6 +78,25 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	defer s.keepalive(ctx, log)()
+
+	// Everything that does not need the subscription is made before it:
+	// from the arrival on, the room's events wait for this session.
+	var tooSlow atomic.Bool
+	out := newOutbox(sess, s.cfg.OutputLimit, s.outBufs, func() {
+		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
+		s.observe.Refused("too_slow")
+		tooSlow.Store(true)
+		closeConn(ctx)
+	})
+	width, height := s.clamp(pty.Window)
+	screen := ui.NewScreen(out, s.outBufs)
+	renderer := newRenderer(sess, pty)
+	commands := s.commandsFor(userID)
+	notices := arrived.notices
+	if motd := s.reg.Motd(); motd != "" {
+		notices = append([]string{"message of the day: " + motd}, notices...)
+	}
+
 	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
@@ -94,36 +113,32 @@ func (s *Server) handle(sess ssh.Session) {
 	if arrived.warning != "" {
 		_ = s.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: arrived.warning})
 	}
-	notices := arrived.notices
-	if motd := s.reg.Motd(); motd != "" {
-		notices = append([]string{"message of the day: " + motd}, notices...)
-	}
 	defer func() {
 		// Out of the roster first, so that the screens redrawing on the
 		// departure no longer list it.
 		s.presence.release(userID, si)
-		if err := s.hub.Remove(userID, sessionID); err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
+		var err error
+		if tooSlow.Load() {
+			// Told to the room and counted as an eviction; the client
+			// itself cannot be told, it does not read.
+			err = s.hub.Evict(userID, sessionID, "output queue full")
+		} else {
+			err = s.hub.Remove(userID, sessionID)
+		}
+		if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
 			log.Error("remove", "err", err)
 		}
 	}()
 
-	out := newOutbox(sess, s.cfg.OutputLimit, s.outBufs, func() {
-		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
-		s.observe.Refused("too_slow")
-		closeConn(ctx)
-	})
-	width, height := s.clamp(pty.Window)
-	screen := ui.NewScreen(out, s.outBufs)
 	model := ui.New(ui.Config{
 		Room:       s.hub.ID(),
 		UserID:     userID,
 		Name:       name,
 		Notices:    notices,
 		History:    sub.History(),
-		Users:      sub.Users(),
-		Renderer:   newRenderer(sess, pty),
+		Renderer:   renderer,
 		Post:       s.poster(userID, si),
-		Commands:   s.commandsFor(userID),
+		Commands:   commands,
 		Run:        s.runner(arrived.user, si),
 		Roster:     s.presence,
 		Width:      width,
@@ -131,7 +146,7 @@ func (s *Server) handle(sess ssh.Session) {
 		MaxMessage: s.cfg.MaxMessage,
 		Screen:     screen,
 	})
-	sub.Release() // the model has made its own transcript and member list
+	sub.Release() // the model has made its own transcript
 	// The model draws itself on its Screen, which sends only what changed
 	// and scrolls the transcript with the terminal (see ui.Screen): Bubble
 	// Tea's renderer would send every row again whenever a message arrives.
@@ -149,7 +164,7 @@ func (s *Server) handle(sess ssh.Session) {
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		s.pump(pumpCtx, p, sub, winch, arrived.user, si, ended)
+		s.pump(pumpCtx, p, sub, winch, arrived.user, si, ended, log)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		log.Error("program", "err", err)
@@ -215,7 +230,7 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // pump moves hub events and window changes into the program until ctx
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
-func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string) {
+func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string, log *slog.Logger) {
 	// The SSH library sends every window change on winch and blocks until
 	// it is taken: after the pump, keep taking them until the channel closes.
 	defer func(winch <-chan ssh.Window) {
@@ -295,13 +310,13 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			// lines nobody reads as they fly by.
 			pace := max(frame, s.frameShare())
 			if presenceOnly(batch) {
-				pace = max(frame, presenceFrame)
+				pace = max(pace, presenceFrame, s.presenceShare())
 			}
 			due := last.Add(pace)
 			switch {
 			case !open:
 				send()
-				s.endStream(p, sub, ended)
+				s.endStream(p, sub, ended, log)
 				events = nil
 			case len(batch) >= maxBatch || !time.Now().Before(due):
 				send()
@@ -321,16 +336,29 @@ func (s *Server) frameShare() time.Duration {
 	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / int64(s.cfg.FrameBudget))
 }
 
-// presenceFrame is the pace of batches holding only arrivals and
-// departures.
-const presenceFrame = 500 * time.Millisecond
+// presenceShare is presenceFrame for a crowd: the screens together redraw
+// for presence alone at most presenceBudget times a second, so a storm of
+// arrivals into thousands of screens does not cost a frame per screen
+// twice a second.
+func (s *Server) presenceShare() time.Duration {
+	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / presenceBudget)
+}
+
+const (
+	// presenceFrame is the pace of batches holding only arrivals and
+	// departures.
+	presenceFrame = 500 * time.Millisecond
+	// presenceBudget is how many frames a second all screens together
+	// draw for batches holding only presence.
+	presenceBudget = 2000
+)
 
 // presenceOnly reports whether a batch holds nothing but sessions coming
-// and going.
+// and going (or a roster event standing for them).
 func presenceOnly(batch []hub.Event) bool {
 	for _, ev := range batch {
 		switch ev.Type {
-		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave:
+		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster:
 		default:
 			return false
 		}
@@ -361,13 +389,15 @@ func hidden(ev hub.Event, ignored map[string]bool) bool {
 }
 
 // endStream tells the program why the hub ended the session's stream.
-func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- string) {
+func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- string, log *slog.Logger) {
 	reason := "session ended"
 	switch err := sub.Err(); {
 	case errors.Is(err, hub.ErrClosed):
 		reason = "the server is shutting down"
 	case errors.Is(err, hub.ErrEvicted):
-		reason = "disconnected: this session fell too far behind the chat"
+		log.Warn("session evicted", "reason", strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": "))
+		reason = "disconnected: this session fell too far behind the chat (" +
+			strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": ") + ")"
 	case errors.Is(err, hub.ErrDropped):
 		reason = "disconnected: " + strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": ")
 	}
