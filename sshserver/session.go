@@ -253,6 +253,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		flush    = time.NewTimer(time.Hour)
 		armed    bool      // flush is running
 		armedFor time.Time // when it fires
+		kept     int       // arrivals and departures in batch
 	)
 	flush.Stop()
 	defer flush.Stop()
@@ -263,7 +264,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		}
 		if len(batch) > 0 {
 			p.Send(ui.EventsMsg(batch))
-			batch = nil
+			batch, kept = nil, 0
 		}
 		last = time.Now()
 	}
@@ -292,7 +293,14 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			open := ok
 			skip := ignored()
 			for ok {
-				if !hidden(ev, skip) {
+				switch {
+				case hidden(ev, skip):
+				case comings(ev) && kept >= presenceKept:
+					batch = foldRoster(batch, ev)
+				default:
+					if comings(ev) {
+						kept++
+					}
 					batch = append(batch, ev)
 				}
 				if len(batch) >= maxBatch {
@@ -338,7 +346,7 @@ func (s *Server) frameShare() time.Duration {
 
 // presenceShare is presenceFrame for a crowd: the screens together redraw
 // for presence alone at most presenceBudget times a second, so a storm of
-// arrivals into thousands of screens does not cost a frame per screen
+// arrivals into thousands of screens does not cost every screen a frame
 // twice a second.
 func (s *Server) presenceShare() time.Duration {
 	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / presenceBudget)
@@ -350,8 +358,32 @@ const (
 	presenceFrame = 500 * time.Millisecond
 	// presenceBudget is how many frames a second all screens together
 	// draw for batches holding only presence.
-	presenceBudget = 2000
+	presenceBudget = 1000
+	// presenceKept is how many arrivals and departures a batch holds one
+	// by one; those after them fold into a roster event (the member list
+	// shows who is online). In a storm each of thousands of screens would
+	// otherwise take every arrival, one event each.
+	presenceKept = 16
 )
+
+// comings reports whether ev is a session coming or going.
+func comings(ev hub.Event) bool {
+	switch ev.Type {
+	case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster:
+		return true
+	}
+	return false
+}
+
+// foldRoster folds the arrival or departure ev into a roster event at the
+// end of batch.
+func foldRoster(batch []hub.Event, ev hub.Event) []hub.Event {
+	if n := len(batch); n > 0 && batch[n-1].Type == hub.EventTypeRoster {
+		batch[n-1].ID, batch[n-1].UnixTime = ev.ID, ev.UnixTime
+		return batch
+	}
+	return append(batch, hub.Event{ID: ev.ID, ChatRoomID: ev.ChatRoomID, Type: hub.EventTypeRoster, UnixTime: ev.UnixTime})
+}
 
 // presenceOnly reports whether a batch holds nothing but sessions coming
 // and going (or a roster event standing for them).
