@@ -293,16 +293,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			open := ok
 			skip := ignored()
 			for ok {
-				switch {
-				case hidden(ev, skip):
-				case comings(ev) && kept >= presenceKept:
-					batch = foldRoster(batch, ev)
-				default:
-					if comings(ev) {
-						kept++
-					}
-					batch = append(batch, ev)
-				}
+				batch, kept = gather(batch, kept, ev, skip)
 				if len(batch) >= maxBatch {
 					break
 				}
@@ -373,6 +364,20 @@ func comings(ev hub.Event) bool {
 		return true
 	}
 	return false
+}
+
+// gather adds ev to batch, which holds kept arrivals and departures: not
+// if it is hidden, folded into a roster event if presenceKept are there.
+func gather(batch []hub.Event, kept int, ev hub.Event, ignored map[string]bool) ([]hub.Event, int) {
+	switch {
+	case hidden(ev, ignored):
+		return batch, kept
+	case !comings(ev):
+		return append(batch, ev), kept
+	case kept >= presenceKept:
+		return foldRoster(batch, ev), kept
+	}
+	return append(batch, ev), kept + 1
 }
 
 // foldRoster folds the arrival or departure ev into a roster event at the
