@@ -10,9 +10,11 @@
 //     events (arrivals, departures, renames, away and back) that it could
 //     not take as they came are folded into one EventTypeRoster event,
 //     which tells it to look at who is online now;
-//   - presence events wait up to the flush interval (DefaultFlushInterval)
-//     and go out together, so a storm of arrivals wakes each reader once a
-//     flush rather than once an arrival; any other event sends them first;
+//   - presence events wait up to the flush interval (DefaultFlushInterval;
+//     longer in a room of thousands, so that they wake at most 20,000
+//     readers a second) and go out together, so a storm of arrivals wakes
+//     each reader once a flush rather than once an arrival; any other
+//     event sends them first;
 //   - listeners receive every event, in order; a slow listener slows the hub
 //     rather than losing an event;
 //   - IDs increase for the life of the event log: a hub can be seeded with

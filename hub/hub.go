@@ -36,6 +36,13 @@ const (
 	// delivered together, and how often the hub retries the queues of
 	// subscribers whose channels were full.
 	DefaultFlushInterval = 50 * time.Millisecond
+
+	// presenceWakeups is how many subscribers a second presence events may
+	// wake, all together: in a big room they wait longer than the flush
+	// interval (at 5,000 subscribers, 250 ms), so that a storm of arrivals
+	// does not cost every reader a wakeup every flush. Any other event
+	// sends them at once.
+	presenceWakeups = 20000
 )
 
 // Member names one session of one user when it subscribes.
@@ -184,6 +191,7 @@ type Hub struct {
 	users     map[string]*user           // owned by run
 	listeners []chan<- Event             // owned by run
 	presence  []Event                    // owned by run; presence events not yet delivered, oldest first
+	due       time.Time                  // owned by run; when presence is to be delivered
 	lagging   []*subscriber              // owned by run; subscribers with a queue, order is irrelevant
 	timer     *time.Timer                // owned by run; runs while presence or lagging is not empty
 	armed     bool                       // owned by run; timer runs
@@ -566,7 +574,7 @@ func (h *Hub) handleSubscribe(m Member, backlog int, withUsers bool) reply {
 	// The arrival goes to the others with the presence events; the new
 	// stream starts with it at once, and takes only what follows it.
 	ev := h.record(Event{Type: typ, UserID: m.UserID, SessionID: m.SessionID, Name: u.name})
-	h.presence = append(h.presence, ev)
+	h.delay(ev)
 	sub.events <- ev
 	s := &subscriber{key: key, index: len(h.subs), since: ev.ID, sub: sub, ch: sub.events, lagging: -1}
 	h.subs = append(h.subs, s)
@@ -647,9 +655,11 @@ func (h *Hub) handleDrop(userID, reason string) error {
 // queues of lagging subscribers and evicts those whose oldest message
 // has waited too long.
 func (h *Hub) handleTick() {
-	h.flushPresence()
-	var late []*subscriber
 	now := time.Now()
+	if !now.Before(h.due) {
+		h.flushPresence()
+	}
+	var late []*subscriber
 	// Backwards: a subscriber that catches up leaves h.lagging, and the
 	// last one, already seen, takes its place.
 	for i := len(h.lagging) - 1; i >= 0; i-- {
@@ -705,7 +715,7 @@ func (h *Hub) record(ev Event) Event {
 func (h *Hub) emit(ev Event) {
 	ev = h.record(ev)
 	if presenceLike(ev.Type) {
-		h.presence = append(h.presence, ev)
+		h.delay(ev)
 		return
 	}
 	h.flushPresence()
@@ -718,6 +728,15 @@ func (h *Hub) emit(ev Event) {
 	if len(over) > 0 {
 		h.evict(over, fmt.Sprintf("more than %d messages behind", h.maxBehind))
 	}
+}
+
+// delay keeps a presence event to be delivered with the others.
+func (h *Hub) delay(ev Event) {
+	if len(h.presence) == 0 {
+		wait := max(h.flushInterval, time.Duration(len(h.subs))*time.Second/presenceWakeups)
+		h.due = time.Now().Add(wait)
+	}
+	h.presence = append(h.presence, ev)
 }
 
 // flushPresence delivers the presence events that wait to every

@@ -376,6 +376,10 @@ func gather(batch []hub.Event, kept int, ev hub.Event, ignored map[string]bool) 
 		return append(batch, ev), kept
 	case kept >= presenceKept:
 		return foldRoster(batch, ev), kept
+	case batch == nil:
+		// Room for a crowd at once: growing one event at a time was most
+		// of a storm's garbage.
+		batch = make([]hub.Event, 0, presenceKept+2)
 	}
 	return append(batch, ev), kept + 1
 }
