@@ -65,8 +65,10 @@ const (
 
 	// EventTypeRoster is never recorded nor sent to listeners: it stands
 	// in a lagging subscriber's stream for presence events it was not
-	// given one by one (arrivals, departures, names, away), and tells it
-	// to look at who is online now. Its ID is the last of those events.
+	// given one by one (arrivals, departures, renames, away and back), and
+	// tells it to look at who is online now. Its ID is the last of those
+	// events; UserID is the subscriber's own user and Name what that user
+	// is called now (its own renames fold into the roster too).
 	EventTypeRoster = "roster"
 )
 

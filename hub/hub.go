@@ -747,10 +747,6 @@ func (h *Hub) flushPresence() {
 	}
 	batch := h.presence
 	h.presence = nil // evictions below add their departures to a new batch
-	renames := false // a rename is no presence to the renamed user's sessions
-	for _, ev := range batch {
-		renames = renames || ev.Type == EventTypeNick
-	}
 	last := batch[len(batch)-1]
 	var over []*subscriber
 	for _, s := range h.subs {
@@ -763,7 +759,7 @@ func (h *Hub) flushPresence() {
 				continue
 			}
 			ok = h.deliver(s, ev) && ok
-			if !renames && s.head < len(s.queue) {
+			if s.head < len(s.queue) {
 				// Behind now, and the rest would fold one by one into
 				// the roster event just queued: fold them at once.
 				r := &s.queue[len(s.queue)-1].ev
@@ -810,19 +806,21 @@ func (h *Hub) deliver(s *subscriber, ev Event) bool {
 
 // enqueue queues ev for s behind its channel. Presence events are state:
 // those in a row make one roster event, which tells the reader to look at
-// who is online now. A departure never counts against anyone, so an
-// eviction cannot push another subscriber over.
+// who is online now, and what its own user is called. A departure never
+// counts against anyone, so an eviction cannot push another subscriber
+// over.
 func (h *Hub) enqueue(s *subscriber, ev Event) bool {
 	if s.lagging < 0 {
 		s.lagging = len(h.lagging)
 		h.lagging = append(h.lagging, s)
 	}
-	if coalesce(ev, s.key.userID) {
+	if presenceLike(ev.Type) {
 		if n := len(s.queue); n > s.head && s.queue[n-1].ev.Type == EventTypeRoster {
 			s.queue[n-1].ev.ID, s.queue[n-1].ev.UnixTime = ev.ID, ev.UnixTime
 			return true
 		}
-		s.queue = append(s.queue, queued{ev: Event{ID: ev.ID, ChatRoomID: ev.ChatRoomID, Type: EventTypeRoster, UnixTime: ev.UnixTime}})
+		s.queue = append(s.queue, queued{ev: Event{ID: ev.ID, ChatRoomID: ev.ChatRoomID, Type: EventTypeRoster,
+			UserID: s.key.userID, UnixTime: ev.UnixTime}})
 	} else {
 		s.queue = append(s.queue, queued{ev: ev, at: time.Now()})
 		s.behind++
@@ -836,6 +834,9 @@ func (h *Hub) enqueue(s *subscriber, ev Event) bool {
 func (h *Hub) drain(s *subscriber) {
 	for s.head < len(s.queue) {
 		q := &s.queue[s.head]
+		if q.ev.Type == EventTypeRoster {
+			q.ev.Name = h.users[s.key.userID].name // as of now: renames folded into it
+		}
 		if !offer(s.ch, q.ev) {
 			break
 		}
@@ -961,11 +962,4 @@ func presenceLike(typ string) bool {
 		return true
 	}
 	return false
-}
-
-// coalesce reports whether ev may be folded into a roster event for a
-// subscriber of userID: a presence event, but the user's own rename,
-// which its sessions need to know their name.
-func coalesce(ev Event, userID string) bool {
-	return presenceLike(ev.Type) && !(ev.Type == EventTypeNick && ev.UserID == userID)
 }

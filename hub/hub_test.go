@@ -436,7 +436,7 @@ func TestLaggingReaderGetsTheRosterNotEveryChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := h.Rename("ann", "annie"); err != nil { // its own: never coalesced
+	if err := h.Rename("ann", "annie"); err != nil { // its own: the roster says it
 		t.Fatal(err)
 	}
 	h.Message("ann", "after")
@@ -454,11 +454,11 @@ func TestLaggingReaderGetsTheRosterNotEveryChange(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	// Its join, one more presence event that fit, the rest as one roster.
-	if want := "[join join roster nick message]"; fmt.Sprint(types) != want {
+	if want := "[join join roster message]"; fmt.Sprint(types) != want {
 		t.Errorf("stream = %v, want %s", types, want)
 	}
-	if got[3].Name != "annie" {
-		t.Errorf("own rename = %+v", got[3])
+	if got[2].UserID != "ann" || got[2].Name != "annie" {
+		t.Errorf("roster event = %+v, want it to say ann is now annie", got[2])
 	}
 }
 
@@ -790,5 +790,41 @@ func TestDrop(t *testing.T) {
 	}
 	if err := h.Drop("ann", "again"); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("second Drop = %v, want ErrNotFound", err)
+	}
+}
+
+// TestPresenceBurstEvictsNobody: one user renames itself 2,000 times and
+// goes away now and then while 20 others do not read, with room for only
+// 8 messages behind: the others get the roster, and stay.
+func TestPresenceBurstEvictsNobody(t *testing.T) {
+	const readers = 20
+	h := newHub(t, hub.WithSubscriberBuffer(4), hub.WithMaxBehind(8))
+	subs := make([]*hub.Subscription, readers)
+	for i := range subs {
+		subs[i] = mustSubscribe(t, h, fmt.Sprint("u", i), "s")
+	}
+	mustSubscribe(t, h, "busy", "b1") // not reading either
+	for i := range 2000 {
+		if err := h.Rename("busy", fmt.Sprint("name", i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			if err := h.Post(hub.Event{Type: hub.EventTypeAway, UserID: "busy"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.Message("u0", "still here")
+	for i, sub := range subs {
+		var got []hub.Event
+		for ev := next(t, sub.Events()); ev.Type != hub.EventTypeMessage; ev = next(t, sub.Events()) {
+			got = append(got, ev)
+		}
+		if len(got) > 2*readers+10 { // the arrivals before the storm, and rosters
+			t.Errorf("u%d took %d presence events one by one, want them folded", i, len(got))
+		}
+	}
+	if st := h.Stats(); st.Evicted != 0 {
+		t.Errorf("Stats() = %+v, want nobody evicted", st)
 	}
 }

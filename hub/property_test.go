@@ -193,15 +193,13 @@ func checkLog(rt *rapid.T, logged []hub.Event) {
 	}
 }
 
-// counted reports whether ev is one a reader of userID must get as it is,
-// never folded into a roster event: anything but presence, and its own
-// renames.
-func counted(ev hub.Event, userID string) bool {
+// counted reports whether ev is one a reader must get as it is, never
+// folded into a roster event: anything but presence.
+func counted(ev hub.Event) bool {
 	switch ev.Type {
-	case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeAway, hub.EventTypeBack:
+	case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave,
+		hub.EventTypeNick, hub.EventTypeAway, hub.EventTypeBack:
 		return false
-	case hub.EventTypeNick:
-		return ev.UserID == userID
 	}
 	return true
 }
@@ -228,12 +226,15 @@ func checkReader(rt *rapid.T, r *reader, logged []hub.Event, maxBehind int) {
 			if i > 0 && r.got[i-1].Type == hub.EventTypeRoster {
 				rt.Fatalf("%s: two roster events in a row", r.sessionID)
 			}
+			if ev.UserID != r.userID {
+				rt.Fatalf("%s: roster event %+v is not about its user", r.sessionID, ev)
+			}
 			continue
 		}
 		if ev != logged[ev.ID-1] {
 			rt.Fatalf("%s: got %+v, the log has %+v", r.sessionID, ev, logged[ev.ID-1])
 		}
-		if i > 0 && counted(ev, r.userID) && ev.Type != hub.EventTypeClose {
+		if i > 0 && counted(ev) && ev.Type != hub.EventTypeClose {
 			gotCounted = append(gotCounted, ev.ID)
 		}
 	}
@@ -252,7 +253,7 @@ func checkReader(rt *rapid.T, r *reader, logged []hub.Event, maxBehind int) {
 	}
 	var want []int // the counted events it was subscribed for
 	for _, ev := range logged[first.ID:max(end-1, first.ID)] {
-		if hub.Visible(ev, r.userID) && counted(ev, r.userID) {
+		if hub.Visible(ev, r.userID) && counted(ev) {
 			want = append(want, ev.ID)
 		}
 	}
