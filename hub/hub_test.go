@@ -322,7 +322,8 @@ func TestEvict(t *testing.T) {
 // order, with the arrivals and departures it missed as roster events.
 func TestCrowdThatStopsReadingCatchesUp(t *testing.T) {
 	const n, messages, leaving = 1000, 200, 100
-	h := newHub(t, hub.WithMaxBehind(messages+1))
+	// Queues are retried every millisecond: the test waits for them.
+	h := newHub(t, hub.WithMaxBehind(messages+1), hub.WithFlushInterval(time.Millisecond))
 	gate := make(chan struct{})
 	subs := make([]*hub.Subscription, n)
 	for i := range subs {
@@ -396,7 +397,7 @@ func TestCrowdThatStopsReadingCatchesUp(t *testing.T) {
 // pushed over, even with room for only 4 messages behind.
 func TestMassDepartureEvictsNobody(t *testing.T) {
 	const n, leaving = 500, 250
-	h := newHub(t, hub.WithSubscriberBuffer(4), hub.WithMaxBehind(4))
+	h := newHub(t, hub.WithSubscriberBuffer(4), hub.WithMaxBehind(4), hub.WithFlushInterval(time.Millisecond))
 	subs := make([]*hub.Subscription, n)
 	for i := range subs {
 		subs[i] = mustSubscribe(t, h, fmt.Sprint("u", i), "s")
