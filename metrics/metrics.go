@@ -45,7 +45,7 @@ func New() *Metrics {
 			Name: "sshchat_events_total", Help: "Events through the hub, by type.",
 		}, []string{"type"}),
 		evictions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sshchat_evictions_total", Help: "Sessions evicted for falling behind.",
+			Name: "sshchat_evictions_total", Help: "Sessions evicted: too far behind the room, or their client stopped reading.",
 		}),
 		throttled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sshchat_throttled_messages_total", Help: "Messages refused by the rate limit.",
