@@ -719,9 +719,13 @@ func (h *Hub) emit(ev Event) {
 		return
 	}
 	h.flushPresence()
+	direct := ev.Type == EventTypeDirect
 	var over []*subscriber
 	for _, s := range h.subs {
-		if Visible(ev, s.key.userID) && !h.deliver(s, ev) {
+		switch {
+		case direct && !Visible(ev, s.key.userID):
+		case s.head == len(s.queue) && offer(s.ch, ev): // the common case, kept short
+		case !h.deliver(s, ev):
 			over = append(over, s)
 		}
 	}
