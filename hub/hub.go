@@ -138,21 +138,21 @@ func WithSubscriberBuffer(n int) Option {
 }
 
 // WithMaxBehind sets how many messages may wait for a subscriber behind
-// its channel before it is evicted (default DefaultMaxBehind).
+// its channel before it is evicted (DefaultMaxBehind when n ≤ 0).
 func WithMaxBehind(n int) Option {
 	return func(c *config) { c.maxBehind = n }
 }
 
 // WithMaxLag sets how long the oldest message waiting for a subscriber
-// behind its channel may wait before it is evicted (default
-// DefaultMaxLag).
+// behind its channel may wait before it is evicted (DefaultMaxLag when
+// d ≤ 0).
 func WithMaxLag(d time.Duration) Option {
 	return func(c *config) { c.maxLag = d }
 }
 
 // WithFlushInterval sets how long presence events wait to be delivered
-// together and how often full channels are retried (default
-// DefaultFlushInterval; at least a millisecond).
+// together and how often full channels are retried (DefaultFlushInterval
+// when d ≤ 0; at least a millisecond).
 func WithFlushInterval(d time.Duration) Option {
 	return func(c *config) { c.flushInterval = d }
 }
@@ -275,11 +275,20 @@ func New(id string, reqBufferSize, historySize int, opts ...Option) *Hub {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.maxBehind <= 0 {
+		cfg.maxBehind = DefaultMaxBehind
+	}
+	if cfg.maxLag <= 0 {
+		cfg.maxLag = DefaultMaxLag
+	}
+	if cfg.flushInterval <= 0 {
+		cfg.flushInterval = DefaultFlushInterval
+	}
 	h := &Hub{
 		id:            id,
 		subBuffer:     max(cfg.subBuffer, 1),
-		maxBehind:     max(cfg.maxBehind, 1),
-		maxLag:        max(cfg.maxLag, time.Millisecond),
+		maxBehind:     cfg.maxBehind,
+		maxLag:        cfg.maxLag,
 		flushInterval: max(cfg.flushInterval, time.Millisecond),
 		now:           cfg.now,
 		reqs:          make(chan request, max(reqBufferSize, 0)),
