@@ -124,3 +124,22 @@ func TestEvictionsAreCounted(t *testing.T) {
 		t.Errorf("evictions = %v, want 2: one by the hub's bound, one by Evict", got)
 	}
 }
+
+func TestLaggingSessionsAreShown(t *testing.T) {
+	m := New()
+	h := hub.New("lobby", 8, 8, hub.WithSubscriberBuffer(1))
+	m.Watch(h)
+	slow, _ := h.Add("slow", "s1") // its arrival fills its channel
+	h.Message("ann", "waits in the hub")
+	srv := httptest.NewServer(m.Handler(func() error { return nil }))
+	defer srv.Close()
+	if body := get(t, srv.URL+"/metrics", 200); !strings.Contains(body, "sshchat_hub_lagging_sessions 1") {
+		t.Errorf("/metrics does not show the lagging session:\n%s", body)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait()
+	for range slow {
+	}
+}
