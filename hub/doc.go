@@ -24,10 +24,10 @@
 // DefaultSubscriberBuffer events; what does not fit waits in a queue the
 // hub keeps for it and retries every flush interval. Presence is state, so
 // a queue holds at most one roster event between two messages (any event
-// but presence counts as a message). A
-// subscriber is evicted only when more than DefaultMaxBehind messages wait
-// in its queue, or when the oldest of them has waited DefaultMaxLag (both
-// options), or when Evict says so (its client stopped reading). Eviction
+// but presence counts as a message). A subscriber is evicted only when
+// more than DefaultMaxBehind messages wait in its queue, or when the
+// oldest of them has waited DefaultMaxLag (both options), or when Evict
+// says so (its client stopped reading). Eviction
 // closes its stream (Subscription.Err says why) and the others see it go,
 // with a reason starting "evicted: ". A departure is presence and never
 // counts against anyone, so an eviction never causes another, and a
