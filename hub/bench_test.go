@@ -139,3 +139,58 @@ func (mb *mutexBroadcaster) close() {
 		close(ch)
 	}
 }
+
+// BenchmarkJoinStorm measures what a storm of arrivals costs: n sessions
+// subscribing 128 at a time, each with a reader that takes its events as
+// they come (as a session's pump does), until every reader has seen a
+// message sent after the last arrival. ns/join is the cost of one arrival.
+func BenchmarkJoinStorm(b *testing.B) {
+	for _, n := range []int{1000, 5000} {
+		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
+			const parallel = 128
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				h := hub.New("bench", 1024, 0)
+				var readers, seen sync.WaitGroup
+				seen.Add(n)
+				runtime.GC()
+				b.StartTimer()
+
+				var joiners sync.WaitGroup
+				for j := range parallel {
+					joiners.Go(func() {
+						for i := j; i < n; i += parallel {
+							id := fmt.Sprint("u", i)
+							ch, err := h.Add(id, id)
+							if err != nil {
+								panic(err)
+							}
+							readers.Go(func() {
+								done := false
+								for ev := range ch {
+									if !done && ev.Type == hub.EventTypeMessage {
+										done = true
+										seen.Done()
+									}
+								}
+							})
+						}
+					})
+				}
+				joiners.Wait()
+				h.Message("u0", "all here")
+				seen.Wait()
+
+				b.StopTimer()
+				if st := h.Stats(); st.Evicted != 0 {
+					b.Fatalf("%d evicted in the storm", st.Evicted)
+				}
+				_ = h.Close()
+				readers.Wait()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/join")
+		})
+	}
+}

@@ -6,14 +6,32 @@
 //
 // Delivery rules:
 //   - every subscriber receives every event from its own arrival on, in ID
-//     order and without gaps, until its stream is closed;
-//   - the hub never blocks on a subscriber: one whose buffer is full is
-//     evicted (its stream is closed, Subscription.Err says why, and the
-//     others see it remove or leave);
+//     order, until its stream is closed, with one exception: presence
+//     events (arrivals, departures, renames, away and back) that it could
+//     not take as they came are folded into one EventTypeRoster event,
+//     which tells it to look at who is online now;
+//   - presence events wait up to the flush interval (DefaultFlushInterval;
+//     longer in a room of thousands, so that they wake at most 20,000
+//     readers a second) and go out together, so a storm of arrivals wakes
+//     each reader once a flush rather than once an arrival; any other
+//     event sends them first;
 //   - listeners receive every event, in order; a slow listener slows the hub
 //     rather than losing an event;
 //   - IDs increase for the life of the event log: a hub can be seeded with
 //     the history it had before a restart.
+//
+// Slow consumers: the hub never blocks on a subscriber. Its channel holds
+// DefaultSubscriberBuffer events; what does not fit waits in a queue the
+// hub keeps for it and retries every flush interval. Presence is state, so
+// a queue holds at most one roster event between two messages (any event
+// but presence counts as a message). A subscriber is evicted only when
+// more than DefaultMaxBehind messages wait in its queue, or when the
+// oldest of them has waited DefaultMaxLag (both options), or when Evict
+// says so (its client stopped reading). Eviction
+// closes its stream (Subscription.Err says why) and the others see it go,
+// with a reason starting "evicted: ". A departure is presence and never
+// counts against anyone, so an eviction never causes another, and a
+// queue's memory is bounded: at most 2·MaxBehind+1 events.
 //
 // The hub knows nothing about SSH, terminals or files.
 package hub

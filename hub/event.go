@@ -64,9 +64,17 @@ const (
 	EventTypeMotd   = "motd" // the message of the day is now Message
 	// EventTypeRelease: the name Message, which To owned, is free again.
 	EventTypeRelease = "release"
+
+	// EventTypeRoster is never recorded nor sent to listeners: it stands
+	// in a lagging subscriber's stream for presence events it was not
+	// given one by one (arrivals, departures, renames, away and back), and
+	// tells it to look at who is online now. Its ID is the last of those
+	// events; UserID is the subscriber's own user and Name what that user
+	// is called now (its own renames fold into the roster too).
+	EventTypeRoster = "roster"
 )
 
-// Types lists every event type.
+// Types lists every event type that is recorded (all but EventTypeRoster).
 func Types() []string {
 	return []string{
 		EventTypeMessage, EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose,

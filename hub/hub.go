@@ -16,12 +16,34 @@ var (
 	ErrBadType       = errors.New("hub: event type not allowed here")
 )
 
-// DefaultSubscriberBuffer is how many undelivered events a subscriber may
-// hold before it is evicted, unless WithSubscriberBuffer says otherwise.
-// A subscriber that takes its events as they come needs the slack only
-// for the moments it waits for a CPU; each slot costs an Event's size
-// (about 180 bytes) for every subscriber.
-const DefaultSubscriberBuffer = 64
+// Defaults of the slow-consumer policy (see the package documentation).
+const (
+	// DefaultSubscriberBuffer is the size of a subscriber's channel: the
+	// events it may hold before the hub queues the rest on its side. Each
+	// slot costs an Event's size (about 200 bytes) for every subscriber.
+	DefaultSubscriberBuffer = 64
+
+	// DefaultMaxBehind is how many messages (every event but presence) may
+	// wait for a subscriber behind its channel before it is evicted: at
+	// 50 messages a second, 20 s of chat.
+	DefaultMaxBehind = 1024
+
+	// DefaultMaxLag is how long the oldest message waiting for a
+	// subscriber behind its channel may wait before it is evicted.
+	DefaultMaxLag = 30 * time.Second
+
+	// DefaultFlushInterval is how long presence events may wait to be
+	// delivered together, and how often the hub retries the queues of
+	// subscribers whose channels were full.
+	DefaultFlushInterval = 50 * time.Millisecond
+
+	// presenceWakeups is how many subscribers a second presence events may
+	// wake, all together: in a big room they wait longer than the flush
+	// interval (at 5,000 subscribers, 250 ms), so that a storm of arrivals
+	// does not cost every reader a wakeup every flush. Any other event
+	// sends them at once.
+	presenceWakeups = 20000
+)
 
 // Member names one session of one user when it subscribes.
 type Member struct {
@@ -47,14 +69,16 @@ type Subscription struct {
 
 // Events is the stream. It starts with the event of the session's own
 // arrival and is closed when the session is removed, evicted or the hub
-// closes; then Err says which.
+// closes; then Err says which. A subscriber that fell behind finds an
+// EventTypeRoster event where presence events were coalesced.
 func (s *Subscription) Events() <-chan Event { return s.events }
 
 // History is the backlog requested at subscription: the most recent events
 // before the session's own arrival, oldest first.
 func (s *Subscription) History() []Event { return s.history }
 
-// Users is who was online just after the session arrived, itself included.
+// Users is who was online just after the session arrived, itself
+// included, when the subscription asked for it (WithUsers); nil otherwise.
 func (s *Subscription) Users() []User { return s.users }
 
 // Release lets go of History and Users once the caller has what it needs
@@ -64,18 +88,35 @@ func (s *Subscription) Release() { s.history, s.users = nil, nil }
 
 // Err tells why the stream ended. It may be called only after Events has
 // been closed (the close is what makes the value visible): nil after
-// Remove, ErrClosed when the hub closed, an error wrapping ErrEvicted when
-// the subscriber fell too far behind.
+// Remove, ErrClosed when the hub closed (wrapped, with a count, when the
+// subscriber was too far behind to be given the close event), an error
+// wrapping ErrEvicted when the subscriber fell too far behind or was
+// evicted with Evict, one wrapping ErrDropped after Drop.
 func (s *Subscription) Err() error { return s.err }
+
+// SubscribeOption asks Subscribe for more.
+type SubscribeOption func(*subscribeConfig)
+
+type subscribeConfig struct{ users bool }
+
+// WithUsers asks for a snapshot of who is online (Subscription.Users). It
+// costs a copy of the room for every arrival: a server that keeps its own
+// roster should not ask.
+func WithUsers() SubscribeOption {
+	return func(c *subscribeConfig) { c.users = true }
+}
 
 // Option configures a Hub.
 type Option func(*config)
 
 type config struct {
-	history   []Event
-	lastID    int
-	subBuffer int
-	now       func() time.Time
+	history       []Event
+	lastID        int
+	subBuffer     int
+	maxBehind     int
+	maxLag        time.Duration
+	flushInterval time.Duration
+	now           func() time.Time
 }
 
 // WithHistory seeds the hub with the events it had before a restart, oldest
@@ -89,41 +130,94 @@ func WithLastID(id int) Option {
 	return func(c *config) { c.lastID = id }
 }
 
-// WithSubscriberBuffer sets how many undelivered events a subscriber may
-// hold before it is evicted (default DefaultSubscriberBuffer).
+// WithSubscriberBuffer sets the size of each subscriber's channel (default
+// DefaultSubscriberBuffer). Events that do not fit wait in a queue the hub
+// keeps; see WithMaxBehind.
 func WithSubscriberBuffer(n int) Option {
 	return func(c *config) { c.subBuffer = n }
 }
 
-// WithClock sets the source of event times (default time.Now).
+// WithMaxBehind sets how many messages may wait for a subscriber behind
+// its channel before it is evicted (DefaultMaxBehind when n ≤ 0).
+func WithMaxBehind(n int) Option {
+	return func(c *config) { c.maxBehind = n }
+}
+
+// WithMaxLag sets how long the oldest message waiting for a subscriber
+// behind its channel may wait before it is evicted (DefaultMaxLag when
+// d ≤ 0).
+func WithMaxLag(d time.Duration) Option {
+	return func(c *config) { c.maxLag = d }
+}
+
+// WithFlushInterval sets how long presence events wait to be delivered
+// together and how often full channels are retried (DefaultFlushInterval
+// when d ≤ 0; at least a millisecond).
+func WithFlushInterval(d time.Duration) Option {
+	return func(c *config) { c.flushInterval = d }
+}
+
+// WithClock sets the source of event times (default time.Now). How long a
+// message has waited is measured with the monotonic clock regardless.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
+}
+
+// Stats is what the hub knows of its subscribers' delivery.
+type Stats struct {
+	Subscribers int // subscribed sessions
+	Lagging     int // subscribers with events queued behind their channel
+	Queued      int // events queued behind channels, all subscribers together
+	MaxQueued   int // the most events ever queued behind one subscriber's channel
+	Evicted     int // subscribers evicted since the hub started
 }
 
 // Hub is the message hub of one room. Its methods are safe for concurrent
 // use; all of its state is owned by one goroutine.
 type Hub struct {
-	id        string
-	subBuffer int
-	now       func() time.Time
-	reqs      chan request
-	done      chan struct{} // closed when run has ended
+	id            string
+	subBuffer     int
+	maxBehind     int
+	maxLag        time.Duration
+	flushInterval time.Duration
+	now           func() time.Time
+	reqs          chan request
+	done          chan struct{} // closed when run has ended
 
 	nextID    int                        // owned by run
 	history   ring                       // owned by run
 	subs      []*subscriber              // owned by run; order is irrelevant
-	streams   []chan Event               // owned by run; streams[i] is subs[i]'s, kept flat for the fan-out loop
 	bySession map[sessionKey]*subscriber // owned by run
 	users     map[string]*user           // owned by run
 	listeners []chan<- Event             // owned by run
+	presence  []Event                    // owned by run; presence events not yet delivered, oldest first
+	due       time.Time                  // owned by run; when presence is to be delivered
+	lagging   []*subscriber              // owned by run; subscribers with a queue, order is irrelevant
+	timer     *time.Timer                // owned by run; runs while presence or lagging is not empty
+	armed     bool                       // owned by run; timer runs
+	maxQueued int                        // owned by run
+	evicted   int                        // owned by run
 }
 
 type sessionKey struct{ userID, sessionID string }
 
 type subscriber struct {
-	key   sessionKey
-	index int // position in Hub.subs
-	sub   *Subscription
+	key     sessionKey
+	index   int // position in Hub.subs
+	since   int // the ID of its own arrival: it gets the events after it
+	sub     *Subscription
+	ch      chan Event // sub.events
+	queue   []queued   // what its channel had no room for, from head on, oldest first
+	head    int        // the first live entry of queue
+	behind  int        // messages in the queue (roster markers do not count)
+	lagging int        // position in Hub.lagging, or -1
+}
+
+// queued is one event waiting for a subscriber's channel, and when it
+// started waiting (messages only).
+type queued struct {
+	ev Event
+	at time.Time
 }
 
 type user struct {
@@ -136,12 +230,14 @@ type op int
 const (
 	opSubscribe op = iota
 	opRemove
+	opEvict
 	opMessage
 	opPost
 	opRename
 	opDrop
 	opHistory
 	opUsers
+	opStats
 	opAttach
 	opClose
 )
@@ -152,6 +248,7 @@ type request struct {
 	event    Event  // for opPost
 	text     string // a message, a new name, a reason
 	backlog  int
+	users    bool // for opSubscribe: snapshot who is online
 	listener chan<- Event
 	reply    chan reply // nil for opMessage, which has no answer
 }
@@ -161,27 +258,48 @@ type reply struct {
 	sub     *Subscription
 	history []Event
 	users   []User
+	stats   Stats
 }
 
 // New starts a hub for the room id. reqBufferSize is how many requests may
 // queue before callers block; historySize how many recent events History
 // keeps in memory.
 func New(id string, reqBufferSize, historySize int, opts ...Option) *Hub {
-	cfg := config{subBuffer: DefaultSubscriberBuffer, now: time.Now}
+	cfg := config{
+		subBuffer:     DefaultSubscriberBuffer,
+		maxBehind:     DefaultMaxBehind,
+		maxLag:        DefaultMaxLag,
+		flushInterval: DefaultFlushInterval,
+		now:           time.Now,
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &Hub{
-		id:        id,
-		subBuffer: max(cfg.subBuffer, 1),
-		now:       cfg.now,
-		reqs:      make(chan request, max(reqBufferSize, 0)),
-		done:      make(chan struct{}),
-		nextID:    cfg.lastID + 1,
-		history:   newRing(historySize),
-		bySession: make(map[sessionKey]*subscriber),
-		users:     make(map[string]*user),
+	if cfg.maxBehind <= 0 {
+		cfg.maxBehind = DefaultMaxBehind
 	}
+	if cfg.maxLag <= 0 {
+		cfg.maxLag = DefaultMaxLag
+	}
+	if cfg.flushInterval <= 0 {
+		cfg.flushInterval = DefaultFlushInterval
+	}
+	h := &Hub{
+		id:            id,
+		subBuffer:     max(cfg.subBuffer, 1),
+		maxBehind:     cfg.maxBehind,
+		maxLag:        cfg.maxLag,
+		flushInterval: max(cfg.flushInterval, time.Millisecond),
+		now:           cfg.now,
+		reqs:          make(chan request, max(reqBufferSize, 0)),
+		done:          make(chan struct{}),
+		nextID:        cfg.lastID + 1,
+		history:       newRing(historySize),
+		bySession:     make(map[sessionKey]*subscriber),
+		users:         make(map[string]*user),
+		timer:         time.NewTimer(time.Hour),
+	}
+	h.timer.Stop()
 	for _, ev := range cfg.history {
 		h.history.push(ev)
 		h.nextID = max(h.nextID, ev.ID+1)
@@ -207,10 +325,14 @@ func (h *Hub) Add(userID, sessionID string) (<-chan Event, error) {
 }
 
 // Subscribe is Add with a display name and a backlog: the subscription
-// carries up to backlog events from before its arrival and who is online,
-// both consistent with the first event of its stream.
-func (h *Hub) Subscribe(m Member, backlog int) (*Subscription, error) {
-	rep, err := h.call(request{op: opSubscribe, member: m, backlog: backlog})
+// carries up to backlog events from before its arrival (and who is
+// online, if asked), consistent with the first event of its stream.
+func (h *Hub) Subscribe(m Member, backlog int, opts ...SubscribeOption) (*Subscription, error) {
+	var c subscribeConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	rep, err := h.call(request{op: opSubscribe, member: m, backlog: backlog, users: c.users})
 	if err != nil {
 		return nil, err
 	}
@@ -218,9 +340,22 @@ func (h *Hub) Subscribe(m Member, backlog int) (*Subscription, error) {
 }
 
 // Remove unsubscribes a session and closes its stream. Others see a remove,
-// or a leave when it was the user's last session.
+// or a leave when it was the user's last session. Events the session had
+// not taken yet are dropped with it.
 func (h *Hub) Remove(userID, sessionID string) error {
 	rep, err := h.call(request{op: opRemove, member: Member{UserID: userID, SessionID: sessionID}})
+	if err != nil {
+		return err
+	}
+	return rep.err
+}
+
+// Evict removes a session that cannot keep up for a reason found outside
+// the hub (its client stopped reading): its stream closes with an error
+// wrapping ErrEvicted, and the room sees it go with the reason
+// "evicted: " + reason.
+func (h *Hub) Evict(userID, sessionID, reason string) error {
+	rep, err := h.call(request{op: opEvict, member: Member{UserID: userID, SessionID: sessionID}, text: reason})
 	if err != nil {
 		return err
 	}
@@ -255,7 +390,7 @@ func (h *Hub) Publish(userID, name, message string) {
 // queue is full; after Close it returns ErrClosed at once.
 func (h *Hub) Post(ev Event) error {
 	switch ev.Type {
-	case EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose, EventTypeNick, "":
+	case EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose, EventTypeNick, EventTypeRoster, "":
 		return fmt.Errorf("%w: %q", ErrBadType, ev.Type)
 	}
 	select {
@@ -328,6 +463,15 @@ func (h *Hub) Users() []User {
 	return rep.users
 }
 
+// Stats reports on the subscribers' delivery; the zero Stats after Close.
+func (h *Hub) Stats() Stats {
+	rep, err := h.call(request{op: opStats})
+	if err != nil {
+		return Stats{}
+	}
+	return rep.stats
+}
+
 // AttachListener registers a listener: it receives every later event, in
 // order, and the hub waits for it to take each one. The hub closes it after
 // the close event; attached to a closed hub, it is closed at once.
@@ -373,36 +517,59 @@ func (h *Hub) call(r request) (reply, error) {
 // run owns the hub's state until Close.
 func (h *Hub) run() {
 	defer close(h.done)
-	for r := range h.reqs {
-		switch r.op {
-		case opSubscribe:
-			r.reply <- h.handleSubscribe(r.member, r.backlog)
-		case opRemove:
-			r.reply <- reply{err: h.handleRemove(r.member)}
-		case opMessage:
-			h.handleMessage(r.member, r.text)
-		case opPost:
-			h.handlePost(r.event)
-		case opRename:
-			r.reply <- reply{err: h.handleRename(r.member.UserID, r.text)}
-		case opDrop:
-			r.reply <- reply{err: h.handleDrop(r.member.UserID, r.text)}
-		case opHistory:
-			r.reply <- reply{history: h.history.last(h.history.len())}
-		case opUsers:
-			r.reply <- reply{users: h.snapshotUsers()}
-		case opAttach:
-			h.listeners = append(h.listeners, r.listener)
-			r.reply <- reply{}
-		case opClose:
-			h.handleClose()
-			r.reply <- reply{}
-			return
+	defer h.timer.Stop()
+	for {
+		select {
+		case r := <-h.reqs:
+			if !h.handle(r) {
+				return
+			}
+		case <-h.timer.C:
+			h.armed = false
+			h.handleTick()
+		}
+		if !h.armed && (len(h.presence) > 0 || len(h.lagging) > 0) {
+			h.timer.Reset(h.flushInterval)
+			h.armed = true
 		}
 	}
 }
 
-func (h *Hub) handleSubscribe(m Member, backlog int) reply {
+// handle serves one request; it reports false when the hub has closed.
+func (h *Hub) handle(r request) bool {
+	switch r.op {
+	case opSubscribe:
+		r.reply <- h.handleSubscribe(r.member, r.backlog, r.users)
+	case opRemove:
+		r.reply <- reply{err: h.handleRemove(r.member, "")}
+	case opEvict:
+		r.reply <- reply{err: h.handleRemove(r.member, r.text)}
+	case opMessage:
+		h.handleMessage(r.member, r.text)
+	case opPost:
+		h.handlePost(r.event)
+	case opRename:
+		r.reply <- reply{err: h.handleRename(r.member.UserID, r.text)}
+	case opDrop:
+		r.reply <- reply{err: h.handleDrop(r.member.UserID, r.text)}
+	case opHistory:
+		r.reply <- reply{history: h.history.last(h.history.len())}
+	case opUsers:
+		r.reply <- reply{users: h.snapshotUsers()}
+	case opStats:
+		r.reply <- reply{stats: h.stats()}
+	case opAttach:
+		h.listeners = append(h.listeners, r.listener)
+		r.reply <- reply{}
+	case opClose:
+		h.handleClose()
+		r.reply <- reply{}
+		return false
+	}
+	return true
+}
+
+func (h *Hub) handleSubscribe(m Member, backlog int, withUsers bool) reply {
 	key := sessionKey{m.UserID, m.SessionID}
 	if _, ok := h.bySession[key]; ok {
 		return reply{err: fmt.Errorf("%w: %s/%s", ErrAlreadyExists, m.UserID, m.SessionID)}
@@ -411,11 +578,6 @@ func (h *Hub) handleSubscribe(m Member, backlog int) reply {
 		events:  make(chan Event, h.subBuffer),
 		history: h.history.lastFor(backlog, m.UserID),
 	}
-	s := &subscriber{key: key, index: len(h.subs), sub: sub}
-	h.subs = append(h.subs, s)
-	h.streams = append(h.streams, sub.events)
-	h.bySession[key] = s
-
 	typ := EventTypeAdd
 	u := h.users[m.UserID]
 	if u == nil {
@@ -427,16 +589,32 @@ func (h *Hub) handleSubscribe(m Member, backlog int) reply {
 	if m.Name != "" {
 		u.name = m.Name
 	}
-	sub.users = h.snapshotUsers()
-	h.emit(Event{Type: typ, UserID: m.UserID, SessionID: m.SessionID, Name: u.name})
+	if withUsers {
+		sub.users = h.snapshotUsers()
+	}
+	// The arrival goes to the others with the presence events; the new
+	// stream starts with it at once, and takes only what follows it.
+	ev := h.record(Event{Type: typ, UserID: m.UserID, SessionID: m.SessionID, Name: u.name})
+	h.delay(ev)
+	sub.events <- ev
+	s := &subscriber{key: key, index: len(h.subs), since: ev.ID, sub: sub, ch: sub.events, lagging: -1}
+	h.subs = append(h.subs, s)
+	h.bySession[key] = s
 	return reply{sub: sub}
 }
 
-func (h *Hub) handleRemove(m Member) error {
+// handleRemove ends a session at its request, or evicts it when reason is
+// not empty.
+func (h *Hub) handleRemove(m Member, reason string) error {
 	s, ok := h.bySession[sessionKey{m.UserID, m.SessionID}]
 	if !ok {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, m.UserID, m.SessionID)
 	}
+	if reason != "" {
+		h.evict([]*subscriber{s}, reason)
+		return nil
+	}
+	h.catchUp(s)
 	h.detach(s)
 	h.emit(h.depart(s))
 	return nil
@@ -482,6 +660,7 @@ func (h *Hub) handleDrop(userID, reason string) error {
 		return fmt.Errorf("%w: user %s", ErrNotFound, userID)
 	}
 	for _, s := range gone {
+		h.catchUp(s)
 		s.sub.err = fmt.Errorf("%w: %s", ErrDropped, reason)
 		h.detach(s)
 	}
@@ -493,24 +672,52 @@ func (h *Hub) handleDrop(userID, reason string) error {
 	return nil
 }
 
+// handleTick delivers the presence events that waited, retries the
+// queues of lagging subscribers and evicts those whose oldest message
+// has waited too long.
+func (h *Hub) handleTick() {
+	now := time.Now()
+	if !now.Before(h.due) {
+		h.flushPresence()
+	}
+	var late []*subscriber
+	// Backwards: a subscriber that catches up leaves h.lagging, and the
+	// last one, already seen, takes its place.
+	for i := len(h.lagging) - 1; i >= 0; i-- {
+		s := h.lagging[i]
+		h.drain(s)
+		if at := s.oldest(); !at.IsZero() && now.Sub(at) > h.maxLag {
+			late = append(late, s)
+		}
+	}
+	if len(late) > 0 {
+		h.evict(late, fmt.Sprintf("more than %s behind", h.maxLag))
+	}
+}
+
 func (h *Hub) handleClose() {
-	h.emit(Event{Type: EventTypeClose})
+	h.flushPresence()
+	ev := h.record(Event{Type: EventTypeClose})
 	for _, s := range h.subs {
-		if s.sub.err == nil {
+		h.drain(s)
+		if len(s.queue) > s.head || !offer(s.ch, ev) {
+			// Closing cannot wait for a reader: this one did not get the
+			// end of its stream.
+			s.sub.err = fmt.Errorf("%w: %d events undelivered", ErrClosed, len(s.queue)-s.head+1)
+		} else {
 			s.sub.err = ErrClosed
 		}
-		close(s.sub.events)
+		close(s.ch)
 	}
 	for _, l := range h.listeners {
 		close(l)
 	}
-	h.subs, h.streams, h.bySession, h.users, h.listeners = nil, nil, nil, nil, nil
+	h.subs, h.bySession, h.users, h.listeners, h.presence, h.lagging = nil, nil, nil, nil, nil, nil
 }
 
-// emit stamps ev with the next ID and delivers it: to every listener,
-// waiting for each, then to every subscriber without waiting. Subscribers
-// that have no room left are evicted after the delivery.
-func (h *Hub) emit(ev Event) {
+// record stamps ev with the next ID, keeps it in the history and hands it
+// to every listener, waiting for each.
+func (h *Hub) record(ev Event) Event {
 	ev.ID = h.nextID
 	h.nextID++
 	ev.ChatRoomID = h.id
@@ -519,46 +726,195 @@ func (h *Hub) emit(ev Event) {
 	for _, l := range h.listeners {
 		l <- ev
 	}
+	return ev
+}
 
-	var slow []*subscriber
-	if ev.Type == EventTypeDirect {
-		for i, s := range h.subs {
-			if Visible(ev, s.key.userID, nil) && !h.offer(h.streams[i], ev) {
-				slow = append(slow, s)
-			}
-		}
-	} else {
-		for i, stream := range h.streams {
-			if !h.offer(stream, ev) {
-				slow = append(slow, h.subs[i])
-			}
-		}
-	}
-	if ev.Type == EventTypeClose {
-		// Nobody is left to be told; the stream still says why it ends.
-		for _, s := range slow {
-			s.sub.err = fmt.Errorf("%w: missed the close event", ErrEvicted)
-		}
+// emit records ev and delivers it. Presence events wait to go out
+// together (a storm of arrivals wakes each reader once a flush, not once
+// an arrival); anything else first sends them, so that every subscriber
+// sees the events in ID order.
+func (h *Hub) emit(ev Event) {
+	ev = h.record(ev)
+	if presenceLike(ev.Type) {
+		h.delay(ev)
 		return
 	}
-	// Take every slow subscriber out of the delivery before telling anyone,
-	// so that none of them can receive a later event after missing this one.
-	// Each departure's type (remove or leave) is decided just before it is
-	// emitted, so it matches what the others have seen by then, evictions
-	// caused by earlier departures included.
-	for _, s := range slow {
-		s.sub.err = fmt.Errorf("%w: fell %d events behind", ErrEvicted, cap(s.sub.events))
-		h.detach(s)
+	h.flushPresence()
+	direct := ev.Type == EventTypeDirect
+	var over []*subscriber
+	for _, s := range h.subs {
+		switch {
+		case direct && !Visible(ev, s.key.userID, nil):
+		case s.head == len(s.queue) && offer(s.ch, ev): // the common case, kept short
+		case !h.deliver(s, ev):
+			over = append(over, s)
+		}
 	}
-	for _, s := range slow {
+	if len(over) > 0 {
+		h.evict(over, fmt.Sprintf("more than %d messages behind", h.maxBehind))
+	}
+}
+
+// delay keeps a presence event to be delivered with the others.
+func (h *Hub) delay(ev Event) {
+	if len(h.presence) == 0 {
+		wait := max(h.flushInterval, time.Duration(len(h.subs))*time.Second/presenceWakeups)
+		h.due = time.Now().Add(wait)
+	}
+	h.presence = append(h.presence, ev)
+}
+
+// flushPresence delivers the presence events that wait to every
+// subscriber that arrived before each of them.
+func (h *Hub) flushPresence() {
+	if len(h.presence) == 0 {
+		return
+	}
+	batch := h.presence
+	h.presence = nil // evictions below add their departures to a new batch
+	last := batch[len(batch)-1]
+	var over []*subscriber
+	for _, s := range h.subs {
+		if s.since >= last.ID {
+			continue // arrived after all of them
+		}
+		ok := true
+		for _, ev := range batch {
+			if ev.ID <= s.since {
+				continue
+			}
+			ok = h.deliver(s, ev) && ok
+			if s.head < len(s.queue) {
+				// Behind now, and the rest would fold one by one into
+				// the roster event just queued: fold them at once.
+				r := &s.queue[len(s.queue)-1].ev
+				r.ID, r.UnixTime = last.ID, last.UnixTime
+				break
+			}
+		}
+		if !ok {
+			over = append(over, s)
+		}
+	}
+	clear(batch)
+	if h.presence == nil {
+		h.presence = batch[:0]
+	}
+	if len(over) > 0 {
+		h.evict(over, fmt.Sprintf("more than %d messages behind", h.maxBehind))
+	}
+}
+
+// catchUp gives a subscriber about to leave the presence events that
+// happened before, as far as its channel has room.
+func (h *Hub) catchUp(s *subscriber) {
+	for _, ev := range h.presence {
+		if ev.ID > s.since {
+			h.deliver(s, ev)
+		}
+	}
+	h.drain(s)
+}
+
+// deliver hands ev to s without waiting: into its channel if it has room
+// and nothing waits before ev, else into its queue. It reports false when
+// s is now more messages behind than the hub allows.
+func (h *Hub) deliver(s *subscriber, ev Event) bool {
+	if s.head < len(s.queue) {
+		h.drain(s)
+	}
+	if s.head == len(s.queue) && offer(s.ch, ev) {
+		return true
+	}
+	return h.enqueue(s, ev)
+}
+
+// enqueue queues ev for s behind its channel. Presence events are state:
+// those in a row make one roster event, which tells the reader to look at
+// who is online now, and what its own user is called. A departure never
+// counts against anyone, so an eviction cannot push another subscriber
+// over.
+func (h *Hub) enqueue(s *subscriber, ev Event) bool {
+	if s.lagging < 0 {
+		s.lagging = len(h.lagging)
+		h.lagging = append(h.lagging, s)
+	}
+	if presenceLike(ev.Type) {
+		if n := len(s.queue); n > s.head && s.queue[n-1].ev.Type == EventTypeRoster {
+			s.queue[n-1].ev.ID, s.queue[n-1].ev.UnixTime = ev.ID, ev.UnixTime
+			return true
+		}
+		s.queue = append(s.queue, queued{ev: Event{ID: ev.ID, ChatRoomID: ev.ChatRoomID, Type: EventTypeRoster,
+			UserID: s.key.userID, UnixTime: ev.UnixTime}})
+	} else {
+		s.queue = append(s.queue, queued{ev: ev, at: time.Now()})
+		s.behind++
+	}
+	h.maxQueued = max(h.maxQueued, len(s.queue)-s.head)
+	return s.behind <= h.maxBehind
+}
+
+// drain moves what waits in s's queue into its channel, as far as it has
+// room.
+func (h *Hub) drain(s *subscriber) {
+	for s.head < len(s.queue) {
+		q := &s.queue[s.head]
+		if q.ev.Type == EventTypeRoster {
+			q.ev.Name = h.users[s.key.userID].name // as of now: renames folded into it
+		}
+		if !offer(s.ch, q.ev) {
+			break
+		}
+		if q.ev.Type != EventTypeRoster {
+			s.behind--
+		}
+		*q = queued{}
+		s.head++
+	}
+	switch {
+	case s.head == len(s.queue):
+		// Caught up: the queue's memory goes back, unless it is small.
+		if cap(s.queue) > 2*h.subBuffer {
+			s.queue = nil
+		}
+		s.queue, s.head = s.queue[:0], 0
+		h.unlag(s)
+	case s.head > len(s.queue)/2:
+		n := copy(s.queue, s.queue[s.head:])
+		clear(s.queue[n:])
+		s.queue, s.head = s.queue[:n], 0
+	}
+}
+
+// oldest is when the oldest message in s's queue was queued, or zero.
+// Roster markers sit only between messages, so it is one of the first two.
+func (s *subscriber) oldest() time.Time {
+	for i := s.head; i < len(s.queue) && i < s.head+2; i++ {
+		if s.queue[i].ev.Type != EventTypeRoster {
+			return s.queue[i].at
+		}
+	}
+	return time.Time{}
+}
+
+// evict takes subscribers out for falling behind (or for reason given by
+// Evict) and tells the room. Their departures are presence events, which
+// never push anyone over.
+func (h *Hub) evict(gone []*subscriber, reason string) {
+	for _, s := range gone {
+		s.sub.err = fmt.Errorf("%w: %s", ErrEvicted, reason)
+		h.detach(s)
+		h.evicted++
+	}
+	for _, s := range gone {
 		d := h.depart(s)
-		d.Reason = fmt.Sprintf("evicted: fell %d events behind", cap(s.sub.events))
+		d.Reason = "evicted: " + reason
 		h.emit(d)
 	}
 }
 
 // offer delivers ev to a stream unless it is full.
-func (h *Hub) offer(stream chan Event, ev Event) bool {
+func offer(stream chan Event, ev Event) bool {
 	select {
 	case stream <- ev:
 		return true
@@ -567,18 +923,30 @@ func (h *Hub) offer(stream chan Event, ev Event) bool {
 	}
 }
 
-// detach stops delivery to s and closes its stream.
+// unlag takes s out of the lagging subscribers.
+func (h *Hub) unlag(s *subscriber) {
+	if s.lagging < 0 {
+		return
+	}
+	last := len(h.lagging) - 1
+	h.lagging[s.lagging] = h.lagging[last]
+	h.lagging[s.lagging].lagging = s.lagging
+	h.lagging[last] = nil
+	h.lagging = h.lagging[:last]
+	s.lagging = -1
+}
+
+// detach stops delivery to s, drops its queue and closes its stream.
 func (h *Hub) detach(s *subscriber) {
 	last := len(h.subs) - 1
 	h.subs[s.index] = h.subs[last]
 	h.subs[s.index].index = s.index
 	h.subs[last] = nil
 	h.subs = h.subs[:last]
-	h.streams[s.index] = h.streams[last]
-	h.streams[last] = nil
-	h.streams = h.streams[:last]
 	delete(h.bySession, s.key)
-	close(s.sub.events)
+	h.unlag(s)
+	s.queue, s.head, s.behind = nil, 0, 0
+	close(s.ch)
 }
 
 // depart counts a detached session out of its user and returns the event
@@ -600,4 +968,23 @@ func (h *Hub) snapshotUsers() []User {
 		users = append(users, User{UserID: id, Name: u.name, Sessions: u.sessions})
 	}
 	return users
+}
+
+func (h *Hub) stats() Stats {
+	st := Stats{Subscribers: len(h.subs), Lagging: len(h.lagging), MaxQueued: h.maxQueued, Evicted: h.evicted}
+	for _, s := range h.lagging {
+		st.Queued += len(s.queue) - s.head
+	}
+	return st
+}
+
+// presenceLike reports whether events of type typ are about who is
+// online and under what name: state, which a reader that fell behind may
+// take as one roster event.
+func presenceLike(typ string) bool {
+	switch typ {
+	case EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeNick, EventTypeAway, EventTypeBack:
+		return true
+	}
+	return false
 }

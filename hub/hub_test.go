@@ -233,43 +233,234 @@ func TestConcurrentCloseSucceedsOnce(t *testing.T) {
 	}
 }
 
-func TestSlowSubscriberIsEvicted(t *testing.T) {
-	h := newHub(t, hub.WithSubscriberBuffer(4))
+func TestReaderThatNeverReadsIsEvictedByTheBound(t *testing.T) {
+	const buffer, maxBehind = 4, 8
+	h := newHub(t, hub.WithSubscriberBuffer(buffer), hub.WithMaxBehind(maxBehind))
 	slow := mustSubscribe(t, h, "slow", "s1")
 	fast := mustAdd(t, h, "fast", "f1")
 
 	// fast reads as it goes; slow never reads.
 	fastGot := []hub.Event{next(t, fast)} // its own join
-	for i := range 10 {
-		h.Message("fast", fmt.Sprint(i))
-		fastGot = append(fastGot, next(t, fast))
-	}
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
-	}
-	fastGot = append(fastGot, drain(t, fast)...)
 	var leave hub.Event
-	for _, ev := range fastGot {
-		if ev.UserID == "slow" && ev.Type == hub.EventTypeLeave {
-			leave = ev
+	for i := 0; leave.Type == ""; i++ {
+		if i > 10*maxBehind {
+			t.Fatalf("slow not evicted after %d messages", i)
+		}
+		h.Message("fast", fmt.Sprint(i))
+		for ev := next(t, fast); ; ev = next(t, fast) {
+			fastGot = append(fastGot, ev)
+			if ev.UserID == "slow" && ev.Type == hub.EventTypeLeave {
+				leave = ev
+			}
+			if ev.Type == hub.EventTypeMessage {
+				break
+			}
+		}
+		if st := h.Stats(); st.MaxQueued > 2*maxBehind+1 {
+			t.Fatalf("a queue held %d events, over the bound of %d", st.MaxQueued, 2*maxBehind+1)
 		}
 	}
-	if leave.Type == "" {
-		t.Fatal("the others did not see the slow session leave")
+	if want := fmt.Sprintf("evicted: more than %d messages behind", maxBehind); leave.Reason != want {
+		t.Errorf("departure reason = %q, want %q", leave.Reason, want)
 	}
-	if leave.Reason == "" {
-		t.Error("the others were not told why the slow session left")
-	}
-
 	got := drain(t, slow.Events())
-	if len(got) != 4 {
-		t.Errorf("slow got %d events, want its buffer's 4", len(got))
+	if len(got) != buffer {
+		t.Errorf("slow got %d events, want its buffer's %d", len(got), buffer)
 	}
-	assertNoGaps(t, got)
+	assertIncreasing(t, got)
 	if !errors.Is(slow.Err(), hub.ErrEvicted) {
 		t.Errorf("Err() = %v, want ErrEvicted", slow.Err())
 	}
-	assertNoGaps(t, fastGot)
+	if st := h.Stats(); st.Evicted != 1 || st.Lagging != 0 || st.Queued != 0 {
+		t.Errorf("Stats() = %+v, want one eviction and nobody lagging", st)
+	}
+	assertIncreasing(t, fastGot)
+}
+
+func TestReaderTooLongBehindIsEvicted(t *testing.T) {
+	h := newHub(t, hub.WithSubscriberBuffer(1), hub.WithMaxLag(20*time.Millisecond), hub.WithFlushInterval(time.Millisecond))
+	slow := mustSubscribe(t, h, "slow", "s1")
+	obs := mustAdd(t, h, "obs", "o1")
+	h.Message("obs", "one") // waits behind slow's join: the clock starts
+	for ev := next(t, obs); ev.Type != hub.EventTypeLeave; ev = next(t, obs) {
+	}
+	got := drain(t, slow.Events())
+	if len(got) != 1 || got[0].Type != hub.EventTypeJoin {
+		t.Errorf("slow got %+v, want its join", got)
+	}
+	if !errors.Is(slow.Err(), hub.ErrEvicted) || !strings.Contains(slow.Err().Error(), "20ms behind") {
+		t.Errorf("Err() = %v, want ErrEvicted for being 20ms behind", slow.Err())
+	}
+}
+
+func TestEvict(t *testing.T) {
+	h := newHub(t)
+	sub := mustSubscribe(t, h, "ann", "a1")
+	obs := mustAdd(t, h, "obs", "o1")
+	if err := h.Evict("ann", "a1", "output queue full"); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, sub.Events())
+	if !errors.Is(sub.Err(), hub.ErrEvicted) || !strings.Contains(sub.Err().Error(), "output queue full") {
+		t.Errorf("Err() = %v, want ErrEvicted with the reason", sub.Err())
+	}
+	ev := next(t, obs)
+	for ev.Type != hub.EventTypeLeave {
+		ev = next(t, obs)
+	}
+	if ev.Reason != "evicted: output queue full" {
+		t.Errorf("departure reason = %q", ev.Reason)
+	}
+	if err := h.Evict("ann", "a1", "again"); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("second Evict = %v, want ErrNotFound", err)
+	}
+}
+
+// TestCrowdThatStopsReadingCatchesUp is a storm: 1,000 sessions arrive
+// and none reads while they do, nor while messages and departures follow;
+// then they all read. Nobody is evicted, and each sees every message, in
+// order, with the arrivals and departures it missed as roster events.
+func TestCrowdThatStopsReadingCatchesUp(t *testing.T) {
+	const n, messages, leaving = 1000, 200, 100
+	// Queues are retried every millisecond: the test waits for them.
+	h := newHub(t, hub.WithMaxBehind(messages+1), hub.WithFlushInterval(time.Millisecond))
+	gate := make(chan struct{})
+	subs := make([]*hub.Subscription, n)
+	for i := range subs {
+		subs[i] = mustSubscribe(t, h, fmt.Sprint("u", i), "s")
+	}
+	for i := range messages {
+		h.Message("u0", fmt.Sprint(i))
+	}
+	for i := n - leaving; i < n; i++ {
+		mustRemove(t, h, fmt.Sprint("u", i), "s")
+	}
+	h.Message("u0", "end")
+
+	type result struct {
+		msgs    []string
+		rosters int
+		err     error
+	}
+	results := make([]result, n-leaving)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			<-gate
+			r := &results[i]
+			last := 0
+			for ev := range subs[i].Events() {
+				if ev.ID <= last {
+					r.err = fmt.Errorf("ID %d after %d", ev.ID, last)
+				}
+				last = ev.ID
+				switch ev.Type {
+				case hub.EventTypeMessage:
+					if r.msgs = append(r.msgs, ev.Message); ev.Message == "end" {
+						return
+					}
+				case hub.EventTypeRoster:
+					r.rosters++
+				}
+			}
+			r.err = fmt.Errorf("stream ended: %w", subs[i].Err())
+		})
+	}
+	if st := h.Stats(); st.Lagging == 0 || st.Evicted != 0 {
+		t.Fatalf("before reading: Stats() = %+v, want some lagging and none evicted", st)
+	}
+	close(gate)
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("u%d: %v", i, r.err)
+		}
+		if len(r.msgs) != messages+1 {
+			t.Fatalf("u%d got %d messages, want %d", i, len(r.msgs), messages+1)
+		}
+		for j := range messages {
+			if r.msgs[j] != fmt.Sprint(j) {
+				t.Fatalf("u%d: message %d is %q", i, j, r.msgs[j])
+			}
+		}
+	}
+	if results[0].rosters == 0 {
+		t.Error("the first subscriber got no roster event for the arrivals it missed")
+	}
+	if st := h.Stats(); st.Evicted != 0 {
+		t.Errorf("Stats() = %+v, want nobody evicted", st)
+	}
+}
+
+// TestMassDepartureEvictsNobody: 250 of 500 sessions go at once while the
+// others do not read; departures are presence, so none of the others is
+// pushed over, even with room for only 4 messages behind.
+func TestMassDepartureEvictsNobody(t *testing.T) {
+	const n, leaving = 500, 250
+	h := newHub(t, hub.WithSubscriberBuffer(4), hub.WithMaxBehind(4), hub.WithFlushInterval(time.Millisecond))
+	subs := make([]*hub.Subscription, n)
+	for i := range subs {
+		subs[i] = mustSubscribe(t, h, fmt.Sprint("u", i), "s")
+	}
+	var wg sync.WaitGroup
+	for i := n - leaving; i < n; i++ {
+		wg.Go(func() {
+			if err := h.Remove(fmt.Sprint("u", i), "s"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	h.Message("u0", "still here")
+	for i := range n - leaving {
+		var ev hub.Event
+		for ev.Type != hub.EventTypeMessage {
+			ev = next(t, subs[i].Events())
+		}
+	}
+	if st := h.Stats(); st.Evicted != 0 || st.Subscribers != n-leaving {
+		t.Errorf("Stats() = %+v, want %d subscribers and none evicted", st, n-leaving)
+	}
+	if st := h.Stats(); st.MaxQueued > 2*4+1 {
+		t.Errorf("a queue held %d events, over the bound", st.MaxQueued)
+	}
+}
+
+// TestLaggingReaderGetsTheRosterNotEveryChange: presence missed while
+// behind comes as one roster event, not as a stream of changes.
+func TestLaggingReaderGetsTheRosterNotEveryChange(t *testing.T) {
+	h := newHub(t, hub.WithSubscriberBuffer(2))
+	sub := mustSubscribe(t, h, "ann", "a1")
+	for i := range 50 {
+		mustAdd(t, h, fmt.Sprint("u", i), "s")
+		if err := h.Rename(fmt.Sprint("u", i), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Rename("ann", "annie"); err != nil { // its own: the roster says it
+		t.Fatal(err)
+	}
+	h.Message("ann", "after")
+	h.Stats() // a request after the message: it has been delivered when this returns
+	var got []hub.Event
+	for ev := next(t, sub.Events()); ; ev = next(t, sub.Events()) {
+		got = append(got, ev)
+		if ev.Type == hub.EventTypeMessage {
+			break
+		}
+	}
+	assertIncreasing(t, got)
+	var types []string
+	for _, ev := range got {
+		types = append(types, ev.Type)
+	}
+	// Its join, one more presence event that fit, the rest as one roster.
+	if want := "[join join roster message]"; fmt.Sprint(types) != want {
+		t.Errorf("stream = %v, want %s", types, want)
+	}
+	if got[2].UserID != "ann" || got[2].Name != "annie" {
+		t.Errorf("roster event = %+v, want it to say ann is now annie", got[2])
+	}
 }
 
 func TestListenersGetEverythingInOrder(t *testing.T) {
@@ -348,7 +539,7 @@ func TestSubscribeSnapshot(t *testing.T) {
 	mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a1", Name: "Ann"})
 	mustSubscribeAs(t, h, hub.Member{UserID: "ann", SessionID: "a2", Name: "Ann"})
 	h.Message("ann", "before")
-	sub, err := h.Subscribe(hub.Member{UserID: "bob", SessionID: "b1", Name: "Bob"}, 2)
+	sub, err := h.Subscribe(hub.Member{UserID: "bob", SessionID: "b1", Name: "Bob"}, 2, hub.WithUsers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,6 +564,9 @@ func TestSubscribeSnapshot(t *testing.T) {
 	h.Message("ann", "named")
 	if ev := next(t, sub.Events()); ev.Name != "Ann" {
 		t.Errorf("message name = %q, want Ann", ev.Name)
+	}
+	if other := mustSubscribe(t, h, "carl", "c1"); other.Users() != nil {
+		t.Errorf("Users() = %v without WithUsers, want nil", other.Users())
 	}
 }
 
@@ -424,6 +618,15 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func assertIncreasing(t *testing.T, evs []hub.Event) {
+	t.Helper()
+	for i := 1; i < len(evs); i++ {
+		if evs[i].ID <= evs[i-1].ID {
+			t.Fatalf("event %d has ID %d after %d", i, evs[i].ID, evs[i-1].ID)
+		}
 	}
 }
 
@@ -588,5 +791,41 @@ func TestDrop(t *testing.T) {
 	}
 	if err := h.Drop("ann", "again"); !errors.Is(err, hub.ErrNotFound) {
 		t.Errorf("second Drop = %v, want ErrNotFound", err)
+	}
+}
+
+// TestPresenceBurstEvictsNobody: one user renames itself 2,000 times and
+// goes away now and then while 20 others do not read, with room for only
+// 8 messages behind: the others get the roster, and stay.
+func TestPresenceBurstEvictsNobody(t *testing.T) {
+	const readers = 20
+	h := newHub(t, hub.WithSubscriberBuffer(4), hub.WithMaxBehind(8))
+	subs := make([]*hub.Subscription, readers)
+	for i := range subs {
+		subs[i] = mustSubscribe(t, h, fmt.Sprint("u", i), "s")
+	}
+	mustSubscribe(t, h, "busy", "b1") // not reading either
+	for i := range 2000 {
+		if err := h.Rename("busy", fmt.Sprint("name", i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			if err := h.Post(hub.Event{Type: hub.EventTypeAway, UserID: "busy"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.Message("u0", "still here")
+	for i, sub := range subs {
+		var got []hub.Event
+		for ev := next(t, sub.Events()); ev.Type != hub.EventTypeMessage; ev = next(t, sub.Events()) {
+			got = append(got, ev)
+		}
+		if len(got) > 2*readers+10 { // the arrivals before the storm, and rosters
+			t.Errorf("u%d took %d presence events one by one, want them folded", i, len(got))
+		}
+	}
+	if st := h.Stats(); st.Evicted != 0 {
+		t.Errorf("Stats() = %+v, want nobody evicted", st)
 	}
 }

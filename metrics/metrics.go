@@ -46,7 +46,7 @@ func New() *Metrics {
 			Name: "sshchat_events_total", Help: "Events through the hub, by type.",
 		}, []string{"type"}),
 		evictions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sshchat_evictions_total", Help: "Sessions evicted for falling behind.",
+			Name: "sshchat_evictions_total", Help: "Sessions evicted: too far behind the room, or their client stopped reading.",
 		}),
 		throttled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sshchat_throttled_messages_total", Help: "Messages refused by the rate limit.",
@@ -84,6 +84,7 @@ func New() *Metrics {
 type Hub interface {
 	AttachListener(chan<- hub.Event)
 	QueueLen() int
+	Stats() hub.Stats
 }
 
 // Watch counts the hub's events as one of its listeners and reports its
@@ -93,6 +94,11 @@ func (m *Metrics) Watch(h Hub) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sshchat_hub_queue_depth", Help: "Requests waiting for the hub.",
 	}, func() float64 { return float64(h.QueueLen()) }))
+	// Sessions behind their channel are not in trouble yet (a storm puts
+	// many there for a moment); many staying there is worth a look.
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sshchat_hub_lagging_sessions", Help: "Sessions with events queued in the hub behind their channel.",
+	}, func() float64 { return float64(h.Stats().Lagging) }))
 	ch := make(chan hub.Event, 256)
 	go func() {
 		defer close(m.done)

@@ -153,3 +153,48 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond) // polling a counter, not synchronizing
 	}
 }
+
+func TestEvictionsAreCounted(t *testing.T) {
+	m := New()
+	h := hub.New("lobby", 8, 8, hub.WithSubscriberBuffer(1), hub.WithMaxBehind(2))
+	m.Watch(h)
+	slow, _ := h.Add("slow", "s1") // never read until the end
+	if _, err := h.Add("gone", "g1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Evict("gone", "g1", "output queue full"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		h.Message("ann", "hi")
+	}
+	eventually(t, "two evictions", func() bool { return testutil.ToFloat64(m.evictions) == 2 })
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = m.Wait(context.Background())
+	for range slow {
+	}
+	if got := testutil.ToFloat64(m.evictions); got != 2 {
+		t.Errorf("evictions = %v, want 2: one by the hub's bound, one by Evict", got)
+	}
+}
+
+func TestLaggingSessionsAreShown(t *testing.T) {
+	m := New()
+	h := hub.New("lobby", 8, 8, hub.WithSubscriberBuffer(1))
+	m.Watch(h)
+	slow, _ := h.Add("slow", "s1") // its arrival fills its channel
+	h.Message("ann", "waits in the hub")
+	srv := httptest.NewServer(m.Handler(func() error { return nil }))
+	defer srv.Close()
+	if body := get(t, srv.URL+"/metrics", 200); !strings.Contains(body, "sshchat_hub_lagging_sessions 1") {
+		t.Errorf("/metrics does not show the lagging session:\n%s", body)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = m.Wait(context.Background())
+	for range slow {
+	}
+}

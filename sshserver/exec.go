@@ -236,7 +236,12 @@ func eventWriter(w io.Writer, asJSON bool) func(hub.Event) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
-		return func(ev hub.Event) error { return enc.Encode(ev) }
+		return func(ev hub.Event) error {
+			if ev.Type == hub.EventTypeRoster { // not an event of the room: see hub.EventTypeRoster
+				return nil
+			}
+			return enc.Encode(ev)
+		}
 	}
 	return func(ev hub.Event) error {
 		line := ui.PlainLine(ev, time.Local, timeLayout)

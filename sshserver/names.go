@@ -62,7 +62,7 @@ type presence struct {
 
 	mu     sync.Mutex
 	users  map[string]*online // guarded by mu; userID → while it has a session
-	sorted []*online          // guarded by mu; the users shown, in display order; nil when stale
+	sorted []*online          // guarded by mu; the users shown, in display order, kept so (never sorted again)
 }
 
 // online is one user while it has sessions. Fields are guarded by
@@ -136,7 +136,7 @@ func (p *presence) arrive(userID, wanted string, si *sessionInfo) (arrival, erro
 	defer p.mu.Unlock()
 	if u := p.users[userID]; u != nil {
 		u.sessions = append(u.sessions, si)
-		p.sorted = nil // it may now be shown: a script's session is not
+		p.place(u) // it may now be shown: a script's session is not
 		a := arrival{user: u, name: u.name, sessions: p.counted(u)}
 		if !strings.EqualFold(wanted, u.name) {
 			a.notices = []string{fmt.Sprintf("you are already online as %s; this session has that name too", u.name)}
@@ -151,7 +151,7 @@ func (p *presence) arrive(userID, wanted string, si *sessionInfo) (arrival, erro
 	ignored := p.reg.Ignored(userID)
 	u.ignored.Store(&ignored)
 	p.users[userID] = u
-	p.sorted = nil
+	p.place(u)
 	a.user, a.sessions = u, p.counted(u)
 	return a, nil
 }
@@ -248,7 +248,7 @@ func (p *presence) release(userID string, si *sessionInfo) {
 	if len(u.sessions) == 0 {
 		delete(p.users, userID)
 	}
-	p.sorted = nil
+	p.place(u)
 }
 
 // errNotSaved is a change that holds, but could not be written down: it
@@ -286,8 +286,9 @@ func (p *presence) renameMemory(userID, name string) (old string, err error) {
 		}
 		return "", fmt.Errorf("the name %s can't be taken: %w", name, err)
 	}
+	p.hide(u) // found by its old name
 	old, u.name = u.name, name
-	p.sorted = nil
+	p.place(u)
 	return old, nil
 }
 
@@ -428,7 +429,8 @@ func (p *presence) nameOf(u *online) string {
 
 // Members is the roster the sessions' member lists read (ui.Roster): the
 // users with a session that counts (a script's say does not), in display
-// order. The order is kept until someone arrives, leaves or is renamed.
+// order. The order is kept as users arrive, leave or are renamed, never
+// made again from the whole room.
 func (p *presence) Members(n int) ([]ui.Member, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -455,23 +457,34 @@ func (p *presence) Complete(prefix, userID string) []string {
 	return names
 }
 
-// shown sorts the users with a counted session, once per change. p.mu
-// must be held.
-func (p *presence) shown() []*online {
-	if p.sorted != nil {
-		return p.sorted
-	}
-	p.sorted = make([]*online, 0, len(p.users))
-	for _, u := range p.users {
-		if p.counted(u) > 0 {
-			p.sorted = append(p.sorted, u)
+// shown is the users with a counted session, in display order. p.mu must
+// be held.
+func (p *presence) shown() []*online { return p.sorted }
+
+// place puts u where it belongs in p.sorted: in display order while it has
+// a counted session, out of the list otherwise. An arrival or departure
+// costs a binary search, not a sort of the room. p.mu must be held.
+func (p *presence) place(u *online) {
+	if len(u.sessions) > 0 && p.counted(u) > 0 {
+		if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); !found {
+			p.sorted = slices.Insert(p.sorted, i, u)
 		}
+		return
 	}
-	slices.SortFunc(p.sorted, func(a, b *online) int {
-		if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.userID, b.userID)
-	})
-	return p.sorted
+	p.hide(u)
+}
+
+// hide takes u out of p.sorted. p.mu must be held.
+func (p *presence) hide(u *online) {
+	if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); found {
+		p.sorted = slices.Delete(p.sorted, i, i+1)
+	}
+}
+
+// displayOrder orders users by name ignoring case, then by key.
+func displayOrder(a, b *online) int {
+	if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.userID, b.userID)
 }

@@ -82,6 +82,26 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 		return
 	}
 	defer s.keepalive(ctx, log)()
+
+	// Everything that does not need the subscription is made before it:
+	// from the arrival on, the room's events wait for this session.
+	var tooSlow atomic.Bool
+	out := newOutbox(sess, s.cfg.OutputLimit, s.outBufs, func() {
+		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
+		s.observe.Refused("too_slow")
+		tooSlow.Store(true)
+		closeConn(ctx)
+	})
+	width, height := s.clamp(pty.Window)
+	screen := ui.NewScreen(out, s.outBufs)
+	renderer := newRenderer(sess, pty)
+	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
+	commands := s.commandsFor(userID)
+	notices := arrived.notices
+	if motd := s.reg.Motd(); motd != "" {
+		notices = append([]string{"message of the day: " + motd}, notices...)
+	}
+
 	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
@@ -98,37 +118,32 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 	if arrived.warning != "" {
 		_ = s.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: arrived.warning})
 	}
-	notices := arrived.notices
-	if motd := s.reg.Motd(); motd != "" {
-		notices = append([]string{"message of the day: " + motd}, notices...)
-	}
 	defer func() {
 		// Out of the roster first, so that the screens redrawing on the
 		// departure no longer list it.
 		s.presence.release(userID, si)
-		if err := s.hub.Remove(userID, sessionID); err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
+		var err error
+		if tooSlow.Load() {
+			// Told to the room and counted as an eviction; the client
+			// itself cannot be told, it does not read.
+			err = s.hub.Evict(userID, sessionID, "output queue full")
+		} else {
+			err = s.hub.Remove(userID, sessionID)
+		}
+		if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
 			log.Error("remove", "err", err)
 		}
 	}()
 
-	out := newOutbox(sess, s.cfg.OutputLimit, s.outBufs, func() {
-		log.Warn("client too slow, disconnecting", "queued_limit", s.cfg.OutputLimit)
-		s.observe.Refused("too_slow")
-		closeConn(ctx)
-	})
-	width, height := s.clamp(pty.Window)
-	screen := ui.NewScreen(out, s.outBufs)
-	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
 	model := ui.New(ui.Config{
 		Room:       s.hub.ID(),
 		UserID:     userID,
 		Name:       name,
 		Notices:    notices,
 		History:    visibleTo(sub.History(), userID, *arrived.user.ignored.Load()),
-		Users:      sub.Users(),
-		Renderer:   newRenderer(sess, pty),
+		Renderer:   renderer,
 		Post:       s.poster(userID, si),
-		Commands:   s.commandsFor(userID),
+		Commands:   commands,
 		Run:        s.runner(arrived.user, si),
 		Roster:     s.presence,
 		Width:      width,
@@ -137,7 +152,7 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 		Screen:     screen,
 		Input:      in,
 	})
-	sub.Release() // the model has made its own transcript and member list
+	sub.Release() // the model has made its own transcript
 	// The model draws itself on its Screen, which sends only what changed
 	// and scrolls the transcript with the terminal (see ui.Screen): Bubble
 	// Tea's renderer would send every row again whenever a message arrives.
@@ -155,7 +170,7 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		s.pump(pumpCtx, p, sub, winch, arrived.user, si, ended)
+		s.pump(pumpCtx, p, sub, winch, arrived.user, si, ended, log)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		log.Error("program", "err", err)
@@ -224,7 +239,7 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // pump moves hub events and window changes into the program until ctx
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
-func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string) {
+func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string, log *slog.Logger) {
 	events := sub.Events()
 	ignored := func() map[string]bool { return *u.ignored.Load() }
 
@@ -239,6 +254,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		flush    = time.NewTimer(time.Hour)
 		armed    bool      // flush is running
 		armedFor time.Time // when it fires
+		kept     int       // arrivals and departures in batch
 	)
 	flush.Stop()
 	defer flush.Stop()
@@ -249,7 +265,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		}
 		if len(batch) > 0 {
 			p.Send(ui.EventsMsg(batch))
-			batch = nil
+			batch, kept = nil, 0
 		}
 		last = time.Now()
 	}
@@ -279,7 +295,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			skip := ignored()
 			for ok {
 				if hub.Visible(ev, u.userID, skip) {
-					batch = append(batch, ev)
+					batch, kept = gather(batch, kept, ev)
 				}
 				if len(batch) >= maxBatch {
 					break
@@ -296,13 +312,13 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			// lines nobody reads as they fly by.
 			pace := max(frame, s.frameShare())
 			if presenceOnly(batch) {
-				pace = max(frame, presenceFrame)
+				pace = max(pace, presenceFrame, s.presenceShare())
 			}
 			due := last.Add(pace)
 			switch {
 			case !open:
 				send()
-				s.endStream(p, sub, ended)
+				s.endStream(p, sub, ended, log)
 				events = nil
 			case len(batch) >= maxBatch || !time.Now().Before(due):
 				send()
@@ -322,16 +338,69 @@ func (s *Server) frameShare() time.Duration {
 	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / int64(s.cfg.FrameBudget))
 }
 
-// presenceFrame is the pace of batches holding only arrivals and
-// departures.
-const presenceFrame = 500 * time.Millisecond
+// presenceShare is presenceFrame for a crowd: the screens together redraw
+// for presence alone at most presenceBudget times a second, so a storm of
+// arrivals into thousands of screens does not cost every screen a frame
+// twice a second.
+func (s *Server) presenceShare() time.Duration {
+	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / presenceBudget)
+}
+
+const (
+	// presenceFrame is the pace of batches holding only arrivals and
+	// departures.
+	presenceFrame = 500 * time.Millisecond
+	// presenceBudget is how many frames a second all screens together
+	// draw for batches holding only presence.
+	presenceBudget = 1000
+	// presenceKept is how many arrivals and departures a batch holds one
+	// by one; those after them fold into a roster event (the member list
+	// shows who is online). In a storm each of thousands of screens would
+	// otherwise take every arrival, one event each.
+	presenceKept = 16
+)
+
+// comings reports whether ev is a session coming or going.
+func comings(ev hub.Event) bool {
+	switch ev.Type {
+	case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster:
+		return true
+	}
+	return false
+}
+
+// gather adds ev to batch, which holds kept arrivals and departures,
+// folded into a roster event once presenceKept are there.
+func gather(batch []hub.Event, kept int, ev hub.Event) ([]hub.Event, int) {
+	switch {
+	case !comings(ev):
+		return append(batch, ev), kept
+	case kept >= presenceKept:
+		return foldRoster(batch, ev), kept
+	case batch == nil:
+		// Room for a crowd at once: growing one event at a time was most
+		// of a storm's garbage.
+		batch = make([]hub.Event, 0, presenceKept+2)
+	}
+	return append(batch, ev), kept + 1
+}
+
+// foldRoster folds the arrival or departure ev into a roster event at the
+// end of batch.
+func foldRoster(batch []hub.Event, ev hub.Event) []hub.Event {
+	if n := len(batch); n > 0 && batch[n-1].Type == hub.EventTypeRoster {
+		batch[n-1].ID, batch[n-1].UnixTime = ev.ID, ev.UnixTime
+		return batch
+	}
+	return append(batch, hub.Event{ID: ev.ID, ChatRoomID: ev.ChatRoomID, Type: hub.EventTypeRoster, UnixTime: ev.UnixTime})
+}
 
 // presenceOnly reports whether a batch holds nothing but sessions coming
-// and going.
+// and going (or a roster event standing for them).
 func presenceOnly(batch []hub.Event) bool {
 	for _, ev := range batch {
 		switch ev.Type {
-		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave:
+		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster:
 		default:
 			return false
 		}
@@ -349,13 +418,15 @@ func tell(ended chan<- string, reason string) {
 }
 
 // endStream tells the program why the hub ended the session's stream.
-func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- string) {
+func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- string, log *slog.Logger) {
 	reason := "session ended"
 	switch err := sub.Err(); {
 	case errors.Is(err, hub.ErrClosed):
 		reason = "the server is shutting down"
 	case errors.Is(err, hub.ErrEvicted):
-		reason = "disconnected: this session fell too far behind the chat"
+		log.Warn("session evicted", "reason", strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": "))
+		reason = "disconnected: this session fell too far behind the chat (" +
+			strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": ") + ")"
 	case errors.Is(err, hub.ErrDropped):
 		reason = "disconnected: " + strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": ")
 	}

@@ -315,3 +315,23 @@ func TestTerminalHearsOneBell(t *testing.T) {
 		t.Errorf("the terminal got %d BEL, want 1", n)
 	}
 }
+
+// TestRosterEventTellsTheOwnName: a session that fell behind gets its own
+// renames folded into a roster event, which says the current name and
+// makes no line.
+func TestRosterEventTellsTheOwnName(t *testing.T) {
+	m, _ := newModel(80, 24)
+	g := newEvents()
+	send(m, EventsMsg{g.join(ann), g.join(bob)})
+	before := m.View()
+	roster := g.next(hub.EventTypeRoster, ann)
+	roster.Name = "annie"
+	send(m, EventsMsg{roster})
+	view := m.View()
+	if header := strings.Split(view, "\n")[0]; !strings.HasSuffix(header, " annie ") {
+		t.Errorf("header = %q, want the new name", header)
+	}
+	if strings.Count(view, "joined") != strings.Count(before, "joined") || strings.Contains(view, "roster") {
+		t.Errorf("a roster event made a line:\n%s", view)
+	}
+}

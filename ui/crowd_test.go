@@ -51,8 +51,8 @@ func TestCrowdLines(t *testing.T) {
 		{"four", []hub.Event{join(bob, t0), join(carol, t0+5), join(dave, t0+9), join(erin, t0+9)}, []string{"→ Bob, carol, dave and 1 other joined"}},
 		{"another minute", []hub.Event{join(bob, t0), join(carol, t0+60)}, []string{"→ Bob joined", "→ carol joined"}},
 		{"departures", []hub.Event{leave(bob, "", t0), leave(carol, "", t0+1)}, []string{"← Bob and carol left"}},
-		{"a reason keeps its line", []hub.Event{leave(bob, "", t0), leave(carol, "evicted: fell 64 events behind", t0+1), leave(dave, "", t0+2)},
-			[]string{"← Bob left", "← carol left (evicted: fell 64 events behind)", "← dave left"}},
+		{"a reason keeps its line", []hub.Event{leave(bob, "", t0), leave(carol, "evicted: more than 1024 messages behind", t0+1), leave(dave, "", t0+2)},
+			[]string{"← Bob left", "← carol left (evicted: more than 1024 messages behind)", "← dave left"}},
 		{"arrivals then departures", []hub.Event{join(bob, t0), leave(carol, "", t0+1), join(dave, t0+2)}, []string{"→ Bob joined", "← carol left", "→ dave joined"}},
 		{"a message between", []hub.Event{join(bob, t0), g.msg(bob, "hi"), join(carol, t0+2)}, []string{"→ Bob joined", "Bob: hi", "→ carol joined"}},
 	} {

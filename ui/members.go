@@ -89,12 +89,15 @@ func (m *members) count() int {
 	return len(m.byID)
 }
 
-// apply follows a join, add, remove, leave, rename, away or back, and
-// reports whether the list changed.
+// apply follows a join, add, remove, leave, rename, away or back (or a
+// roster event, which stands for some of them), and reports whether the
+// list changed. Without a Roster a roster event changes nothing: the list
+// kept here cannot know what it stands for, so a server whose sessions
+// may fall behind gives them a Roster.
 func (m *members) apply(ev hub.Event) bool {
 	if m.roster != nil {
 		switch ev.Type {
-		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave,
+		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster,
 			hub.EventTypeClose, hub.EventTypeNick, hub.EventTypeAway, hub.EventTypeBack:
 			m.dirty = true
 			return true

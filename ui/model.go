@@ -239,7 +239,9 @@ func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
 		if !own {
 			m.members.apply(ev)
 		}
-		if ev.Type == hub.EventTypeNick && ev.UserID == m.userID {
+		// A roster event stands for presence this session fell behind
+		// on, its own renames included: it says the current name.
+		if (ev.Type == hub.EventTypeNick || ev.Type == hub.EventTypeRoster && ev.Name != "") && ev.UserID == m.userID {
 			m.name = displayName(m.userID, ev.Name)
 			m.header.setName(m.name)
 		}

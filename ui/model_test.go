@@ -679,3 +679,14 @@ func TestMemberListFromARoster(t *testing.T) {
 		t.Errorf("completion from the roster = %v", got)
 	}
 }
+
+func TestRosterEventRefreshesTheMemberList(t *testing.T) {
+	r := &fakeRoster{members: []Member{{UserID: ann.id, Name: "ann", Sessions: 1}}}
+	m, _ := newModel(120, 12, func(c *Config) { c.Roster = r })
+	m.View()
+	r.members = append(r.members, Member{UserID: "u1", Name: "zed", Sessions: 1})
+	send(m, EventsMsg{newEvents().next(hub.EventTypeRoster, ann)})
+	if view := m.View(); !strings.Contains(view, "2 online") || !strings.Contains(view, "zed") {
+		t.Errorf("the member list did not follow the roster event:\n%s", view)
+	}
+}

@@ -70,7 +70,8 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := hub.New(cfg.Room, 1024, cfg.History, hub.WithHistory(a.events.Recent()), hub.WithLastID(a.events.LastID()))
+	h := hub.New(cfg.Room, 1024, cfg.History, hub.WithHistory(a.events.Recent()), hub.WithLastID(a.events.LastID()),
+		hub.WithMaxBehind(cfg.MaxBehind), hub.WithMaxLag(cfg.MaxLag))
 	h.AttachListener(a.events.Listener())
 	// From here on, a failure must close the hub, which ends the log's and
 	// the metrics' listeners, before the log is closed.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sshchat/sshchat/history"
+	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/sshserver"
 )
 
@@ -19,6 +20,8 @@ type config struct {
 	Data            string
 	Room            string
 	History         int
+	MaxBehind       int           // messages a session may fall behind the room before it is evicted
+	MaxLag          time.Duration // how long the oldest of them may wait
 	Fsync           history.Fsync
 	LogFormat       string
 	LogLevel        string
@@ -41,6 +44,8 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.Data, "data", "./data", "data directory (events.log, hostkeys/)")
 	fs.StringVar(&cfg.Room, "room", "lobby", "name of the room")
 	fs.IntVar(&cfg.History, "history", 1024, "events kept in memory and restored at start")
+	fs.IntVar(&cfg.MaxBehind, "max-behind", hub.DefaultMaxBehind, "messages a session may fall behind the room before it is evicted (arrivals and departures do not count)")
+	fs.DurationVar(&cfg.MaxLag, "max-lag", hub.DefaultMaxLag, "evict a session whose oldest undelivered message waited this long")
 	fs.Var(&cfg.Fsync, "fsync", "log durability: always, batch (at most ~100ms at risk) or never")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "server log format: text or json")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "server log level: debug, info, warn or error")
@@ -96,6 +101,8 @@ func (c config) validate() error {
 		return fmt.Errorf("--room must not be empty")
 	case c.History < 0:
 		return fmt.Errorf("--history must not be negative")
+	case c.MaxBehind < 1 || c.MaxLag <= 0:
+		return fmt.Errorf("--max-behind and --max-lag must be positive")
 	case c.Server.MaxMessage < 1:
 		return fmt.Errorf("--max-message must be positive")
 	case c.Server.MessageRate <= 0 || c.Server.MessageBurst < 1 || c.Server.SessionsPerUser < 1 ||

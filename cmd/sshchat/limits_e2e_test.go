@@ -235,9 +235,11 @@ func TestStalledReaderIsDisconnectedOthersUnaffected(t *testing.T) {
 		chatters[i] = c
 	}
 	filler := strings.Repeat("filler ", 40)
+	var leave hub.Event
 	stallerLeft := func() bool {
 		for _, ev := range s.events() {
 			if ev.Name == "staller" && ev.Type == hub.EventTypeLeave {
+				leave = ev
 				return true
 			}
 		}
@@ -264,6 +266,9 @@ func TestStalledReaderIsDisconnectedOthersUnaffected(t *testing.T) {
 	// the others chat on.
 	if !stallerLeft() {
 		t.Fatal("the client that stopped reading was never disconnected")
+	}
+	if want := "evicted: output queue full"; leave.Reason != want {
+		t.Errorf("the staller left with reason %q, want %q", leave.Reason, want)
 	}
 	watcher.say("still fluid")
 	watcher.waitText("watcher: still fluid")
