@@ -45,7 +45,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, newChan g
 	// The library reads its handlers from the server it is given: give it
 	// one for this channel alone, whose handler knows the channel.
 	per := &ssh.Server{
-		Handler:     func(sess ssh.Session) { s.serveChannel(sess, ch.winch) },
+		Handler:     func(sess ssh.Session) { s.serveSession(sess, ch.winch) },
 		PtyCallback: func(ssh.Context, ssh.Pty) bool { return true },
 	}
 	_ = ssh.EmulatePty()(per)
@@ -142,28 +142,3 @@ func latest(c chan ssh.Window, w ssh.Window) {
 		}
 	}
 }
-
-// serveChannel checks a session's command line before the session is
-// served: a long one is refused before it is parsed.
-func (s *Server) serveChannel(sess ssh.Session, winch <-chan ssh.Window) {
-	markStarted(sess.Context())
-	raw := sess.RawCommand()
-	if limit := s.maxCommand(); len(raw) > limit {
-		s.observe.Refused("command_length")
-		fmt.Fprintf(sess.Stderr(), "sshchat: the command is %d bytes long, over the limit of %d\n", len(raw), limit)
-		_ = sess.Exit(exitUsage)
-		return
-	}
-	argv, err := splitCommand(raw)
-	if err != nil {
-		fmt.Fprintf(sess.Stderr(), "sshchat: %v\n", err)
-		_ = sess.Exit(exitUsage)
-		return
-	}
-	s.handle(sess, argv, winch)
-}
-
-// maxCommand is the longest command line a script may send, in bytes:
-// room for a message of the longest length, quoted. Longer ones are
-// refused before they are parsed.
-func (s *Server) maxCommand() int { return 2 * s.cfg.MaxMessage }

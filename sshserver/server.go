@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sshchat/sshchat/hub"
@@ -148,7 +149,8 @@ type Server struct {
 	allow    atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
 	rates    *rates
 	admit    *admission
-	outBufs  *sync.Pool // output buffers, shared by the sessions' outboxes
+	outBufs  *sync.Pool      // output buffers, shared by the sessions' outboxes
+	chat     wish.Middleware // the innermost stage of the chain: the chat (see middleware.go)
 
 	refusedConns sync.Map // remote address → struct{}: connections being turned away
 
@@ -167,6 +169,7 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 		return nil, ErrNoHostKey
 	}
 	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}}
+	s.chat = s.chatSession
 	for _, o := range opts {
 		o(s)
 	}
@@ -177,20 +180,53 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	s.rates = newRates(s.cfg.MessageRate, s.cfg.MessageBurst)
 	s.outBufs = newBufferPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
-	s.ssh = &ssh.Server{
-		ChannelHandlers:          map[string]ssh.ChannelHandler{"session": s.sessionChannel},
-		PublicKeyHandler:         s.publicKey,
-		BannerHandler:            s.banner,
-		PtyCallback:              func(ssh.Context, ssh.Pty) bool { return true },
-		ConnCallback:             s.accept,
-		IdleTimeout:              s.cfg.IdleTimeout,
-		Version:                  "sshchat",
-		ConnectionFailedCallback: s.connectionFailed,
+	srv, err := wish.NewServer(s.options(hostKeys)...)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
 	}
-	for _, k := range hostKeys {
-		s.ssh.AddHostKey(k)
-	}
+	s.ssh = srv
 	return s, nil
+}
+
+// options build the SSH server with wish: its own options where it has
+// one, plain ssh.Options for the rest. The host keys are never empty
+// here: without one, wish would write a new key to the working directory.
+func (s *Server) options(hostKeys []gossh.Signer) []ssh.Option {
+	opts := []ssh.Option{
+		func(srv *ssh.Server) error {
+			for _, k := range hostKeys {
+				srv.AddHostKey(k)
+			}
+			return nil
+		},
+		wish.WithVersion("sshchat"),
+		wish.WithIdleTimeout(s.cfg.IdleTimeout),
+	}
+	opts = append(opts, s.auth()...)
+	return append(opts,
+		// Connection limits, before the key exchange (see accept).
+		ssh.WrapConn(s.accept),
+		func(srv *ssh.Server) error {
+			srv.ConnectionFailedCallback = s.connectionFailed
+			// Session channels go through the server's own handler, which
+			// filters their requests and runs the middleware below for
+			// each session (see channel.go).
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
+			return nil
+		},
+		wish.WithMiddleware(s.middleware()),
+	)
+}
+
+// auth is how clients authenticate, all of it.
+func (s *Server) auth() []ssh.Option {
+	return []ssh.Option{
+		// Public keys only: the key is the identity. With no password or
+		// keyboard-interactive handler, a client without a key is refused.
+		wish.WithPublicKeyAuth(s.publicKey),
+		// A refused connection is told why before its authentication fails.
+		wish.WithBannerHandler(s.banner),
+	}
 }
 
 // Serve accepts connections on l until Shutdown or Close. It returns

@@ -31,30 +31,10 @@ const (
 	maxPasteFactor = 4
 )
 
-// handle serves one SSH session from start to end: the command argv, or
-// the chat when there is none, with the window changes on winch.
-func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window) {
-	s.sessions.add()
-	defer s.sessions.done()
+// handle serves the chat to userID, admitted already, with the window
+// changes on winch.
+func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window) {
 	ctx := sess.Context()
-	markStarted(ctx)
-
-	key := sess.PublicKey()
-	if key == nil { // only public-key auth is offered, so this is a bug
-		fmt.Fprintln(sess.Stderr(), "sshchat: a public key is required")
-		_ = sess.Exit(1)
-		return
-	}
-	userID := gossh.FingerprintSHA256(key)
-	if refusal := s.admission(userID); refusal != "" {
-		fmt.Fprintf(sess.Stderr(), "sshchat: %s\n", refusal)
-		_ = sess.Exit(1)
-		return
-	}
-	if len(argv) > 0 {
-		_ = sess.Exit(s.exec(sess, userID, argv))
-		return
-	}
 	pty, _, ok := sess.Pty()
 	if !ok {
 		s.observe.Refused("no_terminal")
