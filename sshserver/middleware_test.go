@@ -259,3 +259,25 @@ func TestCommandName(t *testing.T) {
 		}
 	}
 }
+
+// TestChatThroughTheChain: the chain ends in the chat. A terminal joins
+// the room and sees what is said; a session without one is told it needs
+// one; a closed terminal leaves the room.
+func TestChatThroughTheChain(t *testing.T) {
+	ts := startTestServer(t)
+	alice, bob := newSigner(t), newSigner(t)
+	screen := ts.connect("alice", alice)
+	screen.waitText("#lobby")
+	if _, _, status := ts.run("bob", bob, "say hello alice"); status != exitOK {
+		t.Fatalf("say: status %d", status)
+	}
+	screen.waitText("hello alice")
+
+	_, stderr, status := ts.shell("bob", bob, false)
+	if status != exitFailed || !strings.Contains(stderr, "sshchat needs an interactive terminal") {
+		t.Errorf("a session without a terminal: status %d, stderr %q; want the chat's refusal", status, stderr)
+	}
+
+	screen.close()
+	ts.waitOffline("alice")
+}
