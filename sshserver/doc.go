@@ -3,14 +3,25 @@
 // subscriber of the room's hub, and runs one Bubble Tea program per session
 // to draw it.
 //
+// The server is built with wish: wish.NewServer and its options (server.go;
+// how clients authenticate is all in Server.auth), and one middleware chain
+// every session goes through (middleware.go): recover, logging, admission
+// (the allow-list and bans), the router of script commands (ssh HOST say
+// hi), and the chat. wish's bubbletea middleware is not used: it runs a
+// goroutine of its own for window changes and a renderer of its own, and
+// queries the terminal's background colour, which a client that never
+// answers would leave waiting. A session draws on its ui.Screen, with a
+// lipgloss renderer that asks the terminal nothing.
+//
 // The user's identity is the SHA256 fingerprint of the key the client
 // proved it holds; the SSH login name is only the display name asked for.
 //
-// Each session has a fixed set of goroutines, all ended when it ends: the
-// SSH handler (which runs the program), one pump that moves hub events and
-// window changes into the program in batches, and one writer that moves the
-// program's output to the network so that a client which stops reading can
-// never block the program. Before them, each session channel has a filter
-// of its requests, which bounds what a client may ask and ends with the
-// channel (see channel.go for the bounds).
+// The goroutines of a chat session all end when it ends: the SSH handler,
+// which runs the program (and those Bubble Tea starts for it); one pump
+// that moves hub events and window changes into the program in batches;
+// and, only while output is queued, one writer that moves it to the
+// network, so that a client which stops reading never blocks the program
+// (see outbox): an idle session has no writer. Before them, each session
+// channel has a filter of its requests, which bounds what a client may ask
+// and ends with the channel (see channel.go for the bounds).
 package sshserver
