@@ -39,8 +39,9 @@ type session struct {
 	winch <-chan ssh.Window
 }
 
-// serveSession runs the middleware for one session of a session channel.
-// Shutdown waits for it to return.
+// serveSession runs the middleware for one session of a session channel:
+// s.ssh.Handler is the chain wish composed. Shutdown waits for it to
+// return.
 func (s *Server) serveSession(sess ssh.Session, winch <-chan ssh.Window) {
 	markStarted(sess.Context())
 	s.sessions.add()

@@ -218,17 +218,6 @@ func (s *Server) options(hostKeys []gossh.Signer) []ssh.Option {
 	)
 }
 
-// auth is how clients authenticate, all of it.
-func (s *Server) auth() []ssh.Option {
-	return []ssh.Option{
-		// Public keys only: the key is the identity. With no password or
-		// keyboard-interactive handler, a client without a key is refused.
-		wish.WithPublicKeyAuth(s.publicKey),
-		// A refused connection is told why before its authentication fails.
-		wish.WithBannerHandler(s.banner),
-	}
-}
-
 // Serve accepts connections on l until Shutdown or Close. It returns
 // ErrServerClosed after those.
 func (s *Server) Serve(l net.Listener) error {
@@ -357,6 +346,18 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	})
 	context.AfterFunc(ctx, func() { timer.Stop() })
 	return conn
+}
+
+// auth is how clients authenticate: all of it is here, with publicKey
+// and banner below it.
+func (s *Server) auth() []ssh.Option {
+	return []ssh.Option{
+		// Public keys only: the key is the identity. With no password or
+		// keyboard-interactive handler, a client without a key is refused.
+		wish.WithPublicKeyAuth(s.publicKey),
+		// A refused connection is told why before its authentication fails.
+		wish.WithBannerHandler(s.banner),
+	}
 }
 
 // publicKey accepts any key the client proves it holds, unless the
