@@ -12,10 +12,11 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// middleware is the chain every session goes through, outermost last:
-// wish composes a list from first to last, so the last one runs first.
-// wish's recover guards the middleware given to it (not the handler after
-// it), so the whole chain is given to it:
+// middleware is the chain every session goes through. wish composes a
+// list from first to last, so the last one runs first: the list below is
+// written from the inside out. wish's recover guards the middleware given
+// to it (not the handler after it), so the whole chain is given to it.
+// From the outside in:
 //
 //	recover        a panic ends the session, logged; not the server
 //	logSessions    every session, how it began and ended
