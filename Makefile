@@ -25,7 +25,7 @@ test: ## vet, then the whole suite under the race detector
 bench: ## the benchmarks (hub fan-out, log append and open)
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-crowds: ## join storms, mass departures and a burst under sshchat-load (3 runs each, medians; needs taskset, jq)
+crowds: ## join storms, mass departures and bursts under sshchat-load (3 runs each, medians; needs taskset, jq)
 	scripts/crowds.sh
 
 fuzz: ## a short run of every fuzz target

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # crowds.sh — the crowd scenarios of cmd/sshchat-load against a freshly
 # built server: join storms of 1,000 and 5,000 sessions (128 connecting at
-# a time), mass departures (100, then 250, of 500 sessions at once) and a
-# burst (1,000 messages within 2 s into 500 screens). Each scenario runs
-# RUNS times (3), every run against a fresh server with a fresh data
-# directory; the medians are printed at the end.
+# a time), mass departures (100, then 250, of 500 sessions at once), a
+# burst (1,000 messages within 2 s into 500 screens) and a presence burst
+# (2,000 /nick commands from one user in one write, 500 screens; the
+# server then runs with a message rate high enough not to throttle them).
+# Each scenario runs RUNS times (3), every run against a fresh server with
+# a fresh data directory; the medians are printed at the end, and every
+# run's line gives the machine's load averages when it started.
 #
 # The server runs on core SERVER_CPU (0), the tool on TOOL_CPU (1), both
 # on 127.0.0.1. Every run is bounded (RUN_LIMIT seconds, 60): a run still
 # going then is interrupted and reports what it has.
 #
 # Usage: scripts/crowds.sh [scenario ...]
-#   scenarios: storm1000 storm5000 depart100 depart250 burst (default: all)
+#   scenarios: storm1000 storm5000 depart100 depart250 burst presence
+#   (default: all)
 # Environment: RUNS, PORT (22400), SERVER_CPU, TOOL_CPU, RUN_LIMIT, KEEP=1
 # keeps the JSON reports and server logs (their directory is printed).
 #
@@ -61,7 +65,17 @@ flags_of() {
 	depart100) echo "-n 500 -idle -duration 10s -warmup 3s -depart 100" ;;
 	depart250) echo "-n 500 -idle -duration 10s -warmup 3s -depart 250" ;;
 	burst) echo "-n 500 -burst 1000 -burst-window 2s -warmup 3s" ;;
+	presence) echo "-n 500 -idle -duration 10s -warmup 3s -presence 2000" ;;
 	*) echo "crowds.sh: unknown scenario $1" >&2; exit 2 ;;
+	esac
+}
+
+# server_flags_of prints the server's extra flags of a scenario: /nick is
+# throttled by the user's message bucket, which would stop a presence
+# burst after a few commands.
+server_flags_of() {
+	case $1 in
+	presence) echo "--message-rate 10000 --message-burst 10000" ;;
 	esac
 }
 
@@ -84,9 +98,12 @@ run_once() {
 	name=$1 n=$2
 	data="$work/data-$name-$n"
 	log="$work/server-$name-$n.log"
-	taskset -c "$SERVER_CPU" "$work/sshchat" serve --addr "$ADDR" --data "$data" --log-level warn >"$log" 2>&1 &
+	# shellcheck disable=SC2046 # the flags are words
+	taskset -c "$SERVER_CPU" "$work/sshchat" serve --addr "$ADDR" --data "$data" --log-level warn $(server_flags_of "$name") >"$log" 2>&1 &
 	server_pid=$!
 	wait_listening "$log"
+	# the machine's load when the run starts: the figures depend on it
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	# shellcheck disable=SC2046 # the flags are words
 	taskset -c "$TOOL_CPU" timeout -s INT -k 10 "$RUN_LIMIT" \
 		"$work/sshchat-load" -addr "$ADDR" -json -pid "$server_pid" $(flags_of "$name") \
@@ -100,7 +117,7 @@ run_once() {
 		tail -5 "$work/$name-$n.err" >&2
 		echo '{}' >"$work/$name-$n.json"
 	fi
-	jq -r --arg name "$name" --arg n "$n" '"crowds.sh: \($name) run \($n): \(.sessions.connected // 0) of \(.sessions.requested // 0) connected, \(.failures.evicted // "?") evicted, \(.failures.disconnected // "?") disconnected, \(.failures.lost // "?") lost, \(.failures.total // "?") failures"' \
+	jq -r --arg name "$name" --arg n "$n" --arg load "$load" '"crowds.sh: \($name) run \($n) (load \($load)): \(.sessions.connected // 0) of \(.sessions.requested // 0) connected, \(.failures.evicted // "?") evicted, \(.failures.disconnected // "?") disconnected, \(.failures.lost // "?") lost, \(.failures.total // "?") failures; connect p50 \(.sessions.connect_p50_ms // "?") ms, p99 \(.sessions.connect_p99_ms // "?") ms\(if .storm then "; server CPU \(.storm.server_cpu_per_join_ms) ms per join" else "" end)"' \
 		"$work/$name-$n.json" >&2
 }
 
@@ -114,7 +131,7 @@ medians() {
 	' "$work/$1"-*.json
 }
 
-scenarios=${*:-storm1000 storm5000 depart100 depart250 burst}
+scenarios=${*:-storm1000 storm5000 depart100 depart250 burst presence}
 for name in $scenarios; do
 	flags_of "$name" >/dev/null
 	n=1

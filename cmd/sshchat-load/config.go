@@ -19,6 +19,7 @@ const (
 	maxParallel = 1000
 	maxWidth    = 500
 	maxHeight   = 200
+	maxPresence = 100000 // /nick commands in one write: about 1.5 MB
 	// maxSeenBits bounds the memory for "has this session seen this
 	// message yet": one bit per session and message (256 MiB).
 	maxSeenBits = 1 << 31
@@ -53,6 +54,10 @@ type config struct {
 	// Depart[1] before them, and so on; the rest stay for the run.
 	Depart    departWaves
 	DepartGap time.Duration
+	// Presence, when above 0, is how many /nick commands the first
+	// session writes at once after the warm-up: a burst of presence
+	// changes from one user.
+	Presence int
 }
 
 // departWaves is the flag value of -depart: counts separated by commas.
@@ -116,6 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.BurstWindow, "burst-window", 2*time.Second, "the time -burst is sent in")
 	fs.Var(&c.Depart, "depart", "mass departure: after the warm-up this many of the last sessions disconnect at once, then hold for -duration; a list (100,250) makes waves -depart-gap apart")
 	fs.DurationVar(&c.DepartGap, "depart-gap", time.Second, "time between two waves of -depart")
+	fs.IntVar(&c.Presence, "presence", 0, "presence burst: after the warm-up the first session writes this many /nick commands in one write, then the run holds for -duration (the server's --message-rate and --message-burst must allow them)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat-load [flags]\n\nOpens many SSH chat sessions against a local sshchat server, sends messages and reports delivery latency.\n\n")
 		fs.PrintDefaults()
@@ -186,6 +192,7 @@ func (c config) validate() error {
 	check(c.departing() < c.N, "-depart must leave at least one of -n sessions")
 	check(c.departing() == 0 || c.N-c.departing() >= c.Senders, "-depart must leave the -senders sessions")
 	check(c.DepartGap >= 0 && c.DepartGap <= time.Minute, "-depart-gap must be 0..1m")
+	check(c.Presence >= 0 && c.Presence <= maxPresence, "-presence must be 0..%d", maxPresence)
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)

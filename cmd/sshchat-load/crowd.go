@@ -56,6 +56,43 @@ func leaving(sessions []*session, n int) []*session {
 	return sessions[len(sessions)-n:]
 }
 
+// presenceReport is how a presence burst went.
+type presenceReport struct {
+	Commands int     `json:"commands"`
+	Bytes    int     `json:"bytes"`
+	WriteMS  float64 `json:"write_ms"`
+	Error    string  `json:"error,omitempty"`
+}
+
+// presenceBurst has s change its name n times in one write, between its
+// own name and another; with n even it ends with its own.
+func presenceBurst(s *session, n int) presenceReport {
+	b := nickCommands(s.name, n)
+	start := time.Now()
+	_, err := s.stdin.Write(b)
+	rep := presenceReport{Commands: n, Bytes: len(b), WriteMS: ms(time.Since(start))}
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	s.r.notef("presence: %d /nick commands written at once", n)
+	return rep
+}
+
+// nickCommands is n /nick commands, each ended by Enter, alternating
+// between name+"x" and name.
+func nickCommands(name string, n int) []byte {
+	var b []byte
+	for i := range n {
+		b = append(b, "/nick "...)
+		b = append(b, name...)
+		if i%2 == 0 {
+			b = append(b, 'x')
+		}
+		b = append(b, '\r')
+	}
+	return b
+}
+
 // failuresReport counts what went wrong in a run. Any of it fails the
 // run: the tool then exits with status 1.
 type failuresReport struct {

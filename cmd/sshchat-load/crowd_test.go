@@ -57,6 +57,20 @@ func TestDepartWaves(t *testing.T) {
 	}
 }
 
+func TestNickCommandsAlternateAndEndOnTheOwnName(t *testing.T) {
+	got := string(nickCommands("load00000", 4))
+	want := "/nick load00000x\r/nick load00000\r/nick load00000x\r/nick load00000\r"
+	if got != want {
+		t.Errorf("nickCommands = %q, want %q", got, want)
+	}
+	if _, err := parseFlags([]string{"-idle", "-presence", "-1"}, io.Discard); err == nil {
+		t.Error("-presence -1: accepted")
+	}
+	if _, err := parseFlags([]string{"-idle", "-presence", "1000000"}, io.Discard); err == nil {
+		t.Error("-presence 1000000: accepted")
+	}
+}
+
 func TestLeavingTakesTheLastAndKeepsOne(t *testing.T) {
 	all := make([]*session, 5)
 	for i := range all {

@@ -63,11 +63,18 @@
 //
 //	taskset -c 1 go run ./cmd/sshchat-load -n 500 -burst 1000 -burst-window 2s -pid $!
 //
+// A presence burst: after the warm-up the first session writes 2,000 /nick
+// commands in one write (the server's message bucket throttles /nick, so
+// give it a high --message-rate and --message-burst), and the others must
+// stay:
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 500 -idle -duration 10s -presence 2000 -pid $!
+//
 // A session the server ends before the run is over (evicted: "fell too
 // far behind"; "disconnected"; "server is shutting down"; or its stream
 // ended), a session that could not connect, and a message a screen never
 // showed are failures: the report ends with their count and the tool
-// exits with status 1. scripts/crowds.sh runs the three scenarios.
+// exits with status 1. scripts/crowds.sh runs these scenarios.
 //
 // The tool raises its own limit of open files (RLIMIT_NOFILE) to what -n
 // sessions need, up to the hard limit.
@@ -206,6 +213,10 @@ func execute(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 		stay, d = r.depart(ctx, sessions)
 		rep.Departure = &d
 	}
+	if cfg.Presence > 0 {
+		pr := presenceBurst(sessions[0], cfg.Presence)
+		rep.Presence = &pr
+	}
 	r.measure(ctx, stay, probe, rep)
 	if len(stay) < len(sessions) {
 		// A session cut off before its wave left is dropped all the same.
@@ -295,7 +306,7 @@ func reportConfig(c config) configReport {
 		Addr: c.Addr, N: c.N, Senders: c.Senders, Rate: c.Rate, DurationS: c.Duration.Seconds(),
 		Width: c.Width, Height: c.Height, Idle: c.Idle, Parallel: c.ConnectParallel,
 		WarmupS: c.Warmup.Seconds(), SettleS: c.Settle.Seconds(),
-		Burst: c.Burst, Depart: c.Depart,
+		Burst: c.Burst, Depart: c.Depart, Presence: c.Presence,
 	}
 }
 

@@ -19,6 +19,7 @@ type report struct {
 	Dropped    droppedReport    `json:"dropped"`
 	Storm      *stormReport     `json:"storm,omitempty"`
 	Departure  *departureReport `json:"departure,omitempty"`
+	Presence   *presenceReport  `json:"presence,omitempty"`
 	Failures   failuresReport   `json:"failures"`
 	Server     *serverReport    `json:"server,omitempty"`
 	Shutdown   shutdownReport   `json:"shutdown"`
@@ -37,6 +38,7 @@ type configReport struct {
 	Idle      bool    `json:"idle"`
 	Burst     int     `json:"burst,omitempty"`
 	Depart    []int   `json:"depart,omitempty"`
+	Presence  int     `json:"presence,omitempty"`
 	Parallel  int     `json:"connect_parallel"`
 	WarmupS   float64 `json:"warmup_s"`
 	SettleS   float64 `json:"settle_s"`
@@ -174,6 +176,12 @@ func writeText(w io.Writer, rep *report) error {
 	}
 	if dp := rep.Departure; dp != nil {
 		p.f("  departure:   %d sessions disconnected at once (waves %v), %d stayed", dp.Departed, dp.Waves, dp.Remaining)
+	}
+	if pr := rep.Presence; pr != nil {
+		p.f("  presence:    %d /nick commands (%d bytes) written at once in %.1f ms", pr.Commands, pr.Bytes, pr.WriteMS)
+		if pr.Error != "" {
+			p.f("               error: %s", pr.Error)
+		}
 	}
 	dr := rep.Dropped
 	p.f("  dropped:     %d sessions, %d evicted (stream ended %d, screen said so %d)", dr.Sessions, dr.Evicted, dr.StreamEnded, dr.ScreenSaid)
