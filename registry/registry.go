@@ -78,6 +78,7 @@ type file struct {
 	saving    sync.Mutex    // held by the one goroutine writing the file
 	saved     uint64        // guarded by saving; the version on disk
 	lastWrite time.Time     // guarded by saving
+	encoding  time.Duration // guarded by saving; what the last write's encoding cost
 	writes    int           // guarded by saving; how many times the file was written
 }
 
@@ -102,6 +103,15 @@ type Registry struct {
 // made meanwhile. Every write is of the whole file, so without it a
 // storm of new users would cost a write of every name for each of them.
 const minWriteInterval = 25 * time.Millisecond
+
+// Writes are spaced further as the file grows: by encodeShare times what
+// encoding it last cost, so that a storm of new users spends at most about
+// a tenth of a core re-encoding the registry, and by at most maxWriteWait,
+// which a new user may wait for its name to be on disk.
+const (
+	encodeShare  = 10
+	maxWriteWait = time.Second
+)
 
 // Open loads the registry at path, with the ignore lists beside it
 // (registry.json, registry-ignores/), or starts an empty one there. With
@@ -552,7 +562,8 @@ func (r *Registry) snapshot() state {
 
 // commit returns once version v of f, or a later one, is on disk. One
 // goroutine writes a file at a time, the whole of it as it is when it
-// starts, at most once per minWriteInterval; the changes made meanwhile
+// starts, at most once per minWriteInterval (longer for a large file, see
+// encodeShare); the changes made meanwhile
 // wait and go together in the next write. So a storm of new names costs
 // a bounded number of writes a second, not a write of every name for
 // every new one. The lock is held only for a snapshot: encoding and
@@ -567,12 +578,15 @@ func (r *Registry) commit(f *file, v uint64) error {
 	if f.saved >= v {
 		return nil
 	}
-	time.Sleep(time.Until(f.lastWrite.Add(f.interval)))
+	gap := min(max(f.interval, encodeShare*f.encoding), maxWriteWait)
+	time.Sleep(time.Until(f.lastWrite.Add(gap)))
 	r.mu.Lock()
 	snap := r.snapshot()
 	latest := f.version
 	r.mu.Unlock()
+	start := time.Now()
 	data, err := r.encode(snap)
+	f.encoding = time.Since(start)
 	if err != nil {
 		return fmt.Errorf("save registry: %w", err)
 	}
