@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
 )
@@ -96,7 +97,7 @@ func WithRegistry(reg *registry.Registry) Option {
 
 // SetAdmins sets the keys (fingerprints) that may moderate; it may be
 // called at any time (e.g. on SIGHUP).
-func (s *Server) SetAdmins(keys map[string]bool) { s.admins.Store(&keys) }
+func (s *Server) SetAdmins(keys map[string]bool) { s.chat.SetAdmins(keys) }
 
 // SetAllowlist limits who may connect to the keys given; nil lets anyone
 // with a key in. It may be called at any time.
@@ -106,11 +107,6 @@ func (s *Server) SetAllowlist(keys map[string]bool) {
 		return
 	}
 	s.allow.Store(&keys)
-}
-
-func (s *Server) isAdmin(userID string) bool {
-	admins := s.admins.Load()
-	return admins != nil && (*admins)[userID]
 }
 
 func (s *Server) allowed(userID string) bool {
@@ -136,19 +132,17 @@ func WithConfig(c Config) Option {
 
 // Server serves one hub's room over SSH.
 type Server struct {
-	hub      *hub.Hub
-	log      *slog.Logger
-	cfg      Config
-	ssh      *ssh.Server
-	presence *presence
-	reg      *registry.Registry
-	observe  Observer
-	store    func() error                    // nil while new messages can be saved; see WithStore
-	admins   atomic.Pointer[map[string]bool] // fingerprints of the admins
-	allow    atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
-	rates    *rates
-	admit    *admission
-	outBufs  *sync.Pool // output buffers, shared by the sessions' outboxes
+	hub     *hub.Hub
+	log     *slog.Logger
+	cfg     Config
+	ssh     *ssh.Server
+	chat    *chat.Core
+	reg     *registry.Registry
+	observe Observer
+	store   func() error                    // nil while new messages can be saved; see WithStore
+	allow   atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
+	admit   *admission
+	outBufs *sync.Pool // output buffers, shared by the sessions' outboxes
 
 	refusedConns sync.Map // remote address → struct{}: connections being turned away
 
@@ -173,8 +167,15 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	if s.reg == nil {
 		s.reg, _ = registry.Open("") // in memory: cannot fail
 	}
-	s.presence = newPresence(s.reg)
-	s.rates = newRates(s.cfg.MessageRate, s.cfg.MessageBurst)
+	s.chat = chat.New(h, s.reg, log, chat.Config{
+		MaxMessage:   s.cfg.MaxMessage,
+		MessageRate:  s.cfg.MessageRate,
+		MessageBurst: s.cfg.MessageBurst,
+		Store:        s.store,
+		Throttled:    s.observe.Throttled,
+		SessionLimit: s.sessionLimit,
+		Line:         plainLine,
+	})
 	s.outBufs = newBufferPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	s.ssh = &ssh.Server{

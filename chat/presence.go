@@ -1,4 +1,4 @@
-package sshserver
+package chat
 
 import (
 	"errors"
@@ -9,9 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
-	"github.com/sshchat/sshchat/ui"
 )
 
 const (
@@ -60,6 +58,8 @@ func shortID(userID string) string {
 type presence struct {
 	reg *registry.Registry
 
+	renames sync.Mutex // held through a rename, room and roster together
+
 	mu     sync.Mutex
 	users  map[string]*online // guarded by mu; userID → while it has a session
 	sorted []*online          // guarded by mu; the users shown, in display order, kept so (never sorted again)
@@ -78,16 +78,14 @@ type online struct {
 
 // sessionInfo is one session, for /sessions and /detach.
 type sessionInfo struct {
-	id      string
-	remote  string
+	sess    Session
 	since   time.Time
 	active  atomic.Int64 // Unix nanoseconds of the last message or command
-	end     chan string  // capacity 1: a reason to end the session (/detach)
 	counted bool         // it counts as a session (a say does not)
 }
 
-func newSessionInfo(id, remote string, counted bool) *sessionInfo {
-	si := &sessionInfo{id: id, remote: remote, since: time.Now(), end: make(chan string, 1), counted: counted}
+func newSessionInfo(sess Session, counted bool) *sessionInfo {
+	si := &sessionInfo{sess: sess, since: time.Now(), counted: counted}
 	si.touch()
 	return si
 }
@@ -251,45 +249,56 @@ func (p *presence) release(userID string, si *sessionInfo) {
 	p.place(u)
 }
 
-// errNotSaved is a change that holds, but could not be written down: it
-// is lost if the server stops before a later write succeeds.
-var errNotSaved = errors.New("not saved")
-
-// rename gives an online user a new name, bound to its key. When the name
+// rename gives an online user a new name, bound to its key, and tells the
+// room (its events carry the sender's name) before the roster changes:
+// when the room refuses, nothing changed but the key owning one more
+// name. Renames are serialized, so that two of one user's sessions
+// renaming at once leave the room and the roster agreeing. When the name
 // is taken but could not be saved, the error wraps errNotSaved.
-func (p *presence) rename(userID, name string) (old string, err error) {
-	if old, err = p.renameMemory(userID, name); err != nil {
+func (p *presence) rename(userID, name string, room func(userID, name string) error) (old string, err error) {
+	p.renames.Lock()
+	defer p.renames.Unlock()
+	u, old, err := p.claim(userID, name)
+	if err != nil {
 		return "", err
 	}
+	if old != name && room != nil {
+		if err := room(userID, name); err != nil {
+			return "", fmt.Errorf("rename: %w", err)
+		}
+	}
+	p.mu.Lock()
+	p.hide(u) // found by its old name
+	u.name = name
+	p.place(u)
+	p.mu.Unlock()
 	if err := p.reg.Sync(); err != nil {
 		return old, fmt.Errorf("%w: %w", errNotSaved, err)
 	}
 	return old, nil
 }
 
-func (p *presence) renameMemory(userID, name string) (old string, err error) {
+// claim binds name to an online user's key, in memory.
+func (p *presence) claim(userID, name string) (u *online, old string, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	u := p.users[userID]
+	u = p.users[userID]
 	if u == nil {
-		return "", fmt.Errorf("you are not online")
+		return nil, "", errors.New("you are not online")
 	}
 	if owner, taken := p.reg.Owner(name); taken && owner != userID {
-		return "", fmt.Errorf("the name %s belongs to another key", name)
+		return nil, "", fmt.Errorf("the name %s belongs to another key", name)
 	}
 	if err := p.reg.Claim(userID, name); err != nil {
 		switch {
 		case errors.Is(err, registry.ErrReserved):
-			return "", fmt.Errorf("the name %s is reserved", name)
+			return nil, "", fmt.Errorf("the name %s is reserved", name)
 		case errors.Is(err, registry.ErrNameLimit):
-			return "", errors.New(nameLimit(p.reg.NamesOf(userID)))
+			return nil, "", errors.New(nameLimit(p.reg.NamesOf(userID)))
 		}
-		return "", fmt.Errorf("the name %s can't be taken: %w", name, err)
+		return nil, "", fmt.Errorf("the name %s can't be taken: %w", name, err)
 	}
-	p.hide(u) // found by its old name
-	old, u.name = u.name, name
-	p.place(u)
-	return old, nil
+	return u, u.name, nil
 }
 
 // nameLimit tells a key that owns as many names as it may.
@@ -321,39 +330,6 @@ func (p *presence) releaseMemory(name string) (string, error) {
 		return "", fmt.Errorf("nobody owns the name %s", name)
 	}
 	return owner, err
-}
-
-// cmdRelease frees a name held by a key, so that another key may take it.
-func (s *Server) cmdRelease(c *chatCall, args string) (string, error) {
-	if args == "" || strings.ContainsAny(args, " \t") {
-		return "", errUsage
-	}
-	owner, err := s.presence.releaseName(args)
-	if err != nil {
-		return "", err
-	}
-	err = s.hub.Post(hub.Event{Type: hub.EventTypeRelease, UserID: c.user.userID, To: owner, ToName: s.reg.NameOf(owner), Message: args})
-	return fmt.Sprintf("the name %s is free (it was %s's)", args, owner), err
-}
-
-// ignoreRefusal says in words why name can't be ignored.
-func ignoreRefusal(name string, err error) error {
-	switch {
-	case errors.Is(err, registry.ErrUnknownUser):
-		return fmt.Errorf("nobody is known by %.80s", name)
-	case errors.Is(err, registry.ErrIgnoreLimit):
-		return fmt.Errorf("you ignore %d users, the most: /unignore one first", registry.MaxIgnores)
-	}
-	return err
-}
-
-// scriptName is the name a script command asks for: the one its key goes
-// by, so that a script never renames it; a new key's is the SSH user name.
-func (s *Server) scriptName(userID, user string) string {
-	if name := s.reg.NameOf(userID); name != "" {
-		return name
-	}
-	return user
 }
 
 // find is the online user going by name (or a look-alike of it).
@@ -427,24 +403,23 @@ func (p *presence) nameOf(u *online) string {
 	return u.name
 }
 
-// Members is the roster the sessions' member lists read (ui.Roster): the
-// users with a session that counts (a script's say does not), in display
-// order. The order is kept as users arrive, leave or are renamed, never
-// made again from the whole room.
-func (p *presence) Members(n int) ([]ui.Member, int) {
+// members is the roster: the users with a session that counts (a
+// script's say does not), in display order. The order is kept as users
+// arrive, leave or are renamed, never made again from the whole room.
+func (p *presence) members(n int) ([]Member, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	shown := p.shown()
-	top := make([]ui.Member, 0, min(max(n, 0), len(shown)))
+	top := make([]Member, 0, min(max(n, 0), len(shown)))
 	for _, u := range shown[:cap(top)] {
-		top = append(top, ui.Member{UserID: u.userID, Name: u.name, Sessions: p.counted(u), Away: u.away})
+		top = append(top, Member{UserID: u.userID, Name: u.name, Sessions: p.counted(u), Away: u.away})
 	}
 	return top, len(shown)
 }
 
-// Complete returns the names of the users shown, but userID, that start
+// complete returns the names of the users shown, but userID, that start
 // with prefix ignoring case.
-func (p *presence) Complete(prefix, userID string) []string {
+func (p *presence) complete(prefix, userID string) []string {
 	prefix = strings.ToLower(prefix)
 	p.mu.Lock()
 	defer p.mu.Unlock()
