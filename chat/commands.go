@@ -326,18 +326,7 @@ func (s *Seat) cmdBan(args string) (string, error) {
 }
 
 func (s *Seat) cmdUnban(args string) (string, error) {
-	id, err := s.core.lookup(args)
-	if err != nil {
-		return "", err
-	}
-	was, err := s.core.reg.Unban(id)
-	if err != nil {
-		return "", err
-	}
-	if !was {
-		return "", fmt.Errorf("%s is not banned", args)
-	}
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeUnban, UserID: s.user.userID, To: id, ToName: args})
+	return s.lift(args, "banned", s.core.reg.Unban, hub.EventTypeUnban)
 }
 
 func (s *Seat) cmdBanned(args string) (string, error) {
@@ -378,18 +367,24 @@ func (s *Seat) cmdMute(args string) (string, error) {
 }
 
 func (s *Seat) cmdUnmute(args string) (string, error) {
+	return s.lift(args, "muted", s.core.reg.Unmute, hub.EventTypeUnmute)
+}
+
+// lift ends a restriction (a ban, a mute) of the user args names, with
+// unrestrict, and tells the room with an event of type typ.
+func (s *Seat) lift(args, what string, unrestrict func(userID string) (bool, error), typ string) (string, error) {
 	id, err := s.core.lookup(args)
 	if err != nil {
 		return "", err
 	}
-	was, err := s.core.reg.Unmute(id)
+	was, err := unrestrict(id)
 	if err != nil {
 		return "", err
 	}
 	if !was {
-		return "", fmt.Errorf("%s is not muted", args)
+		return "", fmt.Errorf("%s is not %s", args, what)
 	}
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeUnmute, UserID: s.user.userID, To: id, ToName: args})
+	return "", s.core.room.Post(hub.Event{Type: typ, UserID: s.user.userID, To: id, ToName: args})
 }
 
 func (s *Seat) cmdMotd(args string) (string, error) {

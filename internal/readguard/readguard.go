@@ -14,10 +14,10 @@ import (
 	"strings"
 )
 
-// Unfiltered parses the Go files (tests aside) in dir and returns the
+// unfiltered parses the Go files (tests aside) in dir and returns the
 // reads of events made without hub.Visible, one line each, and how many
 // reads it found in all: a guard that finds none is not looking.
-func Unfiltered(dir string) (unfiltered []string, reads int, err error) {
+func unfiltered(dir string) (unfiltered []string, reads int, err error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", dir, err)
