@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sshchat/sshchat/hub"
 )
@@ -88,7 +87,7 @@ func TestScriptSayWhoHistory(t *testing.T) {
 func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	tc := newTestCore(t, Config{}, nil)
 	carol, _ := tc.join(carolID, "carol", "c1")
-	tc.join(bobID, "bob", "b1")
+	_, bob := tc.join(bobID, "bob", "b1")
 	tc.join(rootID, "mallory", "m1")
 	if _, err := carol.Run("ignore", "mallory"); err != nil {
 		t.Fatal(err)
@@ -111,16 +110,11 @@ func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	x = &fakeScript{fakeSession: newFakeSession("tail"), ctx: ctx, user: "carol", stdin: strings.NewReader("")}
 	done := make(chan int)
 	go func() { done <- tc.core.Exec(x, carolID, []string{"tail", "--json"}) }()
-	// The tail is subscribed once carol has a second session in the room.
-	deadline := time.Now().Add(wait)
-	for {
-		if subscribed(tc, carolID) == 2 {
+	// The tail is subscribed once the room sees carol's second session.
+	for ev := range bob.Events() {
+		if ev.Type == hub.EventTypeAdd && ev.UserID == carolID {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("tail never joined")
-		}
-		time.Sleep(time.Millisecond) // polling a condition, with a deadline
 	}
 	secrets()
 	tc.hub.Message(bobID, "MARK-2")
@@ -134,14 +128,4 @@ func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	if out := x.stdout.String(); status != exitOK || !strings.Contains(out, "MARK-2") || strings.Contains(out, "SECRET") || strings.Contains(out, "NOISE") || !x.finished {
 		t.Errorf("tail: status %d, finished %v, shows carol:\n%s", status, x.finished, out)
 	}
-}
-
-// subscribed is how many sessions userID has in the room.
-func subscribed(tc *testCore, userID string) int {
-	for _, u := range tc.hub.Users() {
-		if u.UserID == userID {
-			return u.Sessions
-		}
-	}
-	return 0
 }
