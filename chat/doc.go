@@ -6,12 +6,14 @@
 // ban, mute, release), the per-user message rate, and the logic of the
 // script commands say, who, history and tail.
 //
-// It imports no SSH package and nothing of the terminal UI. A session is
-// what implements Session (and Script, for a command without a terminal):
-// it arrives through Core.Arrive and then posts and runs commands through
-// its Seat; the core reaches back only to end it. The room is reached
-// through the Room interface, which a *hub.Hub satisfies: rooms and a bus
-// between nodes plug in there.
+// It imports no SSH package and nothing of the terminal UI (the registry
+// it keeps names in reads authorized_keys files with x/crypto/ssh, for the
+// admin lists; nothing of a connection). A session is what implements
+// Session (and Script, for a command without a terminal): it arrives
+// through Core.Arrive, then posts and runs commands through its Seat; the
+// core reaches back only to end it. The room is reached through the Room
+// interface, which a *hub.Hub satisfies: rooms and a bus between nodes
+// plug in there.
 //
 // Every event the core hands to a person passes hub.Visible (direct
 // messages, ignores); a test of the package checks that every read of the
