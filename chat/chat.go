@@ -201,6 +201,22 @@ func (c *Core) arrive(userID, wanted string, sess Session, counted bool) (*Seat,
 	return seat, Arrival{Name: a.name, Notices: a.notices, Warning: a.warning, Sessions: a.sessions}, nil
 }
 
+// Join subscribes the session to the room, with backlog events of its
+// history, and from then on lists it in the roster: whoever the roster
+// lists, the room has. The name is the user's as of now, renames held off
+// until the room has it.
+func (s *Seat) Join(backlog int) (*hub.Subscription, error) {
+	p := s.core.presence
+	p.renames.Lock()
+	defer p.renames.Unlock()
+	sub, err := s.core.room.Subscribe(hub.Member{UserID: s.user.userID, SessionID: s.session.sess.ID(), Name: p.nameOf(s.user)}, backlog)
+	if err != nil {
+		return nil, err
+	}
+	p.join(s.user, s.session)
+	return sub, nil
+}
+
 // Leave takes the session out of who is online; the user goes offline
 // with its last session. Leaving twice is harmless.
 func (s *Seat) Leave() { s.core.presence.release(s.user.userID, s.session) }

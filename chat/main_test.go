@@ -80,9 +80,23 @@ func newTestCore(t *testing.T, cfg Config, reg *registry.Registry) *testCore {
 	return &testCore{t: t, core: New(h, reg, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg), hub: h, reg: reg}
 }
 
-// arrive brings a session of userID online, asking for name; it leaves
-// at the end of the test.
+// arrive brings a session of userID into the room, asking for name; it
+// leaves at the end of the test.
 func (tc *testCore) arrive(userID, name, sessionID string) (*Seat, Arrival, *fakeSession) {
+	tc.t.Helper()
+	seat, a, sess, _ := tc.enter(userID, name, sessionID)
+	return seat, a, sess
+}
+
+// join is arrive, with the session's subscription to the room.
+func (tc *testCore) join(userID, name, sessionID string) (*Seat, *hub.Subscription) {
+	tc.t.Helper()
+	seat, _, _, sub := tc.enter(userID, name, sessionID)
+	return seat, sub
+}
+
+// enter does what a screen does on arrival: Arrive, then Join.
+func (tc *testCore) enter(userID, name, sessionID string) (*Seat, Arrival, *fakeSession, *hub.Subscription) {
 	tc.t.Helper()
 	sess := newFakeSession(sessionID)
 	seat, a, err := tc.core.Arrive(userID, name, sess)
@@ -90,19 +104,12 @@ func (tc *testCore) arrive(userID, name, sessionID string) (*Seat, Arrival, *fak
 		tc.t.Fatal(err)
 	}
 	tc.t.Cleanup(seat.Leave)
-	return seat, a, sess
-}
-
-// join is arrive and a subscription to the room, as a screen makes.
-func (tc *testCore) join(userID, name, sessionID string) (*Seat, *hub.Subscription) {
-	tc.t.Helper()
-	seat, a, _ := tc.arrive(userID, name, sessionID)
-	sub, err := tc.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: a.Name}, 0)
+	sub, err := seat.Join(0)
 	if err != nil {
 		tc.t.Fatal(err)
 	}
 	tc.t.Cleanup(func() { _ = tc.hub.Remove(userID, sessionID) })
-	return seat, sub
+	return seat, a, sess, sub
 }
 
 // next waits for the next event of sub that is not presence.

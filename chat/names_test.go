@@ -50,6 +50,7 @@ func arrive(t *testing.T, p *presence, userID, wanted string) (arrival, *session
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.join(a.user, si) // in the room: listed
 	return a, si
 }
 

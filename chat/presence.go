@@ -41,6 +41,7 @@ type sessionInfo struct {
 	since   time.Time
 	active  atomic.Int64 // Unix nanoseconds of the last message or command
 	counted bool         // it counts as a session (a say does not)
+	joined  bool         // guarded by presence.mu: the room has it (Seat.Join); the roster lists it from then on
 }
 
 func newSessionInfo(sess Session, counted bool) *sessionInfo {
@@ -122,6 +123,29 @@ func (p *presence) counted(u *online) int {
 		}
 	}
 	return n
+}
+
+// listed is how many of u's sessions the roster counts: those that count
+// and are in the room. p.mu must be held.
+func (p *presence) listed(u *online) int {
+	n := 0
+	for _, si := range u.sessions {
+		if si.listed() {
+			n++
+		}
+	}
+	return n
+}
+
+func (si *sessionInfo) listed() bool { return si.counted && si.joined }
+
+// join marks si as in the room: from now on the roster lists it, so that
+// nobody is listed (and found by /kick, say) before the room has them.
+func (p *presence) join(u *online, si *sessionInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	si.joined = true
+	p.place(u)
 }
 
 // release removes a session; the user goes offline with its last one.
@@ -217,9 +241,9 @@ type userView struct {
 func (p *presence) view(u *online, now time.Time) userView {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	v := userView{userID: u.userID, name: u.name, away: u.away, awayWhy: u.awayWhy, sessions: p.counted(u), idle: 1<<63 - 1}
+	v := userView{userID: u.userID, name: u.name, away: u.away, awayWhy: u.awayWhy, sessions: p.listed(u), idle: 1<<63 - 1}
 	for _, si := range u.sessions {
-		if !si.counted && v.sessions > 0 { // a script's say, beside sessions that count
+		if !si.listed() && v.sessions > 0 { // a script's say, or a session not yet in the room
 			continue
 		}
 		if v.since.IsZero() || si.since.Before(v.since) {
@@ -271,7 +295,7 @@ func (p *presence) members(n int) ([]Member, int) {
 	shown := p.shown()
 	top := make([]Member, 0, min(max(n, 0), len(shown)))
 	for _, u := range shown[:cap(top)] {
-		top = append(top, Member{UserID: u.userID, Name: u.name, Sessions: p.counted(u), Away: u.away})
+		top = append(top, Member{UserID: u.userID, Name: u.name, Sessions: p.listed(u), Away: u.away})
 	}
 	return top, len(shown)
 }
@@ -291,15 +315,15 @@ func (p *presence) complete(prefix, userID string) []string {
 	return names
 }
 
-// shown is the users with a counted session, in display order. p.mu must
+// shown is the users with a listed session, in display order. p.mu must
 // be held.
 func (p *presence) shown() []*online { return p.sorted }
 
 // place puts u where it belongs in p.sorted: in display order while it has
-// a counted session, out of the list otherwise. An arrival or departure
+// a listed session, out of the list otherwise. An arrival or departure
 // costs a binary search, not a sort of the room. p.mu must be held.
 func (p *presence) place(u *online) {
-	if len(u.sessions) > 0 && p.counted(u) > 0 {
+	if p.listed(u) > 0 {
 		if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); !found {
 			p.sorted = slices.Insert(p.sorted, i, u)
 		}

@@ -25,10 +25,18 @@ func TestPresenceAcrossSessions(t *testing.T) {
 	seats := map[string][]*Seat{}
 	for i, st := range steps {
 		if st.arrive {
-			seat, a, err := tc.core.Arrive(st.user, st.name, newFakeSession(fmt.Sprint(st.user, i)))
+			sessionID := fmt.Sprint(st.user, i)
+			seat, a, err := tc.core.Arrive(st.user, st.name, newFakeSession(sessionID))
 			if err != nil {
 				t.Fatal(err)
 			}
+			if top, _ := tc.core.Members(100); len(top) != len(seats)+1-empty(seats) {
+				t.Errorf("step %d: %s listed before the room has the session: %+v", i, st.name, top)
+			}
+			if _, err := seat.Join(0); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = tc.hub.Remove(st.user, sessionID) })
 			seats[st.user] = append(seats[st.user], seat)
 			if a.Sessions != len(seats[st.user]) || a.Name != st.name {
 				t.Errorf("step %d: arrival %+v, want %s with %d sessions", i, a, st.name, len(seats[st.user]))
@@ -81,4 +89,15 @@ func TestSecondSessionKeepsTheName(t *testing.T) {
 	if a.Name == "ANN" || a.Warning == "" {
 		t.Errorf("another key asking for ann's name: %+v, want a distinct name and a warning for the room", a)
 	}
+}
+
+// empty is how many users of seats have no session.
+func empty(seats map[string][]*Seat) int {
+	n := 0
+	for _, s := range seats {
+		if len(s) == 0 {
+			n++
+		}
+	}
+	return n
 }

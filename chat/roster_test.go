@@ -19,9 +19,11 @@ func TestRosterOrderFollowsChanges(t *testing.T) {
 		switch si, on := sessions[id]; {
 		case !on:
 			si := newSessionInfo(newFakeSession(id+"/s"), true)
-			if _, err := p.arrive(id, fmt.Sprintf("N%03d", rng.IntN(1000)), si); err != nil { // in memory: no disk write a step
+			a, err := p.arrive(id, fmt.Sprintf("N%03d", rng.IntN(1000)), si) // in memory: no disk write a step
+			if err != nil {
 				t.Fatal(err)
 			}
+			p.join(a.user, si)
 			sessions[id] = si
 		case i%3 == 0:
 			if _, err := p.rename(id, fmt.Sprintf("r%03d", i), nil); err != nil {

@@ -199,7 +199,7 @@ func (c *Core) runTail(x *scriptCall) int {
 		return exitFailed
 	}
 	sessionID := x.ID()
-	sub, err := c.room.Subscribe(hub.Member{UserID: x.userID, SessionID: sessionID, Name: arrived.Name}, 0)
+	sub, err := seat.Join(0)
 	if err != nil {
 		return x.fail(err)
 	}

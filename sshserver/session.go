@@ -102,7 +102,7 @@ func (s *Server) handle(sess ssh.Session, argv []string, winch <-chan ssh.Window
 		notices = append([]string{"message of the day: " + motd}, notices...)
 	}
 
-	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
+	sub, err := seat.Join(s.cfg.Backlog)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
 			s.observe.Refused("shutting_down")
