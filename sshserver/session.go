@@ -291,9 +291,11 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			send()
 		case ev, ok := <-events:
 			open := ok
-			skip := seat.Ignored()
 			for ok {
-				if hub.Visible(ev, seat.UserID(), skip) {
+				// The ignores as of this event: one loaded for the whole
+				// batch could be older than an /ignore the events after it
+				// follow, on a pump that was descheduled meanwhile.
+				if hub.Visible(ev, seat.UserID(), seat.Ignored()) {
 					batch, kept = gather(batch, kept, ev)
 				}
 				if len(batch) >= maxBatch {
