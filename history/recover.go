@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/sshchat/sshchat/internal/dirsync"
 )
 
 // maxCorruptWarnings bounds the per-line warnings of one Open, so that a
@@ -55,7 +57,7 @@ func (l *Log) create() error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(l.path)); err != nil {
+	if err := dirsync.Sync(filepath.Dir(l.path)); err != nil {
 		// Not fatal: the file exists; only its name is not yet durable.
 		l.log.Warn("event log: cannot sync the directory of a new log", "err", err)
 	}
@@ -91,13 +93,4 @@ func (l *Log) readTail(f *os.File, end int64) error {
 		l.log.Warn("event log: corrupt lines skipped while reading the end of the log", "count", l.recovery.Corrupt)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshchat/sshchat/internal/dirsync"
 )
 
 // Errors returned by LoadOrCreate, wrapped with the file they are about.
@@ -71,25 +73,6 @@ func (k *Keys) Signers() []ssh.Signer {
 	out := make([]ssh.Signer, len(k.keys))
 	for i, key := range k.keys {
 		out[i] = key.signer
-	}
-	return out
-}
-
-// Fingerprints returns the SHA256 fingerprint of each public key, in the
-// form ssh-keygen -l prints and clients show ("SHA256:...").
-func (k *Keys) Fingerprints() []string {
-	out := make([]string, len(k.keys))
-	for i, key := range k.keys {
-		out[i] = ssh.FingerprintSHA256(key.signer.PublicKey())
-	}
-	return out
-}
-
-// Paths returns the private key files that were loaded or created.
-func (k *Keys) Paths() []string {
-	out := make([]string, len(k.keys))
-	for i, key := range k.keys {
-		out[i] = key.path
 	}
 	return out
 }
@@ -184,8 +167,8 @@ func create(dir string) (key, error) {
 	if err := writeFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
 		return key{}, err
 	}
-	if err := syncDir(dir); err != nil {
-		return key{}, err
+	if err := dirsync.Sync(dir); err != nil {
+		return key{}, fmt.Errorf("hostkeys: %w", err)
 	}
 	return key{path: path, signer: signer}, nil
 }
@@ -218,19 +201,6 @@ func writeFile(path string, data []byte, perm os.FileMode) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// syncDir makes the renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("hostkeys: sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("hostkeys: sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // privateDir checks that group and others can neither read nor write dir

@@ -33,5 +33,10 @@
 // counts against anyone, so an eviction never causes another, and a
 // queue's memory is bounded: at most 2·MaxBehind+1 events.
 //
+// The hub keeps each user's sessions and name only to make its events:
+// join or add, leave or remove, the sender's name on each. Who is online,
+// as people read it (the member lists, /who, ssh HOST who), is package
+// chat's presence.
+//
 // The hub knows nothing about SSH, terminals or files.
 package hub

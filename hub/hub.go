@@ -77,10 +77,6 @@ func (s *Subscription) Events() <-chan Event { return s.events }
 // before the session's own arrival, oldest first.
 func (s *Subscription) History() []Event { return s.history }
 
-// Users is who was online just after the session arrived, itself
-// included, when the subscription asked for it (WithUsers); nil otherwise.
-func (s *Subscription) Users() []User { return s.users }
-
 // Release lets go of History and Users once the caller has what it needs
 // of them: a subscription lives as long as its session, its snapshot need
 // not.
@@ -98,13 +94,6 @@ func (s *Subscription) Err() error { return s.err }
 type SubscribeOption func(*subscribeConfig)
 
 type subscribeConfig struct{ users bool }
-
-// WithUsers asks for a snapshot of who is online (Subscription.Users). It
-// costs a copy of the room for every arrival: a server that keeps its own
-// roster should not ask.
-func WithUsers() SubscribeOption {
-	return func(c *subscribeConfig) { c.users = true }
-}
 
 // Option configures a Hub.
 type Option func(*config)
@@ -148,19 +137,6 @@ func WithMaxBehind(n int) Option {
 // d ≤ 0).
 func WithMaxLag(d time.Duration) Option {
 	return func(c *config) { c.maxLag = d }
-}
-
-// WithFlushInterval sets how long presence events wait to be delivered
-// together and how often full channels are retried (DefaultFlushInterval
-// when d ≤ 0; at least a millisecond).
-func WithFlushInterval(d time.Duration) Option {
-	return func(c *config) { c.flushInterval = d }
-}
-
-// WithClock sets the source of event times (default time.Now). How long a
-// message has waited is measured with the monotonic clock regardless.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
 }
 
 // Stats is what the hub knows of its subscribers' delivery.
@@ -452,15 +428,6 @@ func (h *Hub) History() []Event {
 		return nil
 	}
 	return rep.history
-}
-
-// Users returns who is online, in no particular order.
-func (h *Hub) Users() []User {
-	rep, err := h.call(request{op: opUsers})
-	if err != nil {
-		return nil
-	}
-	return rep.users
 }
 
 // Stats reports on the subscribers' delivery; the zero Stats after Close.

@@ -311,13 +311,6 @@ func (r *Registry) Owner(name string) (userID string, ok bool) {
 	return userID, ok
 }
 
-// Known reports whether the server has seen userID: it owns a name.
-func (r *Registry) Known(userID string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.st.Owned[userID]) > 0
-}
-
 // UserByName finds a user by a name it owns, or by its fingerprint.
 func (r *Registry) UserByName(nameOrID string) (userID string, ok bool) {
 	if strings.HasPrefix(nameOrID, "SHA256:") {
@@ -635,11 +628,4 @@ func write(path string, data []byte) error {
 		return fmt.Errorf("save registry: %w", err)
 	}
 	return nil
-}
-
-// Users lists the userIDs that own a name, for tests and tools.
-func (r *Registry) Users() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Sorted(maps.Keys(r.st.Names))
 }

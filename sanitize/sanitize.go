@@ -357,3 +357,19 @@ func nextJoiner(s string, from int) int {
 	}
 	return -1
 }
+
+// Name is how a user is shown: its sanitized name, or the start of its key
+// fingerprint when it has none (e.g. an event from before names).
+func Name(userID, name string) string {
+	if n := strings.TrimSpace(Line(name)); n != "" {
+		return n
+	}
+	id := strings.TrimSpace(Line(strings.TrimPrefix(userID, "SHA256:")))
+	if id == "" {
+		return "?"
+	}
+	if r := []rune(id); len(r) > 8 {
+		return string(r[:8])
+	}
+	return id
+}

@@ -213,3 +213,18 @@ func referenceDropStrayJoiners(s string) string {
 	}
 	return b.String()
 }
+
+func TestName(t *testing.T) {
+	tests := []struct{ userID, name, want string }{
+		{"SHA256:abcdefghijkl", "ann", "ann"},
+		{"SHA256:abcdefghijkl", " \x1b[31m ", "abcdefgh"},
+		{"SHA256:ééééééééé", "", "éééééééé"},
+		{"SHA256:abc", "", "abc"},
+		{"", "", "?"},
+	}
+	for _, tt := range tests {
+		if got := Name(tt.userID, tt.name); got != tt.want {
+			t.Errorf("Name(%q, %q) = %q, want %q", tt.userID, tt.name, got, tt.want)
+		}
+	}
+}

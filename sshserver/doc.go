@@ -1,7 +1,10 @@
 // Package sshserver is the SSH face of sshchat: it accepts SSH connections
 // with public-key authentication, turns each interactive session into a
 // subscriber of the room's hub, and runs one Bubble Tea program per session
-// to draw it.
+// to draw it. What may be said, by whom and to whom (presence, names,
+// commands, moderation, the script commands) is the chat core's (package
+// chat): a session arrives there, and posts and runs commands through its
+// chat.Seat.
 //
 // The server is built with wish: wish.NewServer and its options (server.go;
 // how clients authenticate is all in Server.auth), and one middleware chain

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -288,21 +289,31 @@ func (c *screen) close() {
 	_ = c.term.InputPipe().(io.Closer).Close()
 }
 
-// online is the server's record of a user with a screen open.
-func (s *testServer) online(name string) (*online, *sessionInfo) {
+// online is the key of the user online under name.
+func (s *testServer) online(name string) (userID string, ok bool) {
+	all, _ := s.srv.chat.Members(math.MaxInt)
+	for _, m := range all {
+		if strings.EqualFold(m.Name, name) {
+			return m.UserID, true
+		}
+	}
+	return "", false
+}
+
+// chat runs a slash command as name, who has a screen open, from a
+// session of its own that ends with the command.
+func (s *testServer) chat(name, command, args string) (string, error) {
 	s.t.Helper()
-	u, ok := s.srv.presence.find(name)
+	userID, ok := s.online(name)
 	if !ok {
 		s.t.Fatalf("%s is not online", name)
 	}
-	return u, s.srv.presence.sessionsOf(u)[0]
-}
-
-// chat runs a slash command as name, who has a screen open.
-func (s *testServer) chat(name, command, args string) (string, error) {
-	s.t.Helper()
-	u, si := s.online(name)
-	return s.srv.runner(u, si)(command, args)
+	seat, _, err := s.srv.chat.Arrive(userID, name, newChatSession("harness-"+name, "192.0.2.1:1"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer seat.Leave()
+	return seat.Run(command, args)
 }
 
 // waitOffline waits until nobody online goes by name.
@@ -310,7 +321,7 @@ func (s *testServer) waitOffline(name string) {
 	s.t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
-		if _, ok := s.srv.presence.find(name); !ok {
+		if _, ok := s.online(name); !ok {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -25,7 +25,7 @@ import (
 //	chat           a session without one gets the chat
 func (s *Server) middleware() wish.Middleware {
 	return wishrecover.MiddlewareWithLogger(panicLog{s.log},
-		s.chat,
+		s.chatStage,
 		s.routeCommands,
 		s.admitKeys,
 		s.logSessions,
@@ -141,9 +141,9 @@ func (s *Server) routeCommands(next ssh.Handler) ssh.Handler {
 // refused before they are parsed.
 func (s *Server) maxCommand() int { return 2 * s.cfg.MaxMessage }
 
-// chatSession serves the chat: the end of the chain, it calls nothing
+// serveChat serves the chat: the end of the chain, it calls nothing
 // after it.
-func (s *Server) chatSession(ssh.Handler) ssh.Handler {
+func (s *Server) serveChat(ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		var winch <-chan ssh.Window
 		if ws, ok := sess.(*session); ok {

@@ -19,7 +19,7 @@ import (
 )
 
 // withChat puts chat at the end of the chain, where the chat is.
-func withChat(chat wish.Middleware) Option { return func(s *Server) { s.chat = chat } }
+func withChat(chat wish.Middleware) Option { return func(s *Server) { s.chatStage = chat } }
 
 // withLog sets the server's log.
 func withLog(log *slog.Logger) Option { return func(s *Server) { s.log = log } }
@@ -132,11 +132,11 @@ func TestChainRoutes(t *testing.T) {
 	alice := newSigner(t)
 
 	stdout, stderr, status := ts.run("alice", alice, "help")
-	if status != exitOK || !strings.Contains(stdout, "usage: ssh HOST COMMAND") {
+	if status != 0 || !strings.Contains(stdout, "usage: ssh HOST COMMAND") {
 		t.Errorf("help: status %d, stdout %q, stderr %q; want the usage from the script commands", status, stdout, stderr)
 	}
-	if _, _, status := ts.run("alice", alice, "who --json"); status != exitOK {
-		t.Errorf("who: status %d, want %d", status, exitOK)
+	if _, _, status := ts.run("alice", alice, "who --json"); status != 0 {
+		t.Errorf("who: status %d, want %d", status, 0)
 	}
 	if _, stderr, status := ts.run("alice", alice, "dance"); status != exitUsage || !strings.Contains(stderr, `unknown command "dance"`) {
 		t.Errorf("an unknown command: status %d, stderr %q; want the router's refusal", status, stderr)
@@ -146,7 +146,7 @@ func TestChainRoutes(t *testing.T) {
 	}
 
 	stdout, _, status = ts.shell("alice", alice, true)
-	if status != exitOK || !strings.Contains(stdout, "in the chat") {
+	if status != 0 || !strings.Contains(stdout, "in the chat") {
 		t.Errorf("a PTY session: status %d, stdout %q; want the chat", status, stdout)
 	}
 	if got, want := r.took(), []string{`command="" pty=true`}; !equal(got, want) {
@@ -177,8 +177,8 @@ func TestChainAdmitsBeforeRouting(t *testing.T) {
 	if _, stderr, status := ts.shell("bob", bob, true); status != exitFailed || !strings.Contains(stderr, "this key is banned") {
 		t.Errorf("a banned terminal: status %d, stderr %q; want a refusal", status, stderr)
 	}
-	if _, _, status := ts.run("alice", alice, "say alice-was-here"); status != exitOK {
-		t.Errorf("alice's say: status %d, want %d", status, exitOK)
+	if _, _, status := ts.run("alice", alice, "say alice-was-here"); status != 0 {
+		t.Errorf("alice's say: status %d, want %d", status, 0)
 	}
 	ts.srv.SetAllowlist(map[string]bool{fingerprint(alice): true, fingerprint(bob): true})
 	if _, stderr, status := ts.run("carol", carol, "say carol-was-here"); status != exitFailed || !strings.Contains(stderr, "admits listed keys only") {
@@ -214,7 +214,7 @@ func TestChainRecoversPanic(t *testing.T) {
 	}
 	logs.waitFor(t, `level=ERROR msg="session panicked" panic="panic: the chat fell over`, `msg="session closed" remote=`, "panicked=true")
 
-	if stdout, _, status := ts.run("alice", alice, "help"); status != exitOK || !strings.Contains(stdout, "usage:") {
+	if stdout, _, status := ts.run("alice", alice, "help"); status != 0 || !strings.Contains(stdout, "usage:") {
 		t.Errorf("after the panic, help: status %d, stdout %q; want the server still serving", status, stdout)
 	}
 }
@@ -230,7 +230,7 @@ func TestLogSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, _, status := ts.run("alice", alice, "say a-secret-between-us"); status != exitOK {
+	if _, _, status := ts.run("alice", alice, "say a-secret-between-us"); status != 0 {
 		t.Fatalf("say: status %d", status)
 	}
 	ts.run("bob", bob, "who")
@@ -268,7 +268,7 @@ func TestChatThroughTheChain(t *testing.T) {
 	alice, bob := newSigner(t), newSigner(t)
 	screen := ts.connect("alice", alice)
 	screen.waitText("#lobby")
-	if _, _, status := ts.run("bob", bob, "say hello alice"); status != exitOK {
+	if _, _, status := ts.run("bob", bob, "say hello alice"); status != 0 {
 		t.Fatalf("say: status %d", status)
 	}
 	screen.waitText("hello alice")

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/wish"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
 )
@@ -97,7 +98,7 @@ func WithRegistry(reg *registry.Registry) Option {
 
 // SetAdmins sets the keys (fingerprints) that may moderate; it may be
 // called at any time (e.g. on SIGHUP).
-func (s *Server) SetAdmins(keys map[string]bool) { s.admins.Store(&keys) }
+func (s *Server) SetAdmins(keys map[string]bool) { s.chat.SetAdmins(keys) }
 
 // SetAllowlist limits who may connect to the keys given; nil lets anyone
 // with a key in. It may be called at any time.
@@ -107,11 +108,6 @@ func (s *Server) SetAllowlist(keys map[string]bool) {
 		return
 	}
 	s.allow.Store(&keys)
-}
-
-func (s *Server) isAdmin(userID string) bool {
-	admins := s.admins.Load()
-	return admins != nil && (*admins)[userID]
 }
 
 func (s *Server) allowed(userID string) bool {
@@ -137,20 +133,18 @@ func WithConfig(c Config) Option {
 
 // Server serves one hub's room over SSH.
 type Server struct {
-	hub      *hub.Hub
-	log      *slog.Logger
-	cfg      Config
-	ssh      *ssh.Server
-	presence *presence
-	reg      *registry.Registry
-	observe  Observer
-	store    func() error                    // nil while new messages can be saved; see WithStore
-	admins   atomic.Pointer[map[string]bool] // fingerprints of the admins
-	allow    atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
-	rates    *rates
-	admit    *admission
-	outBufs  *sync.Pool      // output buffers, shared by the sessions' outboxes
-	chat     wish.Middleware // the innermost stage of the chain: the chat (see middleware.go)
+	hub       *hub.Hub
+	log       *slog.Logger
+	cfg       Config
+	ssh       *ssh.Server
+	chat      *chat.Core
+	reg       *registry.Registry
+	observe   Observer
+	store     func() error                    // nil while new messages can be saved; see WithStore
+	allow     atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
+	admit     *admission
+	outBufs   *sync.Pool      // output buffers, shared by the sessions' outboxes
+	chatStage wish.Middleware // the innermost stage of the chain: the chat (see middleware.go)
 
 	refusedConns sync.Map // remote address → struct{}: connections being turned away
 
@@ -169,15 +163,22 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 		return nil, ErrNoHostKey
 	}
 	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}}
-	s.chat = s.chatSession
+	s.chatStage = s.serveChat
 	for _, o := range opts {
 		o(s)
 	}
 	if s.reg == nil {
 		s.reg, _ = registry.Open("") // in memory: cannot fail
 	}
-	s.presence = newPresence(s.reg)
-	s.rates = newRates(s.cfg.MessageRate, s.cfg.MessageBurst)
+	s.chat = chat.New(h, s.reg, log, chat.Config{
+		MaxMessage:   s.cfg.MaxMessage,
+		MessageRate:  s.cfg.MessageRate,
+		MessageBurst: s.cfg.MessageBurst,
+		Store:        s.store,
+		Throttled:    s.observe.Throttled,
+		SessionLimit: s.sessionLimit,
+		Line:         plainLine,
+	})
 	s.outBufs = newBufferPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	srv, err := wish.NewServer(s.options(hostKeys)...)

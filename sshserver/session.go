@@ -15,8 +15,8 @@ import (
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
-	"github.com/sshchat/sshchat/sanitize"
 	"github.com/sshchat/sshchat/ui"
 )
 
@@ -45,17 +45,17 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	sessionID := channelID(ctx)
 	log := s.log.With("user", userID, "session", sessionID, "remote", sess.RemoteAddr().String())
 
-	si := newSessionInfo(sessionID, sess.RemoteAddr().String(), true)
-	arrived, err := s.presence.acquire(userID, sess.User(), si)
+	si := newChatSession(sessionID, sess.RemoteAddr().String())
+	seat, arrived, err := s.chat.Arrive(userID, sess.User(), si)
 	if err != nil {
 		log.Error("choose a name", "err", err)
 		fmt.Fprintln(sess.Stderr(), "sshchat: could not join the room")
 		_ = sess.Exit(1)
 		return
 	}
-	defer s.presence.release(userID, si)
-	name := arrived.name
-	if refusal := s.sessionLimit(arrived.sessions); refusal != "" {
+	defer seat.Leave()
+	name := arrived.Name
+	if refusal := s.sessionLimit(arrived.Sessions); refusal != "" {
 		log.Info("session refused", "reason", refusal)
 		fmt.Fprintf(sess.Stderr(), "sshchat: %s\n", refusal)
 		_ = sess.Exit(1)
@@ -76,13 +76,13 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	screen := ui.NewScreen(out, s.outBufs)
 	renderer := newRenderer(sess, pty)
 	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
-	commands := s.commandsFor(userID)
-	notices := arrived.notices
-	if motd := s.reg.Motd(); motd != "" {
+	commands := uiCommands(seat.Commands())
+	notices := arrived.Notices
+	if motd := s.chat.Motd(); motd != "" {
 		notices = append([]string{"message of the day: " + motd}, notices...)
 	}
 
-	sub, err := s.hub.Subscribe(hub.Member{UserID: userID, SessionID: sessionID, Name: name}, s.cfg.Backlog)
+	sub, err := seat.Join(s.cfg.Backlog)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
 			s.observe.Refused("shutting_down")
@@ -95,13 +95,13 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		return
 	}
 	log.Info("session started", "name", name)
-	if arrived.warning != "" {
-		_ = s.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: arrived.warning})
+	if arrived.Warning != "" {
+		_ = s.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: arrived.Warning})
 	}
 	defer func() {
 		// Out of the roster first, so that the screens redrawing on the
 		// departure no longer list it.
-		s.presence.release(userID, si)
+		seat.Leave()
 		var err error
 		if tooSlow.Load() {
 			// Told to the room and counted as an eviction; the client
@@ -120,12 +120,12 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		UserID:     userID,
 		Name:       name,
 		Notices:    notices,
-		History:    visibleTo(sub.History(), userID, *arrived.user.ignored.Load()),
+		History:    seat.Visible(sub.History()),
 		Renderer:   renderer,
-		Post:       s.poster(userID, si),
+		Post:       seat.Post,
 		Commands:   commands,
-		Run:        s.runner(arrived.user, si),
-		Roster:     s.presence,
+		Run:        seat.Run,
+		Roster:     roster{s.chat},
 		Width:      width,
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
@@ -150,7 +150,7 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		s.pump(pumpCtx, p, sub, winch, arrived.user, si, ended, log)
+		s.pump(pumpCtx, p, sub, winch, seat, si.end, ended, log)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		log.Error("program", "err", err)
@@ -219,9 +219,8 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // pump moves hub events and window changes into the program until ctx
 // ends. It is the only caller of p.Send for the session. Events that are
 // ready together go as one batch, so the program renders once for them.
-func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, u *online, si *sessionInfo, ended chan<- string, log *slog.Logger) {
+func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, seat *chat.Seat, end <-chan string, ended chan<- string, log *slog.Logger) {
 	events := sub.Events()
-	ignored := func() map[string]bool { return *u.ignored.Load() }
 
 	// Frame pacing: a batch goes to the program at most once a frame, so a
 	// busy room costs one Update and View per frame, not one per event.
@@ -254,7 +253,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		case <-ctx.Done():
 			p.Quit() // the client went away; returns at once if the program has ended
 			return
-		case reason := <-si.end:
+		case reason := <-end:
 			tell(ended, reason)
 			p.Send(ui.EndMsg{Reason: reason})
 			events, batch = nil, nil // the program quits; the handler removes the session
@@ -272,9 +271,11 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			send()
 		case ev, ok := <-events:
 			open := ok
-			skip := ignored()
 			for ok {
-				if hub.Visible(ev, u.userID, skip) {
+				// The ignores as of this event: one loaded for the whole
+				// batch could be older than an /ignore the events after it
+				// follow, on a pump that was descheduled meanwhile.
+				if hub.Visible(ev, seat.UserID(), seat.Ignored()) {
 					batch, kept = gather(batch, kept, ev)
 				}
 				if len(batch) >= maxBatch {
@@ -414,38 +415,6 @@ func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- s
 	p.Send(ui.EndMsg{Reason: reason})
 }
 
-// poster returns the function the UI posts the user's messages with. The
-// UI has checked the length already; a message refused here is dropped.
-func (s *Server) poster(userID string, si *sessionInfo) func(string) error {
-	return func(text string) error {
-		si.touch()
-		text, err := s.checkOutgoing(userID, text)
-		if err != nil {
-			return err
-		}
-		s.hub.Message(userID, text)
-		return nil
-	}
-}
-
-// checkOutgoing checks a message a user wants to send, with everything
-// that can refuse it: the length, a mute, a log that cannot save it, the
-// rate. It returns the
-// sanitized text.
-func (s *Server) checkOutgoing(userID, text string) (string, error) {
-	text, err := s.checkMessage(text)
-	if err != nil {
-		return "", err
-	}
-	if m, muted := s.reg.Muted(userID, time.Now()); muted {
-		return "", fmt.Errorf("you are muted %s", until(m.Until))
-	}
-	if err := s.canSave(); err != nil {
-		return "", err
-	}
-	return text, s.throttle(userID)
-}
-
 // admission says why a key may not use the server, or "": not on the
 // allow-list, or banned.
 func (s *Server) admission(userID string) string {
@@ -453,38 +422,11 @@ func (s *Server) admission(userID string) string {
 		s.observe.Refused("not_allowed")
 		return "this server admits listed keys only, and " + userID + " is not one of them"
 	}
-	if b, banned := s.reg.Banned(userID, time.Now()); banned {
+	if why, banned := s.chat.Banned(userID); banned {
 		s.observe.Refused("banned")
-		msg := "this key is banned " + until(b.Until)
-		if b.Reason != "" {
-			msg += ": " + b.Reason
-		}
-		return msg
+		return why
 	}
 	return ""
-}
-
-// throttle takes a token of the user's message rate, or says to slow down.
-func (s *Server) throttle(userID string) error {
-	if s.rates.allow(userID) {
-		return nil
-	}
-	s.observe.Throttled()
-	return fmt.Errorf("slow down: at most %d messages at once, then %g a second", s.cfg.MessageBurst, s.cfg.MessageRate)
-}
-
-var errEmpty = errors.New("the message is empty")
-
-// checkMessage sanitizes a message and checks it against the limits.
-func (s *Server) checkMessage(text string) (string, error) {
-	text = strings.TrimSpace(sanitize.Text(text))
-	switch {
-	case text == "":
-		return "", errEmpty
-	case len(text) > s.cfg.MaxMessage:
-		return "", fmt.Errorf("the message is %d bytes, over the limit of %d", len(text), s.cfg.MaxMessage)
-	}
-	return text, nil
 }
 
 func (s *Server) clamp(w ssh.Window) (width, height int) {

@@ -104,22 +104,5 @@ func until(ev hub.Event, loc *time.Location) string {
 	return " until " + end.Format("2006-01-02 15:04")
 }
 
-// displayName is the sanitized name of a user, or the start of the key
-// fingerprint for a user without one.
-func displayName(userID, name string) string {
-	if n := strings.TrimSpace(sanitize.Line(name)); n != "" {
-		return n
-	}
-	id := strings.TrimSpace(sanitize.Line(strings.TrimPrefix(userID, "SHA256:")))
-	if id == "" {
-		return "?"
-	}
-	n := 0
-	for i := range id {
-		if n == 8 {
-			return id[:i]
-		}
-		n++
-	}
-	return id
-}
+// displayName is how a user is shown (sanitize.Name).
+func displayName(userID, name string) string { return sanitize.Name(userID, name) }

@@ -348,23 +348,7 @@ func eventLine(e hub.Event, loc *time.Location) (line string, system bool) {
 	if r := strings.TrimSpace(sanitize.Line(e.Reason)); r != "" {
 		reason = " (" + r + ")"
 	}
-	return head + logName(e.UserID, e.Name) + " " + sanitize.Line(e.Type) + reason, true
-}
-
-// logName is the sanitized display name of an event, or the start of the
-// key fingerprint when the event has no name.
-func logName(userID, name string) string {
-	if n := strings.TrimSpace(sanitize.Line(name)); n != "" {
-		return n
-	}
-	id := strings.TrimSpace(sanitize.Line(strings.TrimPrefix(userID, "SHA256:")))
-	if id == "" {
-		return "?"
-	}
-	if r := []rune(id); len(r) > 8 {
-		return string(r[:8])
-	}
-	return id
+	return head + sanitize.Name(e.UserID, e.Name) + " " + sanitize.Line(e.Type) + reason, true
 }
 
 // colorOutput reports whether w is a terminal that may be sent the faint

@@ -1,57 +1,25 @@
-package sshserver
+package chat
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
-	gossh "golang.org/x/crypto/ssh"
-
-	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
 )
 
-// newTestServer is a server without a listener, for its chat commands.
-func newTestServer(t *testing.T, cfg Config, opts ...Option) *Server {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := hub.New("lobby", 64, 1024)
-	t.Cleanup(func() { _ = h.Close() })
-	s, err := New(h, []gossh.Signer{signer}, slog.New(slog.NewTextHandler(io.Discard, nil)), append(opts, WithConfig(cfg))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// online brings userID online under name, with one session, and returns
+// runAs brings userID online under name, with one session, and returns
 // the function the UI would run its commands with.
-func (s *Server) testRunner(t *testing.T, userID, name string) func(name, args string) (string, error) {
-	t.Helper()
-	si := newSessionInfo("s-"+name, "192.0.2.1:1", true)
-	arrived, err := s.presence.acquire(userID, name, si)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.presence.release(userID, si) })
-	return s.runner(arrived.user, si)
+func (tc *testCore) runAs(userID, name string) func(name, args string) (string, error) {
+	tc.t.Helper()
+	seat, _, _ := tc.arrive(userID, name, "s-"+name)
+	return seat.Run
 }
 
 func TestEventCommandsThrottled(t *testing.T) {
 	const burst = 3
 	for _, line := range []string{"away lunch", "back", "nick ann2"} {
-		s := newTestServer(t, Config{MessageBurst: burst, MessageRate: 0.001})
-		run := s.testRunner(t, "SHA256:ann", "ann")
+		tc := newTestCore(t, Config{MessageBurst: burst, MessageRate: 0.001}, nil)
+		run := tc.runAs("SHA256:ann", "ann")
 		name, args, _ := strings.Cut(line, " ")
 		ran := 0
 		var refusal error
@@ -69,17 +37,17 @@ func TestEventCommandsThrottled(t *testing.T) {
 			t.Errorf("/%s: no refusal said to slow down", line)
 		}
 		// The same bucket as messages: the next message is refused too.
-		if _, err := s.checkOutgoing("SHA256:ann", "hello"); err == nil {
+		if _, err := tc.core.checkOutgoing("SHA256:ann", "hello"); err == nil {
 			t.Errorf("a message after a burst of /%s was let through", name)
 		}
 	}
 }
 
 func TestModerationThrottled(t *testing.T) {
-	s := newTestServer(t, Config{MessageBurst: 2, MessageRate: 0.001})
-	s.SetAdmins(map[string]bool{"SHA256:root": true})
-	run := s.testRunner(t, "SHA256:root", "root")
-	s.testRunner(t, "SHA256:bob", "bob")
+	tc := newTestCore(t, Config{MessageBurst: 2, MessageRate: 0.001}, nil)
+	tc.core.SetAdmins(map[string]bool{"SHA256:root": true})
+	run := tc.runAs("SHA256:root", "root")
+	tc.runAs("SHA256:bob", "bob")
 	refused := 0
 	for range 20 {
 		if _, err := run("motd", "hello"); err != nil && strings.Contains(err.Error(), "slow down") {
@@ -96,8 +64,8 @@ func TestMutedUserCannotPostEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newTestServer(t, Config{}, WithRegistry(reg))
-	run := s.testRunner(t, "SHA256:bob", "bob")
+	tc := newTestCore(t, Config{}, reg)
+	run := tc.runAs("SHA256:bob", "bob")
 	if err := reg.Mute("SHA256:bob", registry.Restriction{By: "SHA256:root"}); err != nil {
 		t.Fatal(err)
 	}

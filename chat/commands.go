@@ -1,0 +1,495 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/registry"
+	"github.com/sshchat/sshchat/sanitize"
+)
+
+// command is a slash command the core runs for a session. The list below
+// is the only place one is declared: /help and Tab come from it.
+type command struct {
+	name, args, help string
+	admin            bool
+	posts            bool // the command posts an event: see mayPost
+	run              func(s *Seat, args string) (string, error)
+}
+
+var commands = []command{
+	{name: "nick", args: "NEW", help: "change your name, for all your sessions", posts: true, run: (*Seat).cmdNick},
+	{name: "me", args: "ACTION", help: "say what you do: /me waves", run: (*Seat).cmdMe},
+	{name: "msg", args: "NAME TEXT", help: "a direct message: only NAME and you see it", run: (*Seat).cmdMsg},
+	{name: "who", help: "who is online", run: (*Seat).cmdWho},
+	{name: "whois", args: "NAME", help: "a user's key, sessions and status", run: (*Seat).cmdWhois},
+	{name: "away", args: "[REASON]", help: "mark yourself away", posts: true, run: (*Seat).cmdAway},
+	{name: "back", help: "you are back", posts: true, run: (*Seat).cmdBack},
+	{name: "ignore", args: "NAME", help: "hide NAME's messages from you, for good", run: (*Seat).cmdIgnore},
+	{name: "unignore", args: "NAME", help: "show NAME's messages again", run: (*Seat).cmdUnignore},
+	{name: "sessions", help: "your sessions: where from, since when, idle", run: (*Seat).cmdSessions},
+	{name: "detach", args: "N", help: "end your session number N (see /sessions)", run: (*Seat).cmdDetach},
+	{name: "kick", args: "NAME [REASON]", help: "disconnect all of NAME's sessions", admin: true, run: (*Seat).cmdKick},
+	{name: "ban", args: "NAME [DURATION] [REASON]", help: "refuse NAME's key, for DURATION (e.g. 2h) or for good", admin: true, run: (*Seat).cmdBan},
+	{name: "unban", args: "NAME|FINGERPRINT", help: "lift a ban", admin: true, run: (*Seat).cmdUnban},
+	{name: "banned", help: "list the bans", admin: true, run: (*Seat).cmdBanned},
+	{name: "mute", args: "NAME [DURATION]", help: "NAME's messages are refused, for DURATION or for good", admin: true, run: (*Seat).cmdMute},
+	{name: "unmute", args: "NAME", help: "lift a mute", admin: true, run: (*Seat).cmdUnmute},
+	{name: "release", args: "NAME", help: "free a name its key no longer needs, for another key to take", admin: true, run: (*Seat).cmdRelease},
+	{name: "motd", args: "[TEXT]", help: "set the message of the day shown on connect (empty clears it)", admin: true, run: (*Seat).cmdMotd},
+}
+
+// CommandInfo describes a slash command, for /help and Tab completion.
+type CommandInfo struct{ Name, Args, Help string }
+
+// Commands lists the slash commands the user may run.
+func (s *Seat) Commands() []CommandInfo {
+	var out []CommandInfo
+	for _, c := range commands {
+		if !c.admin || s.core.isAdmin(s.user.userID) {
+			out = append(out, CommandInfo{Name: c.name, Args: c.args, Help: c.help})
+		}
+	}
+	return out
+}
+
+// Run runs the slash command /name args for the user, and returns its
+// reply, or says in words why it did not run.
+func (s *Seat) Run(name, args string) (string, error) {
+	s.session.touch()
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 || commands[i].admin && !s.core.isAdmin(s.user.userID) {
+		return "", fmt.Errorf("unknown command /%s: /help lists them", name)
+	}
+	c := commands[i]
+	if err := s.core.mayPost(s.user.userID, c); err != nil {
+		return "", err
+	}
+	reply, err := c.run(s, strings.TrimSpace(args))
+	if errors.Is(err, errUsage) {
+		return "", fmt.Errorf("usage: /%s %s", c.name, c.args)
+	}
+	return reply, err
+}
+
+// mayPost says why a user may not run a command that posts an event: a
+// mute, or the user's message rate, which such commands share with
+// messages (each one is a line on every screen). Moderation takes a token
+// too. /me and /msg are checked as messages are (checkOutgoing).
+func (c *Core) mayPost(userID string, cmd command) error {
+	if !cmd.posts && !cmd.admin {
+		return nil
+	}
+	if m, muted := c.reg.Muted(userID, time.Now()); muted && cmd.posts {
+		return fmt.Errorf("you are muted %s", until(m.Until))
+	}
+	return c.throttle(userID)
+}
+
+// target finds the online user a command names.
+func (c *Core) target(name string) (*online, error) {
+	if name == "" {
+		return nil, errUsage
+	}
+	u, ok := c.presence.find(strings.TrimPrefix(name, "@"))
+	if !ok {
+		return nil, fmt.Errorf("%s is not online", name)
+	}
+	return u, nil
+}
+
+func (s *Seat) cmdNick(args string) (string, error) {
+	if args == "" || strings.ContainsAny(args, " \t") {
+		return "", errUsage
+	}
+	if !validName(args) {
+		return "", fmt.Errorf("%q is not a usable name: 2-24 of A-Z a-z 0-9 _ . -", args)
+	}
+	switch _, err := s.core.presence.rename(s.user.userID, args, s.core.room.Rename); {
+	case errors.Is(err, errNotSaved):
+		s.core.log.Error("save the registry", "err", err)
+		return "", fmt.Errorf("you are %s for now, but the server could not save it (%v): it may be lost if the server restarts", args, err)
+	case err != nil:
+		return "", err
+	}
+	return "", nil
+}
+
+func (s *Seat) cmdMe(args string) (string, error) {
+	text, err := s.core.checkOutgoing(s.user.userID, args)
+	if err != nil {
+		return "", err
+	}
+	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeAction, UserID: s.user.userID, Message: text})
+}
+
+func (s *Seat) cmdMsg(args string) (string, error) {
+	name, text, _ := strings.Cut(args, " ")
+	if strings.TrimSpace(text) == "" {
+		return "", errUsage
+	}
+	to, err := s.core.target(name)
+	if err != nil {
+		return "", err
+	}
+	text, err = s.core.checkOutgoing(s.user.userID, text)
+	if err != nil {
+		return "", err
+	}
+	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeDirect, UserID: s.user.userID, To: to.userID, Message: text})
+}
+
+func (s *Seat) cmdWho(args string) (string, error) {
+	if args != "" {
+		return "", errUsage
+	}
+	now := time.Now()
+	users := s.core.presence.all(now)
+	var b strings.Builder
+	fmt.Fprintf(&b, "online: %d", len(users))
+	for _, v := range users {
+		fmt.Fprintf(&b, "\n  %-24s %s   idle %s", v.name+awayNote(v), plural(v.sessions, "session"), short(v.idle))
+	}
+	return b.String(), nil
+}
+
+func (s *Seat) cmdWhois(args string) (string, error) {
+	u, err := s.core.target(args)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	v := s.core.presence.view(u, now)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s\n  key       %s\n  sessions  %d\n  online    since %s (%s)\n  idle      %s",
+		v.name, awayNote(v), v.userID, v.sessions, v.since.Format("2006-01-02 15:04"), short(now.Sub(v.since)), short(v.idle))
+	if s.core.isAdmin(v.userID) {
+		b.WriteString("\n  admin")
+	}
+	return b.String(), nil
+}
+
+func awayNote(v userView) string {
+	switch {
+	case !v.away:
+		return ""
+	case v.awayWhy == "":
+		return " (away)"
+	default:
+		return " (away: " + v.awayWhy + ")"
+	}
+}
+
+func (s *Seat) cmdAway(args string) (string, error) {
+	why := strings.TrimSpace(sanitize.Line(args))
+	if len(why) > 200 {
+		return "", fmt.Errorf("the reason is too long: at most 200 bytes")
+	}
+	s.core.presence.setAway(s.user, true, why)
+	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeAway, UserID: s.user.userID, Message: why})
+}
+
+func (s *Seat) cmdBack(args string) (string, error) {
+	if args != "" {
+		return "", errUsage
+	}
+	s.core.presence.setAway(s.user, false, "")
+	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeBack, UserID: s.user.userID})
+}
+
+// lookup finds a user by online name, owned name or fingerprint.
+func (c *Core) lookup(name string) (userID string, err error) {
+	if name == "" || strings.ContainsAny(name, " \t") {
+		return "", errUsage
+	}
+	if u, ok := c.presence.find(name); ok {
+		return u.userID, nil
+	}
+	if id, ok := c.reg.UserByName(name); ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("nobody is known by the name %s", name)
+}
+
+func (s *Seat) cmdIgnore(args string) (string, error) {
+	id, err := s.core.lookup(args)
+	if err != nil {
+		return "", err
+	}
+	if id == s.user.userID {
+		return "", fmt.Errorf("you can't ignore yourself")
+	}
+	if err := s.core.reg.Ignore(s.user.userID, id); err != nil {
+		return "", ignoreRefusal(args, err)
+	}
+	s.core.refreshIgnores(s.user)
+	return fmt.Sprintf("you no longer see messages from %s (%s)", args, id), nil
+}
+
+func (s *Seat) cmdUnignore(args string) (string, error) {
+	id, err := s.core.lookup(args)
+	if err != nil {
+		return "", err
+	}
+	was, err := s.core.reg.Unignore(s.user.userID, id)
+	if err != nil {
+		return "", err
+	}
+	if !was {
+		return "", fmt.Errorf("you were not ignoring %s", args)
+	}
+	s.core.refreshIgnores(s.user)
+	return fmt.Sprintf("you see messages from %s again", args), nil
+}
+
+func (c *Core) refreshIgnores(u *online) {
+	set := c.reg.Ignored(u.userID)
+	u.ignored.Store(&set)
+}
+
+func (s *Seat) cmdSessions(args string) (string, error) {
+	if args != "" {
+		return "", errUsage
+	}
+	now := time.Now()
+	var b strings.Builder
+	for i, si := range s.core.presence.sessionsOf(s.user) {
+		if !si.counted {
+			continue
+		}
+		this := ""
+		if si == s.session {
+			this = "  (this one)"
+		}
+		fmt.Fprintf(&b, "%d  from %-21s since %s  idle %s%s\n", i+1, si.sess.Remote(), si.since.Format("15:04"), short(si.idle(now)), this)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+func (s *Seat) cmdDetach(args string) (string, error) {
+	n, err := strconv.Atoi(args)
+	if err != nil {
+		return "", errUsage
+	}
+	sessions := s.core.presence.sessionsOf(s.user)
+	if n < 1 || n > len(sessions) || !sessions[n-1].counted {
+		return "", fmt.Errorf("you have no session %d: /sessions lists them", n)
+	}
+	sessions[n-1].sess.End("detached from another of your sessions")
+	return fmt.Sprintf("session %d detached", n), nil
+}
+
+// Moderation.
+
+func (s *Seat) cmdKick(args string) (string, error) {
+	name, reason, _ := strings.Cut(args, " ")
+	u, err := s.core.target(name)
+	if err != nil {
+		return "", err
+	}
+	reason = sanitize.Line(strings.TrimSpace(reason))
+	if err := s.core.room.Post(hub.Event{Type: hub.EventTypeKick, UserID: s.user.userID, To: u.userID, Reason: reason}); err != nil {
+		return "", err
+	}
+	_ = s.core.room.Drop(u.userID, moderationReason("kicked", s.core.presence.nameOf(s.user), reason, 0))
+	return "", nil
+}
+
+func (s *Seat) cmdBan(args string) (string, error) {
+	name, rest, _ := strings.Cut(args, " ")
+	id, err := s.core.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	if id == s.user.userID {
+		return "", fmt.Errorf("you can't ban yourself")
+	}
+	until, reason, err := durationAndReason(rest)
+	if err != nil {
+		return "", err
+	}
+	by := s.user.userID
+	if err := s.core.reg.Ban(id, registry.Restriction{Until: until, Reason: reason, By: by, At: time.Now().Unix()}); err != nil {
+		return "", err
+	}
+	if err := s.core.room.Post(hub.Event{Type: hub.EventTypeBan, UserID: by, To: id, ToName: name, Reason: reason, Until: until}); err != nil {
+		return "", err
+	}
+	_ = s.core.room.Drop(id, moderationReason("banned", s.core.presence.nameOf(s.user), reason, until))
+	return "", nil
+}
+
+func (s *Seat) cmdUnban(args string) (string, error) {
+	return s.lift(args, "banned", s.core.reg.Unban, hub.EventTypeUnban)
+}
+
+func (s *Seat) cmdBanned(args string) (string, error) {
+	if args != "" {
+		return "", errUsage
+	}
+	bans := s.core.reg.Bans(time.Now())
+	if len(bans) == 0 {
+		return "nobody is banned", nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "banned: %d", len(bans))
+	for _, id := range slices.Sorted(maps.Keys(bans)) {
+		x := bans[id]
+		name := s.core.reg.NameOf(id)
+		fmt.Fprintf(&b, "\n  %-16s %s  %s", name, id, until(x.Until))
+		if x.Reason != "" {
+			b.WriteString("  (" + x.Reason + ")")
+		}
+	}
+	return b.String(), nil
+}
+
+func (s *Seat) cmdMute(args string) (string, error) {
+	name, rest, _ := strings.Cut(args, " ")
+	id, err := s.core.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	until, reason, err := durationAndReason(rest)
+	if err != nil {
+		return "", err
+	}
+	if err := s.core.reg.Mute(id, registry.Restriction{Until: until, Reason: reason, By: s.user.userID, At: time.Now().Unix()}); err != nil {
+		return "", err
+	}
+	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeMute, UserID: s.user.userID, To: id, ToName: name, Reason: reason, Until: until})
+}
+
+func (s *Seat) cmdUnmute(args string) (string, error) {
+	return s.lift(args, "muted", s.core.reg.Unmute, hub.EventTypeUnmute)
+}
+
+// lift ends a restriction (a ban, a mute) of the user args names, with
+// unrestrict, and tells the room with an event of type typ.
+func (s *Seat) lift(args, what string, unrestrict func(userID string) (bool, error), typ string) (string, error) {
+	id, err := s.core.lookup(args)
+	if err != nil {
+		return "", err
+	}
+	was, err := unrestrict(id)
+	if err != nil {
+		return "", err
+	}
+	if !was {
+		return "", fmt.Errorf("%s is not %s", args, what)
+	}
+	return "", s.core.room.Post(hub.Event{Type: typ, UserID: s.user.userID, To: id, ToName: args})
+}
+
+func (s *Seat) cmdMotd(args string) (string, error) {
+	text := strings.TrimSpace(sanitize.Line(args))
+	if len(text) > s.core.cfg.MaxMessage {
+		return "", fmt.Errorf("the message of the day is over %d bytes", s.core.cfg.MaxMessage)
+	}
+	if err := s.core.reg.SetMotd(text); err != nil {
+		return "", err
+	}
+	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeMotd, UserID: s.user.userID, Message: text})
+}
+
+// durationAndReason reads "[DURATION] [REASON]": a leading Go duration
+// (2h, 30m, 7d is 168h) bounds the restriction; without one it holds for
+// good (until 0).
+func durationAndReason(rest string) (until int64, reason string, err error) {
+	rest = strings.TrimSpace(rest)
+	first, after, _ := strings.Cut(rest, " ")
+	if d, ok := parseDuration(first); ok {
+		if d <= 0 {
+			return 0, "", fmt.Errorf("the duration must be positive")
+		}
+		return time.Now().Add(d).Unix(), sanitize.Line(strings.TrimSpace(after)), nil
+	}
+	return 0, sanitize.Line(rest), nil
+}
+
+func parseDuration(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * 24 * time.Hour, err == nil
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil
+}
+
+func moderationReason(what, by, reason string, untilUnix int64) string {
+	r := what + " by " + by
+	if untilUnix != 0 {
+		r += " " + until(untilUnix)
+	}
+	if reason != "" {
+		r += ": " + reason
+	}
+	return r
+}
+
+func until(unix int64) string {
+	if unix == 0 {
+		return "for good"
+	}
+	return "until " + time.Unix(unix, 0).UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// short formats a duration as people read it in a list: 12s, 3m, 5h, 2d.
+func short(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	default:
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+}
+
+// cmdRelease frees a name held by a key, so that another key may take it.
+func (s *Seat) cmdRelease(args string) (string, error) {
+	if args == "" || strings.ContainsAny(args, " \t") {
+		return "", errUsage
+	}
+	owner, err := s.core.presence.releaseName(args)
+	if err != nil {
+		return "", err
+	}
+	err = s.core.room.Post(hub.Event{Type: hub.EventTypeRelease, UserID: s.user.userID, To: owner, ToName: s.core.reg.NameOf(owner), Message: args})
+	return fmt.Sprintf("the name %s is free (it was %s's)", args, owner), err
+}
+
+// ignoreRefusal says in words why name can't be ignored.
+func ignoreRefusal(name string, err error) error {
+	switch {
+	case errors.Is(err, registry.ErrUnknownUser):
+		return fmt.Errorf("nobody is known by %.80s", name)
+	case errors.Is(err, registry.ErrIgnoreLimit):
+		return fmt.Errorf("you ignore %d users, the most: /unignore one first", registry.MaxIgnores)
+	}
+	return err
+}
+
+// scriptName is the name a script command asks for: the one its key goes
+// by, so that a script never renames it; a new key's is the SSH user name.
+func (c *Core) scriptName(userID, user string) string {
+	if name := c.reg.NameOf(userID); name != "" {
+		return name
+	}
+	return user
+}

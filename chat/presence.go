@@ -1,0 +1,348 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sshchat/sshchat/registry"
+)
+
+// presence is who is online: the name each user goes by (bound to its key
+// in the registry), its sessions and whether it is away.
+type presence struct {
+	reg *registry.Registry
+
+	renames sync.Mutex // held through a rename, room and roster together
+
+	mu     sync.Mutex
+	users  map[string]*online // guarded by mu; userID → while it has a session
+	sorted []*online          // guarded by mu; the users shown, in display order, kept so (never sorted again)
+}
+
+// online is one user while it has sessions. Fields are guarded by
+// presence.mu but for ignored, which its sessions' pumps read lock-free.
+type online struct {
+	userID   string
+	name     string
+	away     bool
+	awayWhy  string
+	sessions []*sessionInfo
+	ignored  atomic.Pointer[map[string]bool] // userIDs whose messages are hidden
+}
+
+// sessionInfo is one session, for /sessions and /detach.
+type sessionInfo struct {
+	sess    Session
+	since   time.Time
+	active  atomic.Int64 // Unix nanoseconds of the last message or command
+	counted bool         // it counts as a session (a say does not)
+	joined  bool         // guarded by presence.mu: the room has it (Seat.Join); the roster lists it from then on
+}
+
+func newSessionInfo(sess Session, counted bool) *sessionInfo {
+	si := &sessionInfo{sess: sess, since: time.Now(), counted: counted}
+	si.touch()
+	return si
+}
+
+func (si *sessionInfo) touch() { si.active.Store(time.Now().UnixNano()) }
+
+func (si *sessionInfo) idle(now time.Time) time.Duration {
+	return now.Sub(time.Unix(0, si.active.Load()))
+}
+
+func newPresence(reg *registry.Registry) *presence {
+	return &presence{reg: reg, users: make(map[string]*online)}
+}
+
+// arrival is what acquire decided for a new session.
+type arrival struct {
+	user     *online
+	name     string
+	notices  []string // for the person
+	warning  string   // for the room: a known name asked for with another key
+	sessions int      // the user's sessions, this one included
+}
+
+// acquire adds a session of userID, which asked for the name wanted. A user
+// already online keeps its name. Otherwise the key gets the name it asked
+// for if that is free or already its own; a name another key owns (or a
+// look-alike of it) is never given: the key gets its own name, or a
+// distinct one, and is told why.
+func (p *presence) acquire(userID, wanted string, si *sessionInfo) (arrival, error) {
+	a, err := p.arrive(userID, wanted, si)
+	if err != nil {
+		return a, err
+	}
+	// The name is on disk before the session starts; written outside the
+	// lock, which every screen's member list reads.
+	if err := p.reg.Sync(); err != nil {
+		p.release(userID, si)
+		return arrival{}, err
+	}
+	return a, nil
+}
+
+// arrive is acquire in memory.
+func (p *presence) arrive(userID, wanted string, si *sessionInfo) (arrival, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := p.users[userID]; u != nil {
+		u.sessions = append(u.sessions, si)
+		p.place(u) // it may now be shown: a script's session is not
+		a := arrival{user: u, name: u.name, sessions: p.counted(u)}
+		if !strings.EqualFold(wanted, u.name) {
+			a.notices = []string{fmt.Sprintf("you are already online as %s; this session has that name too", u.name)}
+		}
+		return a, nil
+	}
+	a, err := p.choose(userID, wanted)
+	if err != nil {
+		return a, err
+	}
+	u := &online{userID: userID, name: a.name, sessions: []*sessionInfo{si}}
+	ignored := p.reg.Ignored(userID)
+	u.ignored.Store(&ignored)
+	p.users[userID] = u
+	p.place(u)
+	a.user, a.sessions = u, p.counted(u)
+	return a, nil
+}
+
+// counted is how many of u's sessions count against the limit.
+func (p *presence) counted(u *online) int {
+	n := 0
+	for _, si := range u.sessions {
+		if si.counted {
+			n++
+		}
+	}
+	return n
+}
+
+// listed is how many of u's sessions the roster counts: those that count
+// and are in the room. p.mu must be held.
+func (p *presence) listed(u *online) int {
+	n := 0
+	for _, si := range u.sessions {
+		if si.listed() {
+			n++
+		}
+	}
+	return n
+}
+
+func (si *sessionInfo) listed() bool { return si.counted && si.joined }
+
+// join marks si as in the room: from now on the roster lists it, so that
+// nobody is listed (and found by /kick, say) before the room has them.
+func (p *presence) join(u *online, si *sessionInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	si.joined = true
+	p.place(u)
+}
+
+// release removes a session; the user goes offline with its last one.
+// Releasing a session twice is harmless.
+func (p *presence) release(userID string, si *sessionInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.users[userID]
+	if u == nil {
+		return
+	}
+	u.sessions = slices.DeleteFunc(u.sessions, func(s *sessionInfo) bool { return s == si })
+	if len(u.sessions) == 0 {
+		delete(p.users, userID)
+	}
+	p.place(u)
+}
+
+// rename gives an online user a new name, bound to its key, and tells the
+// room (its events carry the sender's name) before the roster changes:
+// when the room refuses, nothing changed but the key owning one more
+// name. Renames are serialized, so that two of one user's sessions
+// renaming at once leave the room and the roster agreeing. When the name
+// is taken but could not be saved, the error wraps errNotSaved.
+func (p *presence) rename(userID, name string, room func(userID, name string) error) (old string, err error) {
+	p.renames.Lock()
+	defer p.renames.Unlock()
+	u, old, err := p.claim(userID, name)
+	if err != nil {
+		return "", err
+	}
+	if old != name && room != nil {
+		if err := room(userID, name); err != nil {
+			return "", fmt.Errorf("rename: %w", err)
+		}
+	}
+	p.mu.Lock()
+	p.hide(u) // found by its old name
+	u.name = name
+	p.place(u)
+	p.mu.Unlock()
+	if err := p.reg.Sync(); err != nil {
+		return old, fmt.Errorf("%w: %w", errNotSaved, err)
+	}
+	return old, nil
+}
+
+// claim binds name to an online user's key, in memory.
+func (p *presence) claim(userID, name string) (u *online, old string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u = p.users[userID]
+	if u == nil {
+		return nil, "", errors.New("you are not online")
+	}
+	if owner, taken := p.reg.Owner(name); taken && owner != userID {
+		return nil, "", fmt.Errorf("the name %s belongs to another key", name)
+	}
+	if err := p.reg.Claim(userID, name); err != nil {
+		switch {
+		case errors.Is(err, registry.ErrReserved):
+			return nil, "", fmt.Errorf("the name %s is reserved", name)
+		case errors.Is(err, registry.ErrNameLimit):
+			return nil, "", errors.New(nameLimit(p.reg.NamesOf(userID)))
+		}
+		return nil, "", fmt.Errorf("the name %s can't be taken: %w", name, err)
+	}
+	return u, u.name, nil
+}
+
+// find is the online user going by name (or a look-alike of it).
+func (p *presence) find(name string) (*online, bool) {
+	c := registry.Canonical(name)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.users {
+		if registry.Canonical(u.name) == c {
+			return u, true
+		}
+	}
+	return nil, false
+}
+
+// userView is what /who and /whois show of a user.
+type userView struct {
+	userID, name, awayWhy string
+	away                  bool
+	sessions              int
+	since                 time.Time
+	idle                  time.Duration
+}
+
+func (p *presence) view(u *online, now time.Time) userView {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := userView{userID: u.userID, name: u.name, away: u.away, awayWhy: u.awayWhy, sessions: p.listed(u), idle: 1<<63 - 1}
+	for _, si := range u.sessions {
+		if !si.listed() && v.sessions > 0 { // a script's say, or a session not yet in the room
+			continue
+		}
+		if v.since.IsZero() || si.since.Before(v.since) {
+			v.since = si.since
+		}
+		v.idle = min(v.idle, si.idle(now))
+	}
+	return v
+}
+
+// all is what /who shows: the users of the roster (a script's say is not
+// a session), in its order.
+func (p *presence) all(now time.Time) []userView {
+	p.mu.Lock()
+	users := slices.Clone(p.shown())
+	p.mu.Unlock()
+	views := make([]userView, len(users))
+	for i, u := range users {
+		views[i] = p.view(u, now)
+	}
+	return views
+}
+
+// setAway marks a user away (why may be empty) or back.
+func (p *presence) setAway(u *online, away bool, why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u.away, u.awayWhy = away, why
+}
+
+func (p *presence) sessionsOf(u *online) []*sessionInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(u.sessions)
+}
+
+func (p *presence) nameOf(u *online) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return u.name
+}
+
+// members is the roster: the users with a session that counts (a
+// script's say does not), in display order. The order is kept as users
+// arrive, leave or are renamed, never made again from the whole room.
+func (p *presence) members(n int) ([]Member, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	shown := p.shown()
+	top := make([]Member, 0, min(max(n, 0), len(shown)))
+	for _, u := range shown[:cap(top)] {
+		top = append(top, Member{UserID: u.userID, Name: u.name, Sessions: p.listed(u), Away: u.away})
+	}
+	return top, len(shown)
+}
+
+// complete returns the names of the users shown, but userID, that start
+// with prefix ignoring case.
+func (p *presence) complete(prefix, userID string) []string {
+	prefix = strings.ToLower(prefix)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var names []string
+	for _, u := range p.shown() {
+		if u.userID != userID && strings.HasPrefix(strings.ToLower(u.name), prefix) {
+			names = append(names, u.name)
+		}
+	}
+	return names
+}
+
+// shown is the users with a listed session, in display order. p.mu must
+// be held.
+func (p *presence) shown() []*online { return p.sorted }
+
+// place puts u where it belongs in p.sorted: in display order while it has
+// a listed session, out of the list otherwise. An arrival or departure
+// costs a binary search, not a sort of the room. p.mu must be held.
+func (p *presence) place(u *online) {
+	if p.listed(u) > 0 {
+		if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); !found {
+			p.sorted = slices.Insert(p.sorted, i, u)
+		}
+		return
+	}
+	p.hide(u)
+}
+
+// hide takes u out of p.sorted. p.mu must be held.
+func (p *presence) hide(u *online) {
+	if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); found {
+		p.sorted = slices.Delete(p.sorted, i, i+1)
+	}
+}
+
+// displayOrder orders users by name ignoring case, then by key.
+func displayOrder(a, b *online) int {
+	if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.userID, b.userID)
+}
