@@ -243,8 +243,8 @@ func shows(m *Model) string {
 	return painterOf(m).text()
 }
 
-// written is all that m's Screen has sent to its terminal, escape
-// sequences included.
+// written is what m's Screen has sent to its terminal, escape sequences
+// included, since it started or the test last reset painter.out.
 func written(m *Model) string {
 	return painterOf(m).out.String()
 }

@@ -46,7 +46,7 @@ func frameText(f *frame) string {
 // read is what a person would see.
 type painter struct {
 	term *vt.Emulator
-	out  bytes.Buffer // what the Screen wrote, since the last draw
+	out  bytes.Buffer // what the Screen wrote since the last draw, or the test last reset it
 	scr  *Screen
 }
 
