@@ -263,8 +263,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 				continue
 			}
 			width, height := s.clamp(w)
-			// The model ends its own lines (ui.ResizeMsg); on its Screen
-			// a new size repaints the whole screen.
+			// On the model's Screen a new size repaints the whole screen.
 			p.Send(ui.ResizeMsg{Width: width, Height: height})
 		case <-flush.C:
 			armed = false

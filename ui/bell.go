@@ -12,22 +12,9 @@ import (
 
 // How the bell rings.
 //
-// A terminal rings when it is sent BEL. It rings once for a bell, and
-// bells during a hold (bellHold) ring no second time.
-//
-// On a Screen (the server's case) the BEL is sent once, at the start of
-// the next frame.
-//
-// For Bubble Tea's standard renderer (a program run without a Screen) the
-// BEL goes out with a frame: while a bell is held, View starts with "\a".
-// BEL is zero cells wide and ansi.Truncate keeps it, so the lines still
-// fit. That renderer draws the latest View at its next tick and writes
-// only the lines that differ from the frame drawn before. So the BEL stays
-// for bellHold, longer than a frame, for a drawn frame to carry it; and
-// for that time the first line is frozen as it was when the bell started:
-// written once with the BEL, then skipped as unchanged, then written
-// without it when the hold ends. A resize redraws every line and may ring
-// a held bell again.
+// A terminal rings when it is sent BEL. The Screen sends it once, at the
+// start of the next frame. Bells during a hold (bellHold) ring no second
+// time: a burst of mentions rings once.
 
 // bellMode is when the bell rings, set by /bell.
 type bellMode uint8
@@ -38,8 +25,7 @@ const (
 	bellOff
 )
 
-// bellHold is how long a bell stays in the frame: more than a frame at
-// any rate from 4 frames a second up.
+// bellHold is how long after a bell the next one stays silent.
 const bellHold = 300 * time.Millisecond
 
 // bellDoneMsg ends the hold of bell number n.
@@ -49,7 +35,8 @@ func bellDoneCmd(n int) tea.Cmd {
 	return tea.Tick(bellHold, func(time.Time) tea.Msg { return bellDoneMsg{n} })
 }
 
-// ring holds a bell in the frame, unless one is held already.
+// ring rings the bell with the next frame and holds it, unless one is
+// held already.
 func (m *Model) ring() tea.Cmd {
 	if m.ringing {
 		return nil
@@ -58,15 +45,13 @@ func (m *Model) ring() tea.Cmd {
 	m.bells++
 	if m.screen != nil {
 		m.screen.bell = true // once, with the next frame
-	} else {
-		m.bellTop = m.header.View()
 	}
 	return bellDoneCmd(m.bells)
 }
 
 func (m *Model) handleBellDone(msg bellDoneMsg) {
 	if msg.n == m.bells {
-		m.ringing, m.bellTop = false, ""
+		m.ringing = false
 	}
 }
 

@@ -122,7 +122,7 @@ func TestLocalCommandsHideTheServers(t *testing.T) {
 		t.Errorf("commands %q, want %q", names, want)
 	}
 	enter(m, "/help")
-	if len(r.calls) != 0 || strings.Contains(m.View(), "the server's help") {
+	if len(r.calls) != 0 || strings.Contains(shows(m), "the server's help") {
 		t.Errorf("the server's /help ran or is listed: calls %q", r.calls)
 	}
 }
@@ -152,8 +152,8 @@ func TestHelpWrapsUnderTheDescriptions(t *testing.T) {
 			"refuse NAME's key, for DURATION (e.g. 2h) or for good"})
 	})
 	enter(m, "/help")
-	view := m.View()
-	checkScreen(t, view, 60, 40)
+	checkScreen(t, m, 60, 40)
+	view := shows(m)
 	want := "  /ban NAME [DURATION] [REASON]  refuse NAME's key, for\n" +
 		"                                 DURATION (e.g. 2h) or for\n" +
 		"                                 good\n"
@@ -161,9 +161,9 @@ func TestHelpWrapsUnderTheDescriptions(t *testing.T) {
 		t.Errorf("no hanging indent:\n%s", view)
 	}
 	// Too narrow for it: the usual indent.
-	send(m, tea.WindowSizeMsg{Width: 40, Height: 40})
-	view = m.View()
-	checkScreen(t, view, 40, 40)
+	send(m, ResizeMsg{Width: 40, Height: 40})
+	checkScreen(t, m, 40, 40)
+	view = shows(m)
 	if strings.Contains(view, "\n"+spaces(33)) || !strings.Contains(view, "\n  for good\n") {
 		t.Errorf("not the usual indent at 40 columns:\n%s", view)
 	}
@@ -252,7 +252,7 @@ func TestTimestampOff(t *testing.T) {
 	g := newEvents()
 	send(m, EventsMsg{g.join(ann), g.msg(bob, "a message long enough to wrap at forty columns")})
 	enter(m, "/timestamp off")
-	rows := transcriptRows(m.View())
+	rows := transcriptRows(shows(m))
 	want := []string{
 		"→ ann joined",
 		"Bob: a message long enough to wrap at",
@@ -263,9 +263,9 @@ func TestTimestampOff(t *testing.T) {
 		t.Errorf("rows %q, want %q", got, want)
 	}
 	enter(m, "/timestamp on")
-	rows = transcriptRows(m.View())
+	rows = transcriptRows(shows(m))
 	if got := rows[len(rows)-4]; got != "22:15 Bob: a message long enough to wrap" {
 		t.Errorf("with timestamps again: %q", got)
 	}
-	checkScreen(t, m.View(), 40, 12)
+	checkScreen(t, m, 40, 12)
 }

@@ -15,14 +15,15 @@
 // the terminal anything. Every piece of text that came from a user passes
 // through package sanitize before it is measured or drawn.
 //
-// On a server the model draws itself on a Screen (Config.Screen) and the
-// program runs without Bubble Tea's renderer: the Screen sends only the
-// rows that changed and has the terminal scroll the transcript, so a new
-// message costs about its own line, not the whole screen (see screen.go).
+// The model draws itself on a Screen (Config.Screen) and the program
+// runs without Bubble Tea's renderer (View is empty): the Screen sends
+// only the rows that changed and has the terminal scroll the transcript,
+// so a new message costs about its own line, not the whole screen (see
+// screen.go).
 //
 // Rendering cost does not grow with the history or the number of users:
 // each transcript entry is wrapped and styled once per width and cached,
-// View walks only the entries in view, the transcript keeps the last 400
+// a frame walks only the entries in view, the transcript keeps the last 400
 // entries (arrivals and departures in a row gather into one), and the
 // member list is rebuilt only when it changes.
 //

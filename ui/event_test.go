@@ -124,37 +124,3 @@ func TestDirectMessageNamesAreCut(t *testing.T) {
 		}
 	}
 }
-
-func TestMembersFollowNamesAndAway(t *testing.T) {
-	g := newEvents()
-	m, _ := newModel(120, 24)
-	steps := []struct {
-		ev   hub.Event
-		want []string
-	}{
-		{g.join(bob), []string{"ann", "Bob"}},
-		{g.away(bob, "lunch"), []string{"ann", "Bob (away)"}},
-		{g.nick(bob, "zed"), []string{"ann", "zed (away)"}},
-		{g.back(testUser{bob.id, "zed"}), []string{"ann", "zed"}},
-	}
-	for i, s := range steps {
-		send(m, EventsMsg{s.ev})
-		m.View()
-		var got []string
-		for _, u := range m.members.sorted {
-			if u.away {
-				got = append(got, u.name+" (away)")
-			} else {
-				got = append(got, u.name)
-			}
-		}
-		if !slices.Equal(got, s.want) {
-			t.Fatalf("after event %d (%s): members %q, want %q", i, s.ev.Type, got, s.want)
-		}
-		for _, name := range s.want {
-			if !strings.Contains(m.View(), "│ "+name) {
-				t.Fatalf("after event %d: %q not in the member list:\n%s", i, name, m.View())
-			}
-		}
-	}
-}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -35,43 +36,83 @@ func lobby() (history, live []hub.Event) {
 	return history, live
 }
 
-func TestGoldenLobby80x24(t *testing.T) {
-	history, live := lobby()
-	m, _ := newModel(80, 24, func(c *Config) {
-		c.History = history
-		c.Users = []hub.User{
-			{UserID: bob.id, Name: bob.name, Sessions: 1},
-			{UserID: carol.id, Name: carol.name, Sessions: 1},
-			{UserID: ann.id, Name: ann.name, Sessions: 1},
+// lobbyRoster is who is online at the end of the lobby story.
+func lobbyRoster() *fakeRoster {
+	r := online(ann, bob, dave, erin)
+	for i := range r.members {
+		switch r.members[i].UserID {
+		case bob.id:
+			r.members[i].Sessions = 2
+		case erin.id:
+			r.members[i].Sessions, r.members[i].Away = 3, true
 		}
+	}
+	return r
+}
+
+// lobbyModel is ann's session at width×height after the lobby story.
+func lobbyModel(width, height int) *Model {
+	history, live := lobby()
+	m, _ := newModel(width, height, func(c *Config) {
+		c.History = history
+		c.Roster = lobbyRoster()
 		c.Notices = []string{"the name annie is taken: you are ann"}
 	})
 	send(m, EventsMsg(live))
-	view := settled(m)
-	checkScreen(t, view, 80, 24)
-	golden(t, "lobby-80x24", view)
+	return m
 }
 
-func TestGoldenMembers120x30(t *testing.T) {
-	history, live := lobby()
-	g := &events{id: 100, time: t0 + 3600}
-	live = append(live,
-		g.join(erin), g.add(erin), g.add(erin),
-		g.msg(erin, "three terminals, one me"),
-		g.add(dave), g.remove(dave),
-	)
-	m, _ := newModel(120, 30, func(c *Config) {
-		c.History = history
-		c.Users = []hub.User{
-			{UserID: bob.id, Name: bob.name, Sessions: 1},
-			{UserID: carol.id, Name: carol.name, Sessions: 1},
-			{UserID: ann.id, Name: ann.name, Sessions: 1},
-		}
-	})
-	send(m, EventsMsg(live))
-	view := settled(m)
-	checkScreen(t, view, 120, 30)
-	golden(t, "members-120x30", view)
+// The golden screens are what a terminal shows (see shows): the bytes the
+// model's Screen sent, fed to a terminal emulator.
+
+func TestGoldenLobby(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		name := "lobby-" + strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1])
+		t.Run(name, func(t *testing.T) {
+			m := lobbyModel(size[0], size[1])
+			checkScreen(t, m, size[0], size[1])
+			golden(t, name, shows(m))
+		})
+	}
+}
+
+// TestGoldenScrolledUp: scrolled back a page (the terminal scrolls the
+// transcript down), new messages wait below.
+func TestGoldenScrolledUp(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		name := "scrolled-" + strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1])
+		t.Run(name, func(t *testing.T) {
+			m, _ := newModel(size[0], size[1], func(c *Config) { c.Roster = online(ann, bob, carol, dave) })
+			g := newEvents()
+			batch := EventsMsg{g.join(ann)}
+			for i := 1; i <= 60; i++ {
+				batch = append(batch, g.msg(bob, "message number "+strconv.Itoa(i)))
+			}
+			send(m, batch)
+			painterOf(m).out.Reset()
+			press(m, tea.KeyPgUp)
+			if out := written(m); !strings.Contains(out, "T\x1b[r") {
+				t.Errorf("PgUp did not have the terminal scroll the transcript down: %q", out)
+			}
+			send(m, EventsMsg{g.msg(carol, "are you there?"), g.join(dave), g.msg(dave, "hello"), g.msg(bob, "yes")})
+			checkScreen(t, m, size[0], size[1])
+			golden(t, name, shows(m))
+		})
+	}
+}
+
+// TestGoldenResized: the lobby at 80×24, the window made 120×40 (the
+// member list appears) and then 80×24 again.
+func TestGoldenResized(t *testing.T) {
+	m := lobbyModel(80, 24)
+	send(m, ResizeMsg{Width: 120, Height: 40})
+	checkScreen(t, m, 120, 40)
+	golden(t, "resized-120x40", shows(m))
+	send(m, ResizeMsg{Width: 80, Height: 24})
+	checkScreen(t, m, 80, 24)
+	if got := shows(m); got != shows(lobbyModel(80, 24)) {
+		t.Errorf("back at 80×24 the terminal shows\n%s\nwant what a session started at 80×24 shows", got)
+	}
 }
 
 func TestGoldenHelp(t *testing.T) {
@@ -80,9 +121,8 @@ func TestGoldenHelp(t *testing.T) {
 	send(m, EventsMsg{g.join(ann)})
 	typeText(m, "/help")
 	press(m, tea.KeyEnter)
-	view := settled(m)
-	checkScreen(t, view, 80, 24)
-	golden(t, "help-80x24", view)
+	checkScreen(t, m, 80, 24)
+	golden(t, "help-80x24", shows(m))
 }
 
 // whoReplies are the fake server's answers to /who and /whois.
@@ -103,20 +143,21 @@ func TestGoldenWho(t *testing.T) {
 		{"whois-80x24", "/whois bob"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m, _ := newModel(80, 24, withServer(&runner{replies: whoReplies}))
+			m, _ := newModel(80, 24, withServer(&runner{replies: whoReplies}), func(c *Config) {
+				c.Roster = online(ann, bob, carol)
+			})
 			g := newEvents()
 			send(m, EventsMsg{g.join(ann), g.join(bob), g.away(bob, "lunch"), g.join(carol), g.add(ann)})
 			enter(m, tt.line)
 			send(m, EventsMsg{g.msg(carol, "anyone up for lunch?")})
-			view := settled(m)
-			checkScreen(t, view, 80, 24)
-			golden(t, tt.name, view)
+			checkScreen(t, m, 80, 24)
+			golden(t, tt.name, shows(m))
 		})
 	}
 }
 
 func TestGoldenNewEvents(t *testing.T) {
-	m, _ := newModel(80, 24, withServer(&runner{}))
+	m, _ := newModel(80, 24, withServer(&runner{}), func(c *Config) { c.Roster = online(ann, bob, dave) })
 	g := newEvents()
 	send(m, EventsMsg{
 		g.join(ann), g.join(bob), g.join(dave),
@@ -135,22 +176,6 @@ func TestGoldenNewEvents(t *testing.T) {
 		g.moderate(hub.EventTypeBan, testUser{"SHA256:troll", "troll"}, 0, ""),
 		g.motd("be kind; the deploy window is 14:00-16:00 UTC"),
 	})
-	view := settled(m)
-	checkScreen(t, view, 80, 24)
-	golden(t, "events-80x24", view)
-}
-
-func TestGoldenScrolledUp(t *testing.T) {
-	m, _ := newModel(80, 24)
-	g := newEvents()
-	batch := EventsMsg{g.join(ann)}
-	for i := 1; i <= 60; i++ {
-		batch = append(batch, g.msg(bob, "message number "+strconv.Itoa(i)))
-	}
-	send(m, batch)
-	press(m, tea.KeyPgUp)
-	send(m, EventsMsg{g.msg(carol, "are you there?"), g.join(dave), g.msg(dave, "hello"), g.msg(bob, "yes")})
-	view := settled(m)
-	checkScreen(t, view, 80, 24)
-	golden(t, "scrolled-80x24", view)
+	checkScreen(t, m, 80, 24)
+	golden(t, "events-80x24", shows(m))
 }

@@ -8,20 +8,13 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/sshchat/sshchat/hub"
 )
 
 // inRoom is ann's session with bea, Bob and carol online, and the fake
 // server's commands.
 func inRoom() *Model {
 	m, _ := newModel(80, 24, withServer(&runner{}), func(c *Config) {
-		c.Users = []hub.User{
-			{UserID: ann.id, Name: ann.name, Sessions: 1},
-			{UserID: bea.id, Name: bea.name, Sessions: 1},
-			{UserID: bob.id, Name: bob.name, Sessions: 1},
-			{UserID: carol.id, Name: carol.name, Sessions: 1},
-		}
+		c.Roster = online(ann, bea, bob, carol)
 	})
 	return m
 }
@@ -91,6 +84,8 @@ func TestTypingEndsTheCycle(t *testing.T) {
 func TestCompletionFollowsTheMemberList(t *testing.T) {
 	m := inRoom()
 	g := newEvents()
+	r := m.members.roster.(*fakeRoster)
+	*r = *online(ann, dave, testUser{bob.id, "dan"}, carol)
 	send(m, EventsMsg{g.join(dave), g.nick(bob, "dan"), g.leave(bea, "")})
 	typeText(m, "d")
 	var got []string

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,9 +60,8 @@ func (g *events) msg(u testUser, text string) hub.Event {
 	return ev
 }
 
-func (g *events) join(u testUser) hub.Event   { return g.next(hub.EventTypeJoin, u) }
-func (g *events) add(u testUser) hub.Event    { return g.next(hub.EventTypeAdd, u) }
-func (g *events) remove(u testUser) hub.Event { return g.next(hub.EventTypeRemove, u) }
+func (g *events) join(u testUser) hub.Event { return g.next(hub.EventTypeJoin, u) }
+func (g *events) add(u testUser) hub.Event  { return g.next(hub.EventTypeAdd, u) }
 
 func (g *events) leave(u testUser, reason string) hub.Event {
 	ev := g.next(hub.EventTypeLeave, u)
@@ -174,14 +174,46 @@ func withServer(r *runner) func(*Config) {
 	}
 }
 
-// newModel is ann's session at width×height, without colour, in UTC.
+// fakeRoster is a server's shared list of who is online, in display
+// order.
+type fakeRoster struct{ members []Member }
+
+func (f *fakeRoster) Members(n int) ([]Member, int) {
+	return f.members[:min(n, len(f.members))], len(f.members)
+}
+
+func (f *fakeRoster) Complete(prefix, userID string) []string {
+	var names []string
+	for _, m := range f.members {
+		if m.UserID != userID && strings.HasPrefix(strings.ToLower(m.Name), strings.ToLower(prefix)) {
+			names = append(names, m.Name)
+		}
+	}
+	return names
+}
+
+// online is a roster of users, one session each.
+func online(users ...testUser) *fakeRoster {
+	r := &fakeRoster{}
+	for _, u := range users {
+		r.members = append(r.members, Member{UserID: u.id, Name: u.name, Sessions: 1})
+	}
+	slices.SortFunc(r.members, func(a, b Member) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	return r
+}
+
+// newModel is ann's session at width×height, alone online, without
+// colour, in UTC, drawing on a terminal emulator (see shows) as it would on
+// the server, its first frame drawn.
 func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 	p := &poster{}
 	cfg := Config{
 		Room:     "lobby",
 		UserID:   ann.id,
 		Name:     ann.name,
-		Users:    []hub.User{{UserID: ann.id, Name: ann.name, Sessions: 1}},
+		Roster:   online(ann),
 		Renderer: asciiRenderer(),
 		Post:     p.post,
 		Width:    width,
@@ -191,13 +223,42 @@ func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 	for _, e := range edit {
 		e(&cfg)
 	}
-	return New(cfg), p
+	if cfg.Screen == nil {
+		cfg.Screen = newPainter(width, height).scr
+	}
+	m := New(cfg)
+	m.Init()
+	return m, p
 }
 
-// send delivers msgs one by one and returns the last command.
+// painterOf is the terminal emulator m draws on, if newModel gave it one.
+func painterOf(m *Model) *painter {
+	p, _ := m.screen.w.(*painter)
+	return p
+}
+
+// shows is what the terminal of m shows: its rows as text, without
+// trailing blanks.
+func shows(m *Model) string {
+	return painterOf(m).text()
+}
+
+// written is what m's Screen has sent to its terminal, escape sequences
+// included, since it started or the test last reset painter.out.
+func written(m *Model) string {
+	return painterOf(m).out.String()
+}
+
+// send delivers msgs one by one and returns the last command. A new size
+// reaches the terminal first, as it does a real one.
 func send(m *Model, msgs ...tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	for _, msg := range msgs {
+		if p := painterOf(m); p != nil {
+			if r, ok := msg.(ResizeMsg); ok {
+				p.resize(r.Width, r.Height)
+			}
+		}
 		_, cmd = m.Update(msg)
 	}
 	return cmd
@@ -252,24 +313,37 @@ func isQuit(cmd tea.Cmd) bool {
 	return false
 }
 
-// settled is the view once any bell has ended: what stays on the
-// terminal, as golden screens keep it.
-func settled(m *Model) string {
-	send(m, bellDoneMsg{m.bells})
-	return m.View()
+// checkScreen fails t unless the frame m lays out fits (checkFrame) and
+// the terminal shows it as laid out.
+func checkScreen(t testing.TB, m *Model, width, height int) {
+	t.Helper()
+	checkFrame(t, m, width, height)
+	if got, want := shows(m), frameText(m.layout()); got != want {
+		t.Fatalf("the terminal shows\n%s\nwant the frame\n%s", got, want)
+	}
 }
 
-// checkScreen fails t unless view is exactly height lines, none wider
-// than width.
-func checkScreen(t testing.TB, view string, width, height int) {
+// checkFrame fails t unless the frame m lays out is exactly height rows
+// of width cells or fewer, its member list, if any, ending at the right
+// edge.
+func checkFrame(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, m *Model, width, height int) {
 	t.Helper()
-	lines := strings.Split(view, "\n")
-	if len(lines) != height {
-		t.Fatalf("view has %d lines, want %d:\n%s", len(lines), height, view)
+	f := m.layout()
+	if len(f.rows) != height {
+		t.Fatalf("the frame has %d rows, want %d:\n%s", len(f.rows), height, shows(m))
 	}
-	for i, l := range lines {
-		if w := lipgloss.Width(l); w > width {
-			t.Fatalf("line %d is %d cells wide, more than %d: %q", i, w, width, l)
+	for i, r := range f.rows {
+		w := lipgloss.Width(r.text)
+		switch {
+		case r.side != "" && w > f.sideCol:
+			t.Fatalf("row %d is %d cells wide, more than the %d left of the member list: %q", i, w, f.sideCol, r.text)
+		case r.side != "" && f.sideCol+lipgloss.Width(r.side) != width:
+			t.Fatalf("row %d with its member list is %d cells wide, want %d: %q", i, f.sideCol+lipgloss.Width(r.side), width, r.side)
+		case w > width:
+			t.Fatalf("row %d is %d cells wide, more than %d: %q", i, w, width, r.text)
 		}
 	}
 }

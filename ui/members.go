@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/sshchat/sshchat/hub"
@@ -19,7 +17,6 @@ const (
 type member struct {
 	userID   string
 	name     string // sanitized
-	key      string // sort key: the name folded to lower case
 	sessions int
 	away     bool
 }
@@ -45,113 +42,55 @@ type Member struct {
 	Away         bool
 }
 
-// members is who is online: from a Roster, or kept current from the hub's
-// events. Its rows are cached and rebuilt only when membership or size
-// change.
+// members is who is online, as the Roster says. Its rows are cached and
+// rebuilt only when membership or size change.
 type members struct {
 	st            *styles
 	width, height int
-	roster        Roster // nil: the list below is kept here
-	total         int    // users online, with a roster
+	roster        Roster
+	total         int // users online
 
-	byID   map[string]*member
 	sorted []*member
 	rows   []string // height rows, each exactly width cells
 	dirty  bool
 }
 
-func newMembers(st *styles, users []hub.User, roster Roster) members {
-	if roster != nil {
-		m := members{st: st, roster: roster, dirty: true}
-		_, m.total = roster.Members(0)
-		return m
+func newMembers(st *styles, roster Roster) members {
+	if roster == nil {
+		roster = noOne{}
 	}
-	m := members{st: st, byID: make(map[string]*member, len(users)), dirty: true}
-	for _, u := range users {
-		m.byID[u.UserID] = m.newMember(u.UserID, u.Name, max(u.Sessions, 1))
-	}
+	m := members{st: st, roster: roster, dirty: true}
+	_, m.total = roster.Members(0)
 	return m
 }
 
+// noOne is the Roster of a model given none.
+type noOne struct{}
+
+func (noOne) Members(int) ([]Member, int)      { return nil, 0 }
+func (noOne) Complete(string, string) []string { return nil }
+
 func (m *members) newMember(userID, name string, sessions int) *member {
 	name = displayName(userID, name)
-	return &member{userID: userID, name: name, key: strings.ToLower(name), sessions: sessions}
+	return &member{userID: userID, name: name, sessions: sessions}
 }
 
 // count is how many users are online.
 func (m *members) count() int {
-	if m.roster != nil {
-		if m.dirty {
-			_, m.total = m.roster.Members(0)
-		}
-		return m.total
+	if m.dirty {
+		_, m.total = m.roster.Members(0)
 	}
-	return len(m.byID)
+	return m.total
 }
 
 // apply follows a join, add, remove, leave, rename, away or back (or a
 // roster event, which stands for some of them), and reports whether the
-// list changed. Without a Roster a roster event changes nothing: the list
-// kept here cannot know what it stands for, so a server whose sessions
-// may fall behind gives them a Roster.
+// list may have changed: it is read from the Roster again.
 func (m *members) apply(ev hub.Event) bool {
-	if m.roster != nil {
-		switch ev.Type {
-		case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster,
-			hub.EventTypeClose, hub.EventTypeNick, hub.EventTypeAway, hub.EventTypeBack:
-			m.dirty = true
-			return true
-		}
-		return false
-	}
-	u := m.byID[ev.UserID]
 	switch ev.Type {
-	case hub.EventTypeJoin, hub.EventTypeAdd:
-		if u == nil {
-			m.byID[ev.UserID] = m.newMember(ev.UserID, ev.Name, 1)
-		} else {
-			u.sessions++
-			m.rename(u, ev.Name)
-		}
-	case hub.EventTypeRemove:
-		if u == nil {
-			return false
-		}
-		// The user keeps at least this one session: a remove is never the last.
-		u.sessions = max(u.sessions-1, 1)
-	case hub.EventTypeLeave:
-		if u == nil {
-			return false
-		}
-		delete(m.byID, ev.UserID)
-	case hub.EventTypeClose:
-		if len(m.byID) == 0 {
-			return false
-		}
-		clear(m.byID)
-	case hub.EventTypeNick:
-		if u == nil || !m.rename(u, ev.Name) {
-			return false
-		}
-	case hub.EventTypeAway, hub.EventTypeBack:
-		if u == nil || u.away == (ev.Type == hub.EventTypeAway) {
-			return false
-		}
-		u.away = !u.away
-	default:
-		return false
-	}
-	m.dirty = true
-	return true
-}
-
-// rename gives u a new name, and reports whether it changed.
-func (m *members) rename(u *member, name string) bool {
-	if name == "" {
-		return false
-	}
-	if name = displayName(u.userID, name); name != u.name {
-		u.name, u.key = name, strings.ToLower(name)
+	case hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeRoster,
+		hub.EventTypeClose, hub.EventTypeNick, hub.EventTypeAway, hub.EventTypeBack:
+		m.dirty = true
 		return true
 	}
 	return false
@@ -160,18 +99,7 @@ func (m *members) rename(u *member, name string) bool {
 // complete returns the names of the users online, but the one with
 // userID, that start with prefix ignoring case, in the list's order.
 func (m *members) complete(prefix, userID string) []string {
-	if m.roster != nil {
-		return m.roster.Complete(prefix, userID)
-	}
-	prefix = strings.ToLower(prefix)
-	m.lines() // sorts
-	var names []string
-	for _, u := range m.sorted {
-		if u.userID != userID && strings.HasPrefix(u.key, prefix) {
-			names = append(names, u.name)
-		}
-	}
-	return names
+	return m.roster.Complete(prefix, userID)
 }
 
 // SetSize sets the size of the list, its border included.
@@ -180,9 +108,6 @@ func (m *members) SetSize(width, height int) {
 		m.width, m.height, m.dirty = width, height, true
 	}
 }
-
-// View renders the list: height rows of width cells.
-func (m *members) View() string { return strings.Join(m.lines(), "\n") }
 
 // lines returns the rows, rebuilding them if membership or size changed.
 func (m *members) lines() []string {
@@ -228,32 +153,16 @@ func (m *members) lines() []string {
 	return m.rows
 }
 
-// sortMembers puts the users to show in m.sorted, in display order, and
-// returns how many are online: all of them, or with a roster the first
-// height of them.
+// sortMembers puts the first height users of the Roster in m.sorted, in
+// display order, and returns how many are online.
 func (m *members) sortMembers() int {
 	m.sorted = m.sorted[:0]
-	if m.roster != nil {
-		var top []Member
-		top, m.total = m.roster.Members(max(m.height, 0))
-		for _, u := range top {
-			mm := m.newMember(u.UserID, u.Name, u.Sessions)
-			mm.away = u.Away
-			m.sorted = append(m.sorted, mm)
-		}
-		return m.total
+	var top []Member
+	top, m.total = m.roster.Members(max(m.height, 0))
+	for _, u := range top {
+		mm := m.newMember(u.UserID, u.Name, u.Sessions)
+		mm.away = u.Away
+		m.sorted = append(m.sorted, mm)
 	}
-	for _, u := range m.byID {
-		m.sorted = append(m.sorted, u)
-	}
-	slices.SortFunc(m.sorted, func(a, b *member) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.userID, b.userID)
-	})
-	return len(m.sorted)
+	return m.total
 }

@@ -25,19 +25,18 @@ type Config struct {
 	Name       string                                  // the owner's display name
 	Notices    []string                                // system lines to show at the start, after the history
 	History    []hub.Event                             // recent events before this session arrived, oldest first
-	Users      []hub.User                              // who is online just after this session arrived, itself included
 	Renderer   *lipgloss.Renderer                      // the session's renderer: every style comes from it; nil means no colour
 	Post       func(text string) error                 // publishes a message; called only inside a tea.Cmd; an error (e.g. "slow down") is shown and the text goes back to the input
 	Commands   []CommandInfo                           // the server's commands this user may run, for /help and Tab; a local command of the same name wins
 	Run        func(name, args string) (string, error) // runs the server's command name with the rest of the line; called only inside a tea.Cmd; the reply (may be several lines) is shown as notice lines, an error as one error line
-	Roster     Roster                                  // who is online, kept by the server for all sessions; nil: kept here from Users and the events
+	Roster     Roster                                  // who is online, kept by the server for all sessions; nil: no one
 	Width      int                                     // initial terminal size
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
 	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
-	// Screen, if set, is where the model draws itself: its first frame in
-	// Init, then after every Update, and View is empty. The program must
-	// then run with tea.WithoutRenderer.
+	// Screen is where the model draws itself: its first frame in Init,
+	// then after every Update. View is empty: the program runs with
+	// tea.WithoutRenderer. Without a Screen the model draws nothing.
 	Screen *Screen
 	// Input, if set, is the reader the program reads the terminal with:
 	// the model tells the person when it cut a paste.
@@ -70,7 +69,6 @@ const (
 
 // Model is the chat screen of one session. *Model implements tea.Model.
 type Model struct {
-	endLines   bool // View ends each line itself: the renderer does not know the size (ResizeMsg)
 	userID     string
 	post       func(string) error
 	run        func(name, args string) (string, error)
@@ -84,9 +82,8 @@ type Model struct {
 	name    string                        // the owner's current name, which mentions are of
 	peer    struct{ userID, name string } // who last sent this user a direct message: what /reply answers
 	bell    bellMode                      // when to ring
-	ringing bool                          // a bell is held in the frame: see bell.go
+	ringing bool                          // a bell is held: see bell.go
 	bells   int                           // bells rung, to match each hold to its end
-	bellTop string                        // the first line while a bell is held, frozen
 
 	width, height int
 	header        header
@@ -94,11 +91,6 @@ type Model struct {
 	members       members
 	input         input
 	status        status
-
-	// The stream starts with the session's own arrival, which Config.Users
-	// already counts.
-	usersGiven bool
-	arrived    bool
 
 	frm    frame   // the last layout, reused
 	screen *Screen // where the model draws itself, if it does
@@ -126,7 +118,6 @@ func New(cfg Config) *Model {
 		keys:       defaultKeyMap(),
 		commands:   newRegistry(cfg.Commands),
 		name:       displayName(cfg.UserID, cfg.Name),
-		usersGiven: len(cfg.Users) > 0,
 		screen:     cfg.Screen,
 	}
 	if m.loc == nil {
@@ -142,7 +133,7 @@ func New(cfg Config) *Model {
 	}
 	m.header = header{st: m.st, room: room, name: m.name, dirty: true}
 	m.transcript = newTranscript(m.st, m.loc)
-	m.members = newMembers(m.st, cfg.Users, cfg.Roster)
+	m.members = newMembers(m.st, cfg.Roster)
 	m.header.setOnline(m.members.count())
 	m.input = newInput(m.st, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}
@@ -211,15 +202,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.handleKey(msg)
 	case tea.MouseMsg:
 		m.handleMouse(msg)
-	case tea.WindowSizeMsg:
-		m.handleResize(msg.Width, msg.Height)
 	case ResizeMsg:
-		m.endLines = true
-		m.handleResize(msg.Width, msg.Height)
-		if m.screen != nil {
-			return nil // a Screen repaints whole when the size changes
-		}
-		return tea.ClearScreen
+		m.handleResize(msg.Width, msg.Height) // the Screen repaints whole when the size changes
 	case tea.SuspendMsg:
 		// Never suspend: see Filter.
 	default:
@@ -233,12 +217,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
 	ring := false
 	for _, ev := range evs {
-		own := !m.arrived && m.usersGiven && ev.UserID == m.userID &&
-			(ev.Type == hub.EventTypeJoin || ev.Type == hub.EventTypeAdd)
-		m.arrived = true
-		if !own {
-			m.members.apply(ev)
-		}
+		m.members.apply(ev)
 		// A roster event stands for presence this session fell behind
 		// on, its own renames included: it says the current name.
 		if (ev.Type == hub.EventTypeNick || ev.Type == hub.EventTypeRoster && ev.Name != "") && ev.UserID == m.userID {
@@ -327,9 +306,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Redraw):
 		if m.screen != nil {
 			m.screen.fresh = true
-			return nil
 		}
-		return tea.ClearScreen
+		return nil
 	default:
 		return m.input.update(msg)
 	}
@@ -380,10 +358,6 @@ func (m *Model) handleResize(width, height int) {
 	m.header.SetSize(m.width)
 	m.status.SetSize(m.width)
 	m.input.SetSize(m.width)
-	if m.ringing && m.screen == nil {
-		// The renderer redraws every line after a resize anyway.
-		m.bellTop = m.header.View()
-	}
 	m.refreshStatus()
 }
 
@@ -488,27 +462,18 @@ func (m *Model) addLocal(kind entryKind, text string) {
 	m.transcript.add(&entry{kind: kind, text: text})
 }
 
-// eraseRight ends a line that is narrower than the screen, clearing what
-// an earlier frame left to its right. View ends every line itself, so the
-// renderer need not measure every line of every frame (see ResizeMsg).
+// eraseRight ends a row that is narrower than the screen, clearing what
+// an earlier frame left to its right.
 const eraseRight = ansi.EraseLineRight
 
-// ResizeMsg is a change of the terminal's size for a server that does not
-// tell Bubble Tea's renderer the size: the renderer then neither truncates
-// nor measures the lines of each frame, which is most of its cost when
-// many sessions redraw at once. After a ResizeMsg View ends its own lines
-// (it keeps within the size anyway), and the screen is repainted whole.
+// ResizeMsg is a change of the terminal's size, as the server learns it:
+// the program runs without Bubble Tea's renderer, which would otherwise
+// learn it. The Screen repaints whole at the new size.
 type ResizeMsg struct{ Width, Height int }
 
-// View implements tea.Model: exactly the terminal's height in lines, none
-// wider than its width. On a Screen (Config.Screen) the model draws
-// itself after every update and View is empty.
-func (m *Model) View() string {
-	if m.screen != nil {
-		return ""
-	}
-	return m.layout().String(m.endLines)
-}
+// View implements tea.Model, and is empty: the model draws itself on its
+// Screen after every update (see Config.Screen).
+func (m *Model) View() string { return "" }
 
 // layout makes the frame of the model as it is now. The frame and its rows
 // are reused by the next call.
@@ -519,19 +484,11 @@ func (m *Model) layout() *frame {
 	f.sideCol, f.top, f.bottom = 0, 0, 0
 	if m.tooSmall() {
 		text := fit("terminal too small", m.width)
-		r := row{text: text, width: stringWidth(text)}
-		if m.ringing && m.screen == nil {
-			r.text = "\a" + text
-		}
-		f.rows = append(f.rows, r)
+		f.rows = append(f.rows, row{text: text, width: stringWidth(text)})
 		return f
 	}
 
-	if m.ringing && m.screen == nil {
-		f.rows = append(f.rows, row{text: "\a" + m.bellTop, width: m.width})
-	} else {
-		f.rows = append(f.rows, row{text: m.header.View(), width: m.width})
-	}
+	f.rows = append(f.rows, row{text: m.header.View(), width: m.width})
 
 	lines := m.transcript.window()
 	var side []string

@@ -125,12 +125,12 @@ func TestCutPasteIsTold(t *testing.T) {
 	readAll(t, ir)
 	m, p := newModel(80, 24, func(c *Config) { c.Input = ir })
 	paste(m, strings.Repeat("a", 10))
-	if view := m.View(); !strings.Contains(view, "paste cut: the 90 bytes after its first 10 were discarded") {
+	if view := shows(m); !strings.Contains(view, "paste cut: the 90 bytes after its first 10 were discarded") {
 		t.Errorf("no notice of the cut paste:\n%s", view)
 	}
 	typeText(m, "b")
 	paste(m, "c")
-	if n := strings.Count(m.View(), "paste cut"); n != 1 {
+	if n := strings.Count(shows(m), "paste cut"); n != 1 {
 		t.Errorf("the cut told %d times, want once", n)
 	}
 	if len(p.sent) != 0 {

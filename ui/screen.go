@@ -29,33 +29,12 @@ type row struct {
 	side  string
 }
 
-// frame is what the model shows, row by row: the same frame makes View's
-// string and what a Screen sends.
+// frame is what the model shows, row by row, as a Screen draws it.
 type frame struct {
 	width, height int
 	rows          []row
 	sideCol       int // the column the side cells start at; 0 when there are none
 	top, bottom   int // rows[top:bottom] are the transcript, which may scroll as one
-}
-
-// String joins the rows as View returns them. When ends is set, a row
-// narrower than the screen ends by erasing the rest of its screen line.
-func (f *frame) String(ends bool) string {
-	var b strings.Builder
-	for i, r := range f.rows {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(r.text)
-		switch {
-		case r.side != "":
-			b.WriteString(spaces(f.sideCol - r.width))
-			b.WriteString(r.side)
-		case ends && r.width < f.width:
-			b.WriteString(eraseRight)
-		}
-	}
-	return b.String()
 }
 
 // Terminal modes a session's screen sets, and resets when it closes: the

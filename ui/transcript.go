@@ -396,32 +396,3 @@ func (t *transcript) window() []line {
 	}
 	return t.rows
 }
-
-// View renders the window: height lines, padded to the width when pad is
-// set (for a column to its right).
-func (t *transcript) View() string {
-	var b strings.Builder
-	t.render(&b, false)
-	return b.String()
-}
-
-// render writes the window's lines, each followed by a newline except
-// the last; pad fills each line to the width.
-func (t *transcript) render(b *strings.Builder, pad bool) {
-	rows := t.window()
-	empty := t.height - len(rows)
-	for i := 0; i < t.height; i++ {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		w := 0
-		if i >= empty {
-			r := rows[i-empty]
-			b.WriteString(r.text)
-			w = r.width
-		}
-		if pad {
-			b.WriteString(spaces(t.width - w))
-		}
-	}
-}
