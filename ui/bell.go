@@ -107,7 +107,7 @@ func mentions(text, name string) []span {
 			if n := prefixFold(text[i:], name); n > 0 {
 				end := i
 				for end < i+n {
-					c, _ := clusterAt(text, end)
+					c, _ := measure{}.cluster(text, end)
 					end += c
 				}
 				if end == i+n && (end == len(text) || !wordStart(text[end:])) {
@@ -117,7 +117,7 @@ func mentions(text, name string) []span {
 				}
 			}
 		}
-		n, _ := clusterAt(text, i)
+		n, _ := measure{}.cluster(text, i)
 		afterWord = wordStart(text[i:])
 		i += n
 	}

@@ -254,7 +254,7 @@ func TestTimestampOff(t *testing.T) {
 	enter(m, "/timestamp off")
 	rows := transcriptRows(m.View())
 	want := []string{
-		"→ ann joined",
+		"⇢ ann joined",
 		"Bob: a message long enough to wrap at",
 		"     forty columns",
 		"timestamps off",

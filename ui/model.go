@@ -35,6 +35,9 @@ type Config struct {
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
 	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
+	// Locale is what the session's locale says of its terminal: its
+	// charset and how wide ambiguous characters are.
+	Locale Locale
 	// Screen, if set, is where the model draws itself: its first frame in
 	// Init, then after every Update, and View is empty. The program must
 	// then run with tea.WithoutRenderer.
@@ -114,7 +117,7 @@ func New(cfg Config) *Model {
 		r.SetColorProfile(termenv.Ascii)
 		r.SetHasDarkBackground(true)
 	}
-	st := newStyles(r)
+	st := newStyles(r, cfg.Locale)
 	m := &Model{
 		userID:     cfg.UserID,
 		post:       cfg.Post,
@@ -269,9 +272,12 @@ func (m *Model) entryFor(ev hub.Event) *entry {
 	case ev.Type == hub.EventTypeNick && ev.UserID == m.peer.userID && ev.UserID != "":
 		m.peer.name = displayName(ev.UserID, ev.Name)
 	}
-	e := entryFor(ev, m.loc)
+	e := entryFor(ev, m.loc, m.st.g)
+	if e != nil && m.st.ascii {
+		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	}
 	if e != nil && (e.kind == kindMessage || e.kind == kindAction) && ev.UserID != m.userID {
-		e.marks = mentions(e.text, m.name)
+		e.marks = mentions(e.text, m.st.show(m.name))
 	}
 	return e
 }
@@ -516,8 +522,8 @@ func (m *Model) layout() *frame {
 	f.rows = f.rows[:0]
 	f.sideCol, f.top, f.bottom = 0, 0, 0
 	if m.tooSmall() {
-		text := fit("terminal too small", m.width)
-		r := row{text: text, width: stringWidth(text)}
+		text := m.st.fit("terminal too small", m.width)
+		r := row{text: text, width: m.st.width(text)}
 		if m.ringing && m.screen == nil {
 			r.text = "\a" + text
 		}

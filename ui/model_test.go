@@ -217,7 +217,7 @@ func TestResizeReflows(t *testing.T) {
 func TestTooSmall(t *testing.T) {
 	for _, size := range [][2]int{{19, 24}, {80, 5}, {5, 2}, {0, 0}} {
 		m, _ := newModel(size[0], size[1])
-		want := ansi.Truncate("terminal too small", size[0], "…")
+		want := ansi.Truncate("terminal too small", size[0], "⋯")
 		if got := m.View(); got != want {
 			t.Errorf("%dx%d: view = %q, want %q", size[0], size[1], got, want)
 		}
@@ -228,14 +228,14 @@ func TestTooSmall(t *testing.T) {
 	checkScreen(t, m.View(), 20, 6)
 }
 
-// roster is the member list as "name" or "name ×N", in order.
+// roster is the member list as "name" or "name xN", in order.
 func roster(m *Model) []string {
 	m.members.lines()
 	var out []string
 	for _, u := range m.members.sorted {
 		s := u.name
 		if u.sessions > 1 {
-			s += " ×" + strconv.Itoa(u.sessions)
+			s += " x" + strconv.Itoa(u.sessions)
 		}
 		out = append(out, s)
 	}
@@ -255,16 +255,16 @@ func TestMembersFollowEvents(t *testing.T) {
 		ev   hub.Event
 		want []string
 	}{
-		{g.join(ann), []string{"ann", "zed ×2"}}, // her own arrival, already counted
-		{g.join(bob), []string{"ann", "Bob", "zed ×2"}},
-		{g.add(bob), []string{"ann", "Bob ×2", "zed ×2"}},
-		{g.join(carol), []string{"ann", "Bob ×2", "carol", "zed ×2"}},
-		{g.add(ann), []string{"ann ×2", "Bob ×2", "carol", "zed ×2"}},
-		{g.remove(bob), []string{"ann ×2", "Bob", "carol", "zed ×2"}},
-		{g.leave(carol, ""), []string{"ann ×2", "Bob", "zed ×2"}},
-		{g.remove(zed), []string{"ann ×2", "Bob", "zed"}},
-		{g.leave(zed, "evicted"), []string{"ann ×2", "Bob"}},
-		{g.msg(bob, "hi"), []string{"ann ×2", "Bob"}},
+		{g.join(ann), []string{"ann", "zed x2"}}, // her own arrival, already counted
+		{g.join(bob), []string{"ann", "Bob", "zed x2"}},
+		{g.add(bob), []string{"ann", "Bob x2", "zed x2"}},
+		{g.join(carol), []string{"ann", "Bob x2", "carol", "zed x2"}},
+		{g.add(ann), []string{"ann x2", "Bob x2", "carol", "zed x2"}},
+		{g.remove(bob), []string{"ann x2", "Bob", "carol", "zed x2"}},
+		{g.leave(carol, ""), []string{"ann x2", "Bob", "zed x2"}},
+		{g.remove(zed), []string{"ann x2", "Bob", "zed"}},
+		{g.leave(zed, "evicted"), []string{"ann x2", "Bob"}},
+		{g.msg(bob, "hi"), []string{"ann x2", "Bob"}},
 	}
 	for i, s := range steps {
 		send(m, EventsMsg{s.ev})
@@ -276,7 +276,7 @@ func TestMembersFollowEvents(t *testing.T) {
 			t.Fatalf("after event %d: header without %q:\n%s", i, want, view)
 		}
 		for _, name := range s.want {
-			if !strings.Contains(view, "│ "+name) {
+			if !strings.Contains(view, "╎ "+name) {
 				t.Fatalf("after event %d: %q not in the member list:\n%s", i, name, view)
 			}
 		}
@@ -306,7 +306,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	send(m, batch)
 	press(m, tea.KeyPgUp)
 	before := transcriptRows(m.View())
-	if strings.Contains(m.View(), "new ↓") {
+	if strings.Contains(m.View(), "new ⇣") {
 		t.Error("counter shown before anything new arrived")
 	}
 
@@ -315,7 +315,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	if after := transcriptRows(view); !slices.Equal(after, before) {
 		t.Errorf("new events moved the window:\nbefore %q\nafter  %q", before, after)
 	}
-	if !strings.Contains(view, "2 new ↓") {
+	if !strings.Contains(view, "2 new ⇣") {
 		t.Errorf("no counter of new messages:\n%s", view)
 	}
 
@@ -323,7 +323,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	press(m, tea.KeyPgDown)
 	press(m, tea.KeyPgDown)
 	view = m.View()
-	if strings.Contains(view, "new ↓") || !strings.Contains(view, "dave: two") {
+	if strings.Contains(view, "new ⇣") || !strings.Contains(view, "dave: two") {
 		t.Errorf("not back at the bottom:\n%s", view)
 	}
 	send(m, EventsMsg{g.msg(bob, "three")})
@@ -336,7 +336,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	press(m, tea.KeyPgUp)
 	send(m, EventsMsg{g.msg(bob, "four")})
 	press(m, tea.KeyEnd)
-	if view := m.View(); !strings.Contains(view, "Bob: four") || strings.Contains(view, "new ↓") {
+	if view := m.View(); !strings.Contains(view, "Bob: four") || strings.Contains(view, "new ⇣") {
 		t.Errorf("End does not follow:\n%s", view)
 	}
 }
@@ -461,7 +461,7 @@ func TestOwnArrivalIsNotCountedTwice(t *testing.T) {
 		c.Users = []hub.User{{UserID: ann.id, Name: ann.name, Sessions: 2}}
 	})
 	send(m, EventsMsg{g.add(ann)})
-	if got, want := roster(m), []string{"ann ×2"}; !slices.Equal(got, want) {
+	if got, want := roster(m), []string{"ann x2"}; !slices.Equal(got, want) {
 		t.Errorf("members %q, want %q", got, want)
 	}
 }
@@ -670,7 +670,7 @@ func TestMemberListFromARoster(t *testing.T) {
 	}
 	send(m, EventsMsg{newEvents().join(bob)}) // any arrival makes the list read the roster again
 	view := m.View()
-	for _, want := range []string{"21 online", "user00 (away)", "user01 ×2", "+"} {
+	for _, want := range []string{"21 online", "user00 (away)", "user01 x2", "+"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}

@@ -69,7 +69,7 @@ func TestNamesBoundAcrossRestart(t *testing.T) {
 	}
 	watcher.waitText("asked for the name ann")
 	again := second.connect("ann", owner, 100, 30)
-	watcher.waitText("→ ann joined")
+	watcher.waitText("⇢ ann joined")
 	again.close()
 }
 
