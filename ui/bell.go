@@ -56,9 +56,12 @@ func (m *Model) ring() tea.Cmd {
 	}
 	m.ringing = true
 	m.bells++
-	if m.screen != nil {
+	switch {
+	case m.screen != nil:
 		m.screen.bell = true // once, with the next frame
-	} else {
+	case m.lines != nil:
+		m.lines.bell()
+	default:
 		m.bellTop = m.header.View()
 	}
 	return bellDoneCmd(m.bells)

@@ -39,7 +39,7 @@ type others struct {
 // text is made again only when it is next laid out.
 func (t *transcript) gatherEvent(ev hub.Event) bool {
 	k := crowdOf(ev)
-	if k == crowdNone || len(t.entries) == 0 {
+	if k == crowdNone || len(t.entries) == 0 || t.out != nil { // a line written stays as it is
 		return false
 	}
 	last := t.entries[len(t.entries)-1]

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ type Config struct {
 	// Init, then after every Update, and View is empty. The program must
 	// then run with tea.WithoutRenderer.
 	Screen *Screen
+	// Lines, if set (and Screen not), is where the model writes itself as
+	// a line-mode chat, for a terminal that cannot place its cursor. The
+	// program must then run with tea.WithoutRenderer.
+	Lines *Lines
 	// Input, if set, is the reader the program reads the terminal with:
 	// the model tells the person when it cut a paste.
 	Input *InputReader
@@ -105,6 +110,7 @@ type Model struct {
 
 	frm    frame   // the last layout, reused
 	screen *Screen // where the model draws itself, if it does
+	lines  *Lines  // or writes itself line by line
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -132,6 +138,10 @@ func New(cfg Config) *Model {
 		usersGiven: len(cfg.Users) > 0,
 		screen:     cfg.Screen,
 	}
+	if cfg.Screen == nil && cfg.Lines != nil {
+		m.lines = cfg.Lines
+		m.lines.st = m.st
+	}
 	if m.loc == nil {
 		m.loc = time.Local
 	}
@@ -145,6 +155,7 @@ func New(cfg Config) *Model {
 	}
 	m.header = header{st: m.st, room: room, name: m.name, dirty: true}
 	m.transcript = newTranscript(m.st, m.loc)
+	m.transcript.out = m.lines
 	m.members = newMembers(m.st, cfg.Users, cfg.Roster)
 	m.header.setOnline(m.members.count())
 	m.input = newInput(m.st, m.maxMessage)
@@ -191,10 +202,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// draw sends the frame to the screen, if the model has one.
+// draw sends the frame to the screen, if the model has one, or the prompt
+// to its lines.
 func (m *Model) draw() {
-	if m.screen != nil {
+	switch {
+	case m.screen != nil:
 		m.screen.draw(m.layout())
+	case m.lines != nil:
+		m.lines.prompt(prompt + m.input.value())
+		m.lines.flush()
 	}
 }
 
@@ -219,16 +235,64 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case ResizeMsg:
 		m.endLines = true
 		m.handleResize(msg.Width, msg.Height)
-		if m.screen != nil {
+		if m.screen != nil || m.lines != nil {
 			return nil // a Screen repaints whole when the size changes
 		}
 		return tea.ClearScreen
 	case tea.SuspendMsg:
 		// Never suspend: see Filter.
 	default:
+		if mode, value, ok := modeReport(msg); ok {
+			m.handleModeReport(mode, value)
+			return nil
+		}
 		return m.input.update(msg)
 	}
 	return nil
+}
+
+// modeReport reads a terminal's answer to DECRQM, CSI ? mode ; value $ y,
+// which Bubble Tea hands over as an unknown CSI sequence: a byte slice of
+// a type of its own.
+func modeReport(msg tea.Msg) (mode, value int, ok bool) {
+	v := reflect.ValueOf(msg)
+	if !v.IsValid() || v.Kind() != reflect.Slice || v.Type().Elem().Kind() != reflect.Uint8 {
+		return 0, 0, false
+	}
+	seq, ok := strings.CutPrefix(string(v.Bytes()), "\x1b[?")
+	if !ok {
+		return 0, 0, false
+	}
+	if seq, ok = strings.CutSuffix(seq, "$y"); !ok {
+		return 0, 0, false
+	}
+	m, val, ok := strings.Cut(seq, ";")
+	if !ok {
+		return 0, 0, false
+	}
+	mode, err1 := strconv.Atoi(m)
+	value, err2 := strconv.Atoi(val)
+	return mode, value, err1 == nil && err2 == nil
+}
+
+// handleModeReport follows the terminal's answer about mode 2027: set (1),
+// reset (2) or always set (3) means it can draw grapheme clusters whole.
+// From then on widths are measured by cluster and the screen is drawn
+// again. Until an answer comes, if ever, widths stay conservative.
+func (m *Model) handleModeReport(mode, value int) {
+	if mode != ansi.ModeUnicodeCore.Mode() || value < 1 || value > 3 || m.screen == nil || m.st.ms.graphemes {
+		return
+	}
+	m.st.ms.graphemes = true
+	m.screen.useGraphemes()
+	m.relayout()
+}
+
+// relayout lays out everything again, after a change of how it is measured.
+func (m *Model) relayout() {
+	m.transcript.relayout()
+	m.members.dirty = true
+	m.handleResize(m.width, m.height)
 }
 
 // handleEvents shows a batch of events, and rings the bell once if any
@@ -329,8 +393,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Follow) && m.transcript.scrolled():
 		m.transcript.toBottom()
 	case key.Matches(msg, m.keys.Redraw):
-		if m.screen != nil {
+		switch {
+		case m.screen != nil:
 			m.screen.fresh = true
+			return nil
+		case m.lines != nil:
+			m.lines.erasePrompt() // and draw it again
 			return nil
 		}
 		return tea.ClearScreen
@@ -372,6 +440,9 @@ func (m *Model) handleMouse(msg tea.MouseMsg) {
 func (m *Model) handleResize(width, height int) {
 	m.width = min(max(width, 0), maxWidth)
 	m.height = min(max(height, 0), maxHeight)
+	if m.lines != nil {
+		m.lines.width = max(m.width, minWidth)
+	}
 	if m.tooSmall() {
 		return
 	}
@@ -508,7 +579,7 @@ type ResizeMsg struct{ Width, Height int }
 // wider than its width. On a Screen (Config.Screen) the model draws
 // itself after every update and View is empty.
 func (m *Model) View() string {
-	if m.screen != nil {
+	if m.screen != nil || m.lines != nil {
 		return ""
 	}
 	return m.layout().String(m.endLines)

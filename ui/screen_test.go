@@ -5,6 +5,7 @@ import (
 	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
@@ -30,13 +31,45 @@ type painter struct {
 	term *vt.Emulator
 	out  bytes.Buffer
 	scr  *Screen
+
+	// What the terminal answers (to the question about mode 2027), read
+	// as it comes: the emulator blocks until its answers are read.
+	mu      sync.Mutex
+	answers []byte
+	done    chan struct{}
 }
 
+// newPainter starts a painter; close it.
 func newPainter(width, height int) *painter {
-	p := &painter{term: vt.NewEmulator(width, height)}
+	p := &painter{term: vt.NewEmulator(width, height), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		buf := make([]byte, 256)
+		for {
+			n, err := p.term.Read(buf)
+			p.mu.Lock()
+			p.answers = append(p.answers, buf[:n]...)
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
 	p.scr = NewScreen(&p.out, nil)
 	p.scr.Start()
 	return p
+}
+
+func (p *painter) close() {
+	_ = p.term.Close()
+	<-p.done
+}
+
+// answered returns what the terminal has answered so far.
+func (p *painter) answered() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.answers)
 }
 
 func (p *painter) draw(t interface{ Fatal(...any) }, f *frame) {
@@ -164,6 +197,7 @@ func TestScreenShowsEveryFrame(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		g := &frameGen{width: 60, height: 12, side: true}
 		p := newPainter(g.width, g.height)
+		defer p.close()
 		for i := range rapid.IntRange(1, 40).Draw(t, "frames") {
 			g.step(t)
 			f := g.frame()
@@ -185,6 +219,7 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 	}
 	g.members = []string{"ann", "bob", "carol"}
 	p := newPainter(g.width, g.height)
+	defer p.close()
 	p.draw(t, g.frame())
 	full := p.out.Len()
 
@@ -245,6 +280,7 @@ func (ioDiscard) Write(p []byte) (int, error) { return len(p), nil }
 func TestModelOnScreen(t *testing.T) {
 	const width, height = 120, 24
 	p := newPainter(width, height)
+	defer p.close()
 	onScreen, _ := newModel(width, height, func(c *Config) { c.Screen = p.scr; c.Renderer = colorRenderer() })
 	twin, _ := newModel(width, height, func(c *Config) { c.Renderer = colorRenderer() })
 	g := newEvents()
@@ -307,6 +343,7 @@ func TestModelOnScreen(t *testing.T) {
 // a terminal something else wrote on.
 func TestCtrlLRepaints(t *testing.T) {
 	p := newPainter(80, 24)
+	defer p.close()
 	m, _ := newModel(80, 24, func(c *Config) { c.Screen = p.scr })
 	m.Init()
 	p.out.Reset()

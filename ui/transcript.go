@@ -217,6 +217,8 @@ type transcript struct {
 
 	rows    []line // the visible window, reused from frame to frame
 	scratch []segment
+
+	out *Lines // a line-mode chat writes each entry as it is added
 }
 
 func newTranscript(st *styles, loc *time.Location) transcript {
@@ -230,6 +232,12 @@ func (t *transcript) setClock(on bool) {
 		return
 	}
 	t.clock = on
+	t.relayout()
+}
+
+// relayout lays every entry out again, lazily: after a change of how
+// lines look or are measured.
+func (t *transcript) relayout() {
 	for _, e := range t.entries {
 		e.lines, e.width = nil, 0
 	}
@@ -272,6 +280,9 @@ func (t *transcript) release(seq int) {
 func (t *transcript) add(e *entry) {
 	if t.st.ascii {
 		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	}
+	if t.out != nil {
+		t.out.println(e.plain(t.st, t.loc, t.clock))
 	}
 	t.entries = append(t.entries, e)
 	// Drop a quarter at a time so that adding stays O(1) amortized.
