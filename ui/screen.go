@@ -209,15 +209,24 @@ func (s *Screen) draw(f *frame) {
 			}
 		}
 		b = cursorTo(b, i, 0)
+		// A row of ASCII is as wide as measured. Another may be drawn
+		// narrower (widths are measured conservatively): its line is
+		// erased before, and the member list placed by its column.
+		exact := isASCII(r.text)
+		if !exact && !cleared {
+			b = append(b, eraseRight...)
+		}
 		b = append(b, r.text...)
 		switch {
 		case r.side != "":
-			// The column is placed even after a row that fills it: a
-			// terminal may draw a row narrower than it was measured.
-			b = append(b, eraseRight...)
-			b = columnTo(b, f.sideCol)
+			if exact && r.width < f.sideCol {
+				b = append(b, eraseRight...)
+			}
+			if !exact || r.width < f.sideCol {
+				b = columnTo(b, f.sideCol)
+			}
 			b = appendSide(b, r.side)
-		case r.width < f.width:
+		case exact && r.width < f.width:
 			b = append(b, eraseRight...)
 		}
 	}

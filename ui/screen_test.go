@@ -5,7 +5,6 @@ import (
 	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
@@ -26,50 +25,26 @@ func shown(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// painter keeps a terminal emulator fed with what a Screen writes.
+// painter keeps a terminal emulator fed with what a Screen writes. The
+// question about mode 2027 is left out: the emulator would answer it and
+// block until the answer is read (TestScreenAsksWithoutWaiting reads it).
 type painter struct {
 	term *vt.Emulator
 	out  bytes.Buffer
 	scr  *Screen
-
-	// What the terminal answers (to the question about mode 2027), read
-	// as it comes: the emulator blocks until its answers are read.
-	mu      sync.Mutex
-	answers []byte
-	done    chan struct{}
 }
 
-// newPainter starts a painter; close it.
 func newPainter(width, height int) *painter {
-	p := &painter{term: vt.NewEmulator(width, height), done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		buf := make([]byte, 256)
-		for {
-			n, err := p.term.Read(buf)
-			p.mu.Lock()
-			p.answers = append(p.answers, buf[:n]...)
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	p := &painter{term: vt.NewEmulator(width, height)}
 	p.scr = NewScreen(&p.out, nil)
 	p.scr.Start()
 	return p
 }
 
-func (p *painter) close() {
-	_ = p.term.Close()
-	<-p.done
-}
-
-// answered returns what the terminal has answered so far.
-func (p *painter) answered() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return string(p.answers)
+// feed writes what the screen sent to the terminal, the question left out.
+func (p *painter) feed(b []byte) error {
+	_, err := p.term.Write(bytes.ReplaceAll(b, []byte(askGraphemes), nil))
+	return err
 }
 
 func (p *painter) draw(t interface{ Fatal(...any) }, f *frame) {
@@ -78,7 +53,7 @@ func (p *painter) draw(t interface{ Fatal(...any) }, f *frame) {
 	}
 	p.out.Reset()
 	p.scr.draw(f)
-	if _, err := p.term.Write(p.out.Bytes()); err != nil {
+	if err := p.feed(p.out.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -197,7 +172,6 @@ func TestScreenShowsEveryFrame(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		g := &frameGen{width: 60, height: 12, side: true}
 		p := newPainter(g.width, g.height)
-		defer p.close()
 		for i := range rapid.IntRange(1, 40).Draw(t, "frames") {
 			g.step(t)
 			f := g.frame()
@@ -219,7 +193,6 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 	}
 	g.members = []string{"ann", "bob", "carol"}
 	p := newPainter(g.width, g.height)
-	defer p.close()
 	p.draw(t, g.frame())
 	full := p.out.Len()
 
@@ -280,7 +253,6 @@ func (ioDiscard) Write(p []byte) (int, error) { return len(p), nil }
 func TestModelOnScreen(t *testing.T) {
 	const width, height = 120, 24
 	p := newPainter(width, height)
-	defer p.close()
 	onScreen, _ := newModel(width, height, func(c *Config) { c.Screen = p.scr; c.Renderer = colorRenderer() })
 	twin, _ := newModel(width, height, func(c *Config) { c.Renderer = colorRenderer() })
 	g := newEvents()
@@ -298,7 +270,7 @@ func TestModelOnScreen(t *testing.T) {
 		// this compares.
 		onScreen.Update(bellDoneMsg{onScreen.bells})
 		twin.Update(bellDoneMsg{twin.bells})
-		if _, err := p.term.Write(p.out.Bytes()); err != nil {
+		if err := p.feed(p.out.Bytes()); err != nil {
 			t.Fatal(err)
 		}
 		bells += bytes.Count(p.out.Bytes(), []byte("\a"))
@@ -343,7 +315,6 @@ func TestModelOnScreen(t *testing.T) {
 // a terminal something else wrote on.
 func TestCtrlLRepaints(t *testing.T) {
 	p := newPainter(80, 24)
-	defer p.close()
 	m, _ := newModel(80, 24, func(c *Config) { c.Screen = p.scr })
 	m.Init()
 	p.out.Reset()

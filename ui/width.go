@@ -40,9 +40,9 @@ func (ms measure) cluster(s string, i int) (n, width int) {
 	}
 	g, w := ansi.FirstGraphemeCluster(s[i:], ansi.GraphemeWidth)
 	if g[0] < utf8.RuneSelf {
-		// ansi counts an ASCII byte on its own, then whatever follows it:
-		// measure the same way.
-		w = ansi.StringWidth(g)
+		// ansi.StringWidth counts an ASCII byte on its own, then whatever
+		// follows it: "1️⃣" is one cell there, two where drawn whole.
+		w = max(w, ansi.StringWidth(g))
 	}
 	return len(g), ms.clusterWidth(g, w)
 }
@@ -139,16 +139,21 @@ func toASCII(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
+		if s[i] < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
 			b.WriteByte(s[i])
 			i++
 			continue
 		}
 		g, _ := ansi.FirstGraphemeCluster(s[i:], ansi.GraphemeWidth)
-		if len(g) == 0 {
+		switch {
+		case len(g) == 0:
 			g = s[i : i+1]
+			b.WriteByte('?')
+		case len(g) == 1: // ASCII, before a cluster of its own
+			b.WriteByte(g[0])
+		default:
+			b.WriteByte('?')
 		}
-		b.WriteByte('?')
 		i += len(g)
 	}
 	return b.String()

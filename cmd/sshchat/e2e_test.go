@@ -305,7 +305,7 @@ func TestOneUserManySessions(t *testing.T) {
 	phone.say("from the phone")
 	laptop.waitText("alice: from the phone")
 	phone.close()
-	carol.waitText("alice −1 session")
+	carol.waitText("alice -1 session")
 	laptop.close()
 	carol.waitText("alice left")
 
