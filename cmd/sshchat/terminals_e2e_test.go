@@ -309,6 +309,12 @@ func TestTerminalMatrix(t *testing.T) {
 					t.Fatalf("TERM=dumb received an escape sequence at %d: %q", i, raw[max(i-40, 0):min(i+40, len(raw))])
 				}
 			}
+			if tc.term == "vt100" {
+				// vt100 has no indn, rin or alternate screen: none is sent.
+				if m := regexp.MustCompile(`\x1b\[(\d+;\d+r|\d+[ST]|\?1049h|\?1002h)`).Find(p.rawOutput()); m != nil {
+					t.Errorf("vt100 was sent %q", m)
+				}
+			}
 			if tc.lang == "C" {
 				for i, c := range []byte(scr) {
 					if c >= 0x80 {
