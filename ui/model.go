@@ -242,8 +242,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.SuspendMsg:
 		// Never suspend: see Filter.
 	default:
-		if mode, value, ok := modeReport(msg); ok {
-			m.handleModeReport(mode, value)
+		if byteSlice(msg) && m.in != nil {
+			if value, ok := m.in.reports.graphemes(); ok {
+				m.handleModeReport(value)
+			}
 			return nil
 		}
 		return m.input.update(msg)
@@ -251,36 +253,22 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// modeReport reads a terminal's answer to DECRQM, CSI ? mode ; value $ y,
-// which Bubble Tea hands over as an unknown CSI sequence: a byte slice of
-// a type of its own.
-func modeReport(msg tea.Msg) (mode, value int, ok bool) {
+// byteSlice reports whether msg is a byte slice of a type of its own, as
+// Bubble Tea hands over an unknown CSI sequence, such as the terminal's
+// answer about a mode. Its bytes are not read: they are Bubble Tea's
+// buffer, which its reader fills again meanwhile. The answer is taken
+// from the InputReader, which saw it on its way in.
+func byteSlice(msg tea.Msg) bool {
 	v := reflect.ValueOf(msg)
-	if !v.IsValid() || v.Kind() != reflect.Slice || v.Type().Elem().Kind() != reflect.Uint8 {
-		return 0, 0, false
-	}
-	seq, ok := strings.CutPrefix(string(v.Bytes()), "\x1b[?")
-	if !ok {
-		return 0, 0, false
-	}
-	if seq, ok = strings.CutSuffix(seq, "$y"); !ok {
-		return 0, 0, false
-	}
-	m, val, ok := strings.Cut(seq, ";")
-	if !ok {
-		return 0, 0, false
-	}
-	mode, err1 := strconv.Atoi(m)
-	value, err2 := strconv.Atoi(val)
-	return mode, value, err1 == nil && err2 == nil
+	return v.IsValid() && v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8
 }
 
 // handleModeReport follows the terminal's answer about mode 2027: set (1),
 // reset (2) or always set (3) means it can draw grapheme clusters whole.
 // From then on widths are measured by cluster and the screen is drawn
 // again. Until an answer comes, if ever, widths stay conservative.
-func (m *Model) handleModeReport(mode, value int) {
-	if mode != ansi.ModeUnicodeCore.Mode() || value < 1 || value > 3 || m.screen == nil || m.st.ms.graphemes {
+func (m *Model) handleModeReport(value int) {
+	if value < 1 || value > 3 || m.screen == nil || m.st.ms.graphemes {
 		return
 	}
 	m.st.ms.graphemes = true

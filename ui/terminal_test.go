@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -235,10 +236,16 @@ func TestGraphemesWhenTheTerminalSaysSo(t *testing.T) {
 			if !strings.Contains(out.String(), "\x1b[?2027$p") {
 				t.Fatalf("the screen did not ask about mode 2027: %q", out.String())
 			}
-			m, _ := newModel(60, 15, func(c *Config) { c.Screen = scr })
+			in := NewInputReader(bytes.NewReader(tc.answer), 1<<10)
+			m, _ := newModel(60, 15, func(c *Config) { c.Screen = scr; c.Input = in })
 			m.Init()
 			m.Update(EventsMsg{newEvents().msg(bob, family)})
 			if tc.answer != nil {
+				// Bubble Tea reads the answer through the InputReader,
+				// then hands it over as an unknown sequence.
+				if _, err := io.ReadAll(in); err != nil {
+					t.Fatal(err)
+				}
 				out.Reset()
 				m.Update(reportMsg(tc.answer))
 				if set := strings.Contains(out.String(), "\x1b[?2027h"); set != tc.wide {
@@ -300,11 +307,14 @@ func TestScreenAsksWithoutWaiting(t *testing.T) {
 	if err := <-written; err != nil {
 		t.Fatal(err)
 	}
-	mode, _, ok := modeReport(reportMsg(answer))
-	if !ok || mode != 2027 {
+	// Split in two reads, as a slow link may deliver it.
+	in := NewInputReader(io.MultiReader(bytes.NewReader(answer[:5]), bytes.NewReader(answer[5:])), 1<<10)
+	if _, err := io.ReadAll(in); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := in.reports.graphemes(); !ok {
 		t.Fatalf("the answer %q was not read as one about mode 2027", answer)
 	}
-	m.Update(reportMsg(answer))
 	// The reader ends with the answer to a status report.
 	go func() { _, _ = term.Write([]byte("\x1b[5n")) }()
 	for range answers {
