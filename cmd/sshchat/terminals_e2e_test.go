@@ -201,6 +201,8 @@ var floodTexts = []string{
 
 var marker = regexp.MustCompile(`m(\d\d)x`)
 
+var noJoiners = strings.NewReplacer("\u200d", "", "\ufe0f", "")
+
 // TestTerminalMatrix runs the real OpenSSH client in tmux with several
 // TERMs and locales. After a flood of hard text, resizes and scrolling
 // back, the visible transcript is the end of the event log, in order,
@@ -302,7 +304,10 @@ func TestTerminalMatrix(t *testing.T) {
 					}
 					time.Sleep(20 * time.Millisecond) // the pane's log: nothing to wait on
 				}
-				p.waitFor("the same screen after Ctrl+L", func(again string) bool { return again == scr })
+				// tmux keeps a zero-width joiner with whichever cell it
+				// followed, also after that cell scrolled: joiners are
+				// left out of the comparison.
+				p.waitFor("the same screen after Ctrl+L", func(again string) bool { return noJoiners.Replace(again) == noJoiners.Replace(scr) })
 			} else {
 				if i := bytes.IndexByte(p.rawOutput(), 0x1b); i >= 0 {
 					raw := p.rawOutput()
