@@ -23,6 +23,12 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 # starts out writable by the server (Docker gives the volume the ownership
 # and mode of the directory it is mounted on).
 RUN mkdir -p -m 0700 /out/root/data
+# The terminfo database, which the image lacks: what the chat sends a
+# terminal follows its TERM (without an entry it gets a line-mode chat).
+RUN mkdir -p /out/root/usr/share/terminfo && \
+    for d in /lib/terminfo /usr/share/terminfo; do \
+        if [ -d "$d" ]; then cp -rL "$d/." /out/root/usr/share/terminfo/; fi; \
+    done
 
 # distroless/static: CA certificates, time zones and a passwd file with the
 # nonroot user (65532), no shell, no package manager.

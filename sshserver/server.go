@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -353,11 +355,18 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 // and banner below it.
 func (s *Server) auth() []ssh.Option {
 	return []ssh.Option{
-		// Public keys only: the key is the identity. With no password or
-		// keyboard-interactive handler, a client without a key is refused.
+		// Public keys only: the key is the identity. Keyboard-interactive
+		// only tells a client without a key how to make one, and refuses it.
 		wish.WithPublicKeyAuth(s.publicKey),
+		wish.WithKeyboardInteractiveAuth(s.keyless),
 		// A refused connection is told why before its authentication fails.
 		wish.WithBannerHandler(s.banner),
+		// Which signatures a key may be proven with (wish has no option
+		// for it).
+		func(srv *ssh.Server) error {
+			srv.ServerConfigCallback = s.serverConfig
+			return nil
+		},
 	}
 }
 
@@ -365,6 +374,53 @@ func (s *Server) auth() []ssh.Option {
 // connection was refused: the key is the identity, not a credential.
 func (s *Server) publicKey(ctx ssh.Context, _ ssh.PublicKey) bool {
 	return stateOf(ctx).refused == ""
+}
+
+// keyboard-interactive is offered only to tell a client that came without
+// a key what one is and how to make one: one instruction, no question, and
+// the answer is always no. Keys stay the only way in.
+const keylessNote = `sshchat knows people by their SSH key, and your client offered none.
+An SSH key is a pair of files: a private one that stays on your computer,
+and a public one that proves who you are without a password. Make one with
+
+    ssh-keygen -t ed25519
+
+(press Enter to accept the defaults), then connect again the same way.`
+
+// keyless tells a client without a key, once per connection, how to
+// make one; it never lets it in.
+func (s *Server) keyless(ctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+	if st := stateOf(ctx); st.refused == "" && st.toldKeyless.CompareAndSwap(false, true) {
+		s.log.Info("client without a key told how to make one", "remote", ctx.RemoteAddr())
+		_, _ = challenge("", keylessNote, nil, nil)
+	}
+	return false
+}
+
+// keyAlgorithms are the signatures a key may be proven with: Ed25519,
+// ECDSA (and their security-key forms) and RSA with SHA-2. Not ssh-rsa:
+// its signatures use SHA-1, which OpenSSH itself refuses by default.
+func keyAlgorithms() []string {
+	return []string{
+		gossh.KeyAlgoED25519, gossh.KeyAlgoSKED25519,
+		gossh.KeyAlgoECDSA256, gossh.KeyAlgoECDSA384, gossh.KeyAlgoECDSA521, gossh.KeyAlgoSKECDSA256,
+		gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256,
+	}
+}
+
+// serverConfig is the SSH configuration of a connection, before the
+// library adds its handlers.
+func (s *Server) serverConfig(ssh.Context) *gossh.ServerConfig {
+	return &gossh.ServerConfig{PublicKeyAuthAlgorithms: keyAlgorithms(), AuthLogCallback: s.authLog}
+}
+
+// authLog says in the server log why a key signed with ssh-rsa was refused:
+// the client only hears that the key did not do.
+func (s *Server) authLog(conn gossh.ConnMetadata, method string, err error) {
+	if method == "publickey" && err != nil && strings.Contains(err.Error(), strconv.Quote(gossh.KeyAlgoRSA)) {
+		s.log.Info("key refused", "remote", conn.RemoteAddr(), "user", conn.User(),
+			"reason", "ssh-rsa signatures (SHA-1) are not accepted: sign with rsa-sha2-256 or rsa-sha2-512 (OpenSSH 7.2 and later do), or use an ed25519 key")
+	}
 }
 
 // banner tells a refused client why, before its authentication fails.
@@ -400,10 +456,11 @@ type startedKey struct{}
 
 // connState is what the server keeps about one connection.
 type connState struct {
-	refused  string       // why the connection is turned away; set before the handshake
-	started  atomic.Bool  // a session has been opened
-	channels atomic.Int32 // sessions opened so far
-	open     atomic.Int32 // session channels open now
+	refused     string       // why the connection is turned away; set before the handshake
+	toldKeyless atomic.Bool  // a client without a key has been told how to make one
+	started     atomic.Bool  // a session has been opened
+	channels    atomic.Int32 // sessions opened so far
+	open        atomic.Int32 // session channels open now
 }
 
 // tracker counts open sessions; unlike a WaitGroup it may be waited on

@@ -73,8 +73,22 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		closeConn(ctx)
 	})
 	width, height := s.clamp(pty.Window)
-	screen := ui.NewScreen(out, s.outBufs)
-	renderer := newRenderer(sess, pty)
+	// What the terminal can do follows its TERM, read from terminfo; one
+	// that cannot place its cursor gets the chat line by line. The locale
+	// says whether it speaks UTF-8 and how wide ambiguous characters are.
+	env := environ(append(sess.Environ(), "TERM="+pty.Term))
+	renderer := newRenderer(sess, env)
+	var (
+		screen *ui.Screen
+		lines  *ui.Lines
+	)
+	if caps, ok := ui.CapsFor(pty.Term); ok {
+		screen = ui.NewScreen(out, s.outBufs)
+		screen.SetCaps(caps)
+	} else {
+		lines = ui.NewLines(out)
+		renderer.SetColorProfile(termenv.Ascii)
+	}
 	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
 	commands := uiCommands(seat.Commands())
 	notices := arrived.Notices
@@ -130,6 +144,8 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		Height:     height,
 		MaxMessage: s.cfg.MaxMessage,
 		Screen:     screen,
+		Lines:      lines,
+		Locale:     ui.LocaleFrom(env.Getenv),
 		Input:      in,
 	})
 	sub.Release() // the model has made its own transcript
@@ -143,7 +159,9 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		tea.WithoutSignalHandler(),
 		tea.WithFilter(ui.Filter), // drops tea.Suspend: Ctrl+Z would stop the whole server
 	)
-	screen.Start()
+	if screen != nil {
+		screen.Start()
+	}
 
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	ended := make(chan string, 1) // why the hub ended the stream, if it did
@@ -157,7 +175,9 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	}
 	stopPump()
 	<-pumped
-	screen.Close()
+	if screen != nil {
+		screen.Close()
+	}
 
 	// The program has left the alternate screen: say why the session ended
 	// where it stays readable.
@@ -435,8 +455,7 @@ func (s *Server) clamp(w ssh.Window) (width, height int) {
 // newRenderer makes the session's own lipgloss renderer, with the colour
 // profile of the client's terminal. It never queries the terminal (a client
 // that does not answer would hang it): the background is assumed dark.
-func newRenderer(sess ssh.Session, pty ssh.Pty) *lipgloss.Renderer {
-	env := environ(append(sess.Environ(), "TERM="+pty.Term))
+func newRenderer(sess ssh.Session, env environ) *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
 	r.SetHasDarkBackground(true)
 	return r

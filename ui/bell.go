@@ -43,8 +43,11 @@ func (m *Model) ring() tea.Cmd {
 	}
 	m.ringing = true
 	m.bells++
-	if m.screen != nil {
+	switch {
+	case m.screen != nil:
 		m.screen.bell = true // once, with the next frame
+	case m.lines != nil:
+		m.lines.bell()
 	}
 	return bellDoneCmd(m.bells)
 }
@@ -92,7 +95,7 @@ func mentions(text, name string) []span {
 			if n := prefixFold(text[i:], name); n > 0 {
 				end := i
 				for end < i+n {
-					c, _ := clusterAt(text, end)
+					c, _ := measure{}.cluster(text, end)
 					end += c
 				}
 				if end == i+n && (end == len(text) || !wordStart(text[end:])) {
@@ -102,7 +105,7 @@ func mentions(text, name string) []span {
 				}
 			}
 		}
-		n, _ := clusterAt(text, i)
+		n, _ := measure{}.cluster(text, i)
 		afterWord = wordStart(text[i:])
 		i += n
 	}

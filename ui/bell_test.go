@@ -169,7 +169,7 @@ func TestBellWhenTooSmall(t *testing.T) {
 	m, _ := newModel(10, 3)
 	g := newEvents()
 	send(m, EventsMsg{g.msg(bob, "ann?")})
-	if view, want := shows(m), fit("terminal too small", 10); view != want {
+	if view, want := shows(m), (measure{}).fit("terminal too small", 10, unicodeGlyphs.ellipsis); view != want {
 		t.Errorf("the terminal shows %q, want %q", view, want)
 	}
 	if n := strings.Count(written(m), "\a"); n != 1 {
@@ -185,7 +185,7 @@ func TestOwnNickChange(t *testing.T) {
 	if header := strings.Split(view, "\n")[0]; !strings.HasSuffix(header, " annie") {
 		t.Errorf("header = %q, want the new name", header)
 	}
-	if !strings.Contains(view, "→ ann is now known as annie") {
+	if !strings.Contains(view, "⇢ ann is now known as annie") {
 		t.Errorf("no nick line:\n%s", view)
 	}
 	if send(m, EventsMsg{g.msg(bob, "ann?")}) != nil {

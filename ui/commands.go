@@ -140,20 +140,20 @@ func (m *Model) runHelp(args string) tea.Cmd {
 	keys := m.keys.help()
 	width := 0
 	for _, c := range m.commands {
-		width = max(width, stringWidth(usage(c)))
+		width = max(width, m.st.width(usage(c)))
 	}
 	for _, h := range keys {
-		width = max(width, stringWidth(h.Key))
+		width = max(width, m.st.width(h.Key))
 	}
 	// A description that wraps goes on under itself.
 	hang := len("  ") + width + len("  ")
 	m.addLocal(kindNotice, "commands:")
 	for _, c := range m.commands {
-		m.transcript.add(&entry{kind: kindNotice, text: column(usage(c), width, c.help), hang: hang})
+		m.transcript.add(&entry{kind: kindNotice, text: column(m.st, usage(c), width, c.help), hang: hang})
 	}
 	m.addLocal(kindNotice, "keys:")
 	for _, h := range keys {
-		m.transcript.add(&entry{kind: kindNotice, text: column(h.Key, width, h.Desc), hang: hang})
+		m.transcript.add(&entry{kind: kindNotice, text: column(m.st, h.Key, width, h.Desc), hang: hang})
 	}
 	m.addLocal(kindNotice, "start a message with // to send one that begins with /")
 	return nil
@@ -178,8 +178,8 @@ func (m *Model) helpOne(name string) tea.Cmd {
 }
 
 // column is one line of /help: an indented term, then its description.
-func column(term string, width int, desc string) string {
-	return "  " + term + spaces(width-stringWidth(term)+2) + desc
+func column(st *styles, term string, width int, desc string) string {
+	return "  " + term + spaces(width-st.width(term)+2) + desc
 }
 
 func (m *Model) runQuit(args string) tea.Cmd {

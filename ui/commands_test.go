@@ -147,12 +147,12 @@ func TestHelp(t *testing.T) {
 }
 
 func TestHelpWrapsUnderTheDescriptions(t *testing.T) {
-	m, _ := newModel(60, 40, withServer(&runner{}), func(c *Config) {
+	m, _ := newModel(60, 70, withServer(&runner{}), func(c *Config) {
 		c.Commands = append(c.Commands, CommandInfo{"ban", "NAME [DURATION] [REASON]",
 			"refuse NAME's key, for DURATION (e.g. 2h) or for good"})
 	})
 	enter(m, "/help")
-	checkScreen(t, m, 60, 40)
+	checkScreen(t, m, 60, 70)
 	view := shows(m)
 	want := "  /ban NAME [DURATION] [REASON]  refuse NAME's key, for\n" +
 		"                                 DURATION (e.g. 2h) or for\n" +
@@ -161,8 +161,8 @@ func TestHelpWrapsUnderTheDescriptions(t *testing.T) {
 		t.Errorf("no hanging indent:\n%s", view)
 	}
 	// Too narrow for it: the usual indent.
-	send(m, ResizeMsg{Width: 40, Height: 40})
-	checkScreen(t, m, 40, 40)
+	send(m, ResizeMsg{Width: 40, Height: 70})
+	checkScreen(t, m, 40, 70)
 	view = shows(m)
 	if strings.Contains(view, "\n"+spaces(33)) || !strings.Contains(view, "\n  for good\n") {
 		t.Errorf("not the usual indent at 40 columns:\n%s", view)
@@ -254,7 +254,7 @@ func TestTimestampOff(t *testing.T) {
 	enter(m, "/timestamp off")
 	rows := transcriptRows(shows(m))
 	want := []string{
-		"→ ann joined",
+		"⇢ ann joined",
 		"Bob: a message long enough to wrap at",
 		"     forty columns",
 		"timestamps off",
@@ -268,4 +268,18 @@ func TestTimestampOff(t *testing.T) {
 		t.Errorf("with timestamps again: %q", got)
 	}
 	checkScreen(t, m, 40, 12)
+}
+
+// TestHelpListsEveryKey: /help names every key the chat and its input
+// line answer to.
+func TestHelpListsEveryKey(t *testing.T) {
+	m, _ := newModel(100, 80)
+	enter(m, "/help")
+	view := shows(m)
+	for _, k := range []string{"Enter", "Tab", "Up/Down", "PgUp/PgDn", "End", "Ctrl+L", "Ctrl+C", "mouse wheel",
+		"Left/Right", "Alt+B", "Alt+F", "Ctrl+A", "Home", "Ctrl+E", "Ctrl+W", "Alt+D", "Ctrl+U", "Ctrl+K", "Backspace"} {
+		if !strings.Contains(view, k) {
+			t.Errorf("/help does not list %s:\n%s", k, view)
+		}
+	}
 }

@@ -39,7 +39,7 @@ type others struct {
 // text is made again only when it is next laid out.
 func (t *transcript) gatherEvent(ev hub.Event) bool {
 	k := crowdOf(ev)
-	if k == crowdNone || len(t.entries) == 0 {
+	if k == crowdNone || len(t.entries) == 0 || t.out != nil { // a line written stays as it is
 		return false
 	}
 	last := t.entries[len(t.entries)-1]
@@ -51,7 +51,7 @@ func (t *transcript) gatherEvent(ev hub.Event) bool {
 	}
 	o := last.others
 	if len(o.names) < crowdNamed-1 {
-		o.names = append(o.names, displayName(ev.UserID, ev.Name))
+		o.names = append(o.names, t.st.show(displayName(ev.UserID, ev.Name)))
 	} else {
 		o.more++
 	}
@@ -75,10 +75,10 @@ func crowdOf(ev hub.Event) crowdKind {
 }
 
 // crowdText is the line of a crowd: "→ ann, bob, carol and 2 others joined".
-func crowdText(k crowdKind, first string, o *others) string {
-	arrow, verb := "→ ", " joined"
+func crowdText(k crowdKind, first string, o *others, g *glyphs) string {
+	arrow, verb := g.arrived, " joined"
 	if k == crowdLeft {
-		arrow, verb = "← ", " left"
+		arrow, verb = g.left, " left"
 	}
 	names := append([]string{first}, o.names...)
 	text := arrow

@@ -21,7 +21,7 @@ func TestArrivalsGatherIntoOneLine(t *testing.T) {
 	if n := len(m.transcript.entries) - before; n != 1 {
 		t.Errorf("40 arrivals in a minute made %d entries, want 1", n)
 	}
-	if v := shows(m); !strings.Contains(v, "22:13 → user0, user1, user2 and 37 others joined") {
+	if v := shows(m); !strings.Contains(v, "22:13 ⇢ user0, user1, user2 and 37 others joined") {
 		t.Errorf("no crowd line on the screen:\n%s", v)
 	}
 }
@@ -43,15 +43,15 @@ func TestCrowdLines(t *testing.T) {
 		events []hub.Event
 		want   []string // the transcript's lines, in order
 	}{
-		{"two", []hub.Event{join(bob, t0), join(carol, t0+5)}, []string{"→ Bob and carol joined"}},
-		{"three", []hub.Event{join(bob, t0), join(carol, t0+5), join(dave, t0+9)}, []string{"→ Bob, carol and dave joined"}},
-		{"four", []hub.Event{join(bob, t0), join(carol, t0+5), join(dave, t0+9), join(erin, t0+9)}, []string{"→ Bob, carol, dave and 1 other joined"}},
-		{"another minute", []hub.Event{join(bob, t0), join(carol, t0+60)}, []string{"→ Bob joined", "→ carol joined"}},
-		{"departures", []hub.Event{leave(bob, "", t0), leave(carol, "", t0+1)}, []string{"← Bob and carol left"}},
+		{"two", []hub.Event{join(bob, t0), join(carol, t0+5)}, []string{"⇢ Bob and carol joined"}},
+		{"three", []hub.Event{join(bob, t0), join(carol, t0+5), join(dave, t0+9)}, []string{"⇢ Bob, carol and dave joined"}},
+		{"four", []hub.Event{join(bob, t0), join(carol, t0+5), join(dave, t0+9), join(erin, t0+9)}, []string{"⇢ Bob, carol, dave and 1 other joined"}},
+		{"another minute", []hub.Event{join(bob, t0), join(carol, t0+60)}, []string{"⇢ Bob joined", "⇢ carol joined"}},
+		{"departures", []hub.Event{leave(bob, "", t0), leave(carol, "", t0+1)}, []string{"⇠ Bob and carol left"}},
 		{"a reason keeps its line", []hub.Event{leave(bob, "", t0), leave(carol, "evicted: more than 1024 messages behind", t0+1), leave(dave, "", t0+2)},
-			[]string{"← Bob left", "← carol left (evicted: more than 1024 messages behind)", "← dave left"}},
-		{"arrivals then departures", []hub.Event{join(bob, t0), leave(carol, "", t0+1), join(dave, t0+2)}, []string{"→ Bob joined", "← carol left", "→ dave joined"}},
-		{"a message between", []hub.Event{join(bob, t0), g.msg(bob, "hi"), join(carol, t0+2)}, []string{"→ Bob joined", "Bob: hi", "→ carol joined"}},
+			[]string{"⇠ Bob left", "⇠ carol left (evicted: more than 1024 messages behind)", "⇠ dave left"}},
+		{"arrivals then departures", []hub.Event{join(bob, t0), leave(carol, "", t0+1), join(dave, t0+2)}, []string{"⇢ Bob joined", "⇠ carol left", "⇢ dave joined"}},
+		{"a message between", []hub.Event{join(bob, t0), g.msg(bob, "hi"), join(carol, t0+2)}, []string{"⇢ Bob joined", "Bob: hi", "⇢ carol joined"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _ := newModel(100, 20)

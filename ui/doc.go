@@ -11,9 +11,18 @@
 // (see bell.go).
 //
 // It knows nothing of SSH. Every style comes from the renderer it is given
-// (Config.Renderer), never from lipgloss's global one, and it never asks
-// the terminal anything. Every piece of text that came from a user passes
-// through package sanitize before it is measured or drawn.
+// (Config.Renderer), never from lipgloss's global one. It asks the
+// terminal one thing, whether it draws grapheme clusters whole (mode
+// 2027), and never waits for the answer, which comes with the input if
+// ever (see width.go). Every piece of text that came from a user passes
+// through package sanitize before it is measured or drawn, and is measured
+// as the session's terminal draws it: by code point unless it said
+// otherwise, ambiguous characters wide in a CJK locale, and as '?' for a
+// terminal that is not UTF-8 (Config.Locale).
+//
+// What the terminal can do comes from its terminfo entry (CapsFor): a
+// Screen scrolls only where it has a scroll region, and a terminal that
+// cannot place its cursor gets a line-mode chat (Lines) instead.
 //
 // The model draws itself on a Screen (Config.Screen) and the program
 // runs without Bubble Tea's renderer (View is empty): the Screen sends

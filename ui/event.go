@@ -10,8 +10,8 @@ import (
 
 // entryFor makes the transcript entry of a hub event, or nil for an event
 // it does not show (a type newer than this code, an empty notice). Times
-// the text mentions (the end of a ban) are in loc.
-func entryFor(ev hub.Event, loc *time.Location) *entry {
+// the text mentions (the end of a ban) are in loc; g gives the arrows.
+func entryFor(ev hub.Event, loc *time.Location, g *glyphs) *entry {
 	e := &entry{kind: kindEvent, unix: ev.UnixTime, userID: ev.UserID}
 	var name string
 	if ev.Type != hub.EventTypeClose && ev.Type != hub.EventTypeNotice {
@@ -30,17 +30,17 @@ func entryFor(ev hub.Event, loc *time.Location) *entry {
 		e.kind, e.name, e.text = kindDirect, name, sanitize.Text(ev.Message)
 		e.toID, e.toName = ev.To, displayName(ev.To, ev.ToName)
 	case hub.EventTypeJoin:
-		e.text = "→ " + name + " joined" + reason
+		e.text = g.arrived + name + " joined" + reason
 		e.name, e.crowd = name, crowdOf(ev)
 	case hub.EventTypeLeave:
-		e.text = "← " + name + " left" + reason
+		e.text = g.left + name + " left" + reason
 		e.name, e.crowd = name, crowdOf(ev)
 	case hub.EventTypeAdd:
 		e.kind, e.text = kindSubtle, name+" +1 session"+reason
 	case hub.EventTypeRemove:
-		e.kind, e.text = kindSubtle, name+" −1 session"+reason
+		e.kind, e.text = kindSubtle, name+" "+g.minus+"1 session"+reason
 	case hub.EventTypeNick:
-		e.text = "→ " + displayName(ev.UserID, ev.OldName) + " is now known as " + name
+		e.text = g.arrived + displayName(ev.UserID, ev.OldName) + " is now known as " + name
 	case hub.EventTypeAway:
 		e.text = name + " is away"
 		if why := sanitize.Line(ev.Message); why != "" {

@@ -12,11 +12,11 @@ import (
 // rendered is the entry of ev as an 80-column transcript shows it,
 // without colour, in UTC; nil for an event it does not show.
 func rendered(ev hub.Event) []string {
-	e := entryFor(ev, time.UTC)
+	e := entryFor(ev, time.UTC, &unicodeGlyphs)
 	if e == nil {
 		return nil
 	}
-	st := newStyles(asciiRenderer())
+	st := newStyles(asciiRenderer(), Locale{})
 	var scratch []segment
 	var out []string
 	for _, l := range e.layout(&st, time.UTC, 80, true, &scratch) {
@@ -40,9 +40,9 @@ func TestEventLines(t *testing.T) {
 		{"multi-line message", g.msg(bob, "first\nsecond\n  indented"),
 			[]string{"22:16 Bob: first", "           second", "             indented"}},
 		{"action", g.action(bob, "waves"), []string{"22:17 * Bob waves"}},
-		{"direct", g.direct(bob, ann, "psst"), []string{"22:18 [dm] Bob → ann: psst"}},
-		{"direct sent", g.direct(ann, bob, "hi"), []string{"22:19 [dm] ann → Bob: hi"}},
-		{"nick", g.nick(ann, "annie"), []string{"22:20 → ann is now known as annie"}},
+		{"direct", g.direct(bob, ann, "psst"), []string{"22:18 [dm] Bob ⇢ ann: psst"}},
+		{"direct sent", g.direct(ann, bob, "hi"), []string{"22:19 [dm] ann ⇢ Bob: hi"}},
+		{"nick", g.nick(ann, "annie"), []string{"22:20 ⇢ ann is now known as annie"}},
 		{"away", g.away(bob, "lunch"), []string{"22:21 Bob is away (lunch)"}},
 		{"away without reason", g.away(bob, ""), []string{"22:22 Bob is away"}},
 		{"back", g.back(bob), []string{"22:23 Bob is back"}},
@@ -59,8 +59,8 @@ func TestEventLines(t *testing.T) {
 		{"mute", g.moderate(hub.EventTypeMute, dave, t0+3600, ""), []string{"22:31 dave was muted by admin until 23:13"}},
 		{"mute for good", g.moderate(hub.EventTypeMute, dave, 0, "flood"), []string{"22:32 dave was muted by admin for good (flood)"}},
 		{"motd", g.motd("be kind"), []string{"22:33 message of the day: be kind"}},
-		{"join", g.join(bob), []string{"22:34 → Bob joined"}},
-		{"leave", g.leave(bob, "evicted"), []string{"22:35 ← Bob left (evicted)"}},
+		{"join", g.join(bob), []string{"22:34 ⇢ Bob joined"}},
+		{"leave", g.leave(bob, "evicted"), []string{"22:35 ⇠ Bob left (evicted)"}},
 		{"close", g.close(""), []string{"22:36 server is shutting down"}},
 		{"unknown type", unknown, nil},
 		{"hostile", g.action(testUser{"SHA256:x", "\x1b[31mmallory"}, "\x1b]0;pwned\x07hides\u202e"),
@@ -111,13 +111,13 @@ func TestPlainLine(t *testing.T) {
 func TestDirectMessageNamesAreCut(t *testing.T) {
 	g := newEvents()
 	long := testUser{"SHA256:long", strings.Repeat("L", 60)}
-	st := newStyles(asciiRenderer())
+	st := newStyles(asciiRenderer(), Locale{})
 	var scratch []segment
 	for _, width := range []int{20, 30, 80} {
 		for _, clock := range []bool{true, false} {
-			e := entryFor(g.direct(long, testUser{"SHA256:other", strings.Repeat("O", 60)}, "text"), time.UTC)
+			e := entryFor(g.direct(long, testUser{"SHA256:other", strings.Repeat("O", 60)}, "text"), time.UTC, &unicodeGlyphs)
 			for _, l := range e.layout(&st, time.UTC, width, clock, &scratch) {
-				if w := stringWidth(l.text); w > width || w != l.width {
+				if w := st.styledWidth(l.text); w > width || w != l.width {
 					t.Errorf("width %d: line %q is %d cells, counted %d", width, l.text, w, l.width)
 				}
 			}

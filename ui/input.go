@@ -17,6 +17,7 @@ const prompt = "> "
 
 // input is the line being typed, with the history of the lines sent.
 type input struct {
+	st    *styles
 	ti    textinput.Model
 	width int
 
@@ -51,7 +52,7 @@ func newInput(st *styles, limit int) input {
 	ti.KeyMap.NextSuggestion.SetEnabled(false)
 	ti.KeyMap.PrevSuggestion.SetEnabled(false)
 	ti.Focus()
-	return input{ti: ti, dirty: true}
+	return input{st: st, ti: ti, dirty: true}
 }
 
 // SetSize sets the width of the line, prompt included.
@@ -136,12 +137,15 @@ func (in *input) next() {
 func (in *input) View() (string, int) {
 	if in.dirty {
 		in.dirty = false
-		in.view = in.ti.View()
-		in.cells = ansi.StringWidth(in.view)
-		// textinput measures runes, not grapheme clusters: trim any excess.
-		if in.cells > in.width {
-			in.view = ansi.Truncate(in.view, in.width, "")
-			in.cells = ansi.StringWidth(in.view)
+		whole := in.st.show(in.ti.View())
+		in.view = whole
+		in.cells = in.st.styledWidth(in.view)
+		// textinput measures otherwise than the terminal may: trim any
+		// excess, a cell or a cluster at a time.
+		for cut := in.width; in.cells > in.width && cut > 0; {
+			cut -= in.cells - in.width
+			in.view = ansi.Truncate(whole, cut, "")
+			in.cells = in.st.styledWidth(in.view)
 		}
 	}
 	return in.view, in.cells

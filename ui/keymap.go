@@ -35,7 +35,20 @@ func defaultKeyMap() keyMap {
 	}
 }
 
-// help lists the documented keys, for /help.
+// editKeys are the input line's own keys (bubbles' textinput), for /help.
+var editKeys = []key.Help{
+	{Key: "Left/Right", Desc: "move a character"},
+	{Key: "Alt+B/Alt+F", Desc: "move a word back or forward"},
+	{Key: "Ctrl+A/Home", Desc: "to the start of the line"},
+	{Key: "Ctrl+E/End", Desc: "to the end of the line"},
+	{Key: "Backspace/Del", Desc: "delete a character back or forward"},
+	{Key: "Ctrl+W", Desc: "delete a word back"},
+	{Key: "Alt+D", Desc: "delete a word forward"},
+	{Key: "Ctrl+U", Desc: "delete to the start of the line"},
+	{Key: "Ctrl+K", Desc: "delete to the end of the line"},
+}
+
+// help lists every key, for /help: the chat's, then the input line's.
 func (k keyMap) help() []key.Help {
 	var hs []key.Help
 	for _, b := range []key.Binding{k.Send, k.Complete, k.Prev, k.PageUp, k.Follow, k.Redraw, k.Quit} {
@@ -43,5 +56,6 @@ func (k keyMap) help() []key.Help {
 			hs = append(hs, h)
 		}
 	}
-	return hs
+	hs = append(hs, key.Help{Key: "mouse wheel", Desc: "scroll"})
+	return append(hs, editKeys...)
 }

@@ -12,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"go.uber.org/goleak"
 
@@ -223,7 +224,7 @@ func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 	for _, e := range edit {
 		e(&cfg)
 	}
-	if cfg.Screen == nil {
+	if cfg.Screen == nil && cfg.Lines == nil {
 		cfg.Screen = newPainter(width, height).scr
 	}
 	m := New(cfg)
@@ -233,6 +234,9 @@ func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 
 // painterOf is the terminal emulator m draws on, if newModel gave it one.
 func painterOf(m *Model) *painter {
+	if m.screen == nil {
+		return nil
+	}
 	p, _ := m.screen.w.(*painter)
 	return p
 }
@@ -318,8 +322,22 @@ func isQuit(cmd tea.Cmd) bool {
 func checkScreen(t testing.TB, m *Model, width, height int) {
 	t.Helper()
 	checkFrame(t, m, width, height)
-	if got, want := shows(m), frameText(m.layout()); got != want {
-		t.Fatalf("the terminal shows\n%s\nwant the frame\n%s", got, want)
+	// Row by row, the member list by its column: a row the terminal draws
+	// narrower than measured (a cluster of emoji) leaves blanks before it.
+	p, f := painterOf(m), m.layout()
+	for y, r := range f.rows {
+		end := f.width
+		if r.side != "" {
+			end = f.sideCol
+		}
+		got, want := vtRow(p.term, y, 0, end), strings.TrimRight(ansi.Strip(r.text), " ")
+		if r.side != "" {
+			got += "|" + vtRow(p.term, y, f.sideCol, f.width)
+			want += "|" + strings.TrimRight(ansi.Strip(r.side), " ")
+		}
+		if got != want {
+			t.Fatalf("row %d of the terminal is %q, want %q; it shows\n%s\nwant the frame\n%s", y, got, want, shows(m), frameText(f))
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sshchat/sshchat/hub"
 )
@@ -121,7 +120,7 @@ func (m *members) lines() []string {
 	if m.width <= 0 {
 		return m.rows
 	}
-	border := m.st.border.render("│") + " "
+	border := m.st.border.render(m.st.g.border) + " "
 	inner := m.width - 2
 	shown := m.sorted
 	more := 0
@@ -131,21 +130,21 @@ func (m *members) lines() []string {
 	for _, u := range shown {
 		count := ""
 		if u.sessions > 1 {
-			count = " ×" + strconv.Itoa(u.sessions)
+			count = " " + m.st.g.times + strconv.Itoa(u.sessions)
 		}
 		colour := m.st.name(u.userID)
 		if u.away {
 			count += " (away)"
 			colour = m.st.subtle
 		}
-		name := fit(u.name, max(inner-utf8.RuneCountInString(count), 1))
-		w := 2 + stringWidth(name) + utf8.RuneCountInString(count)
+		name := m.st.fit(m.st.show(u.name), max(inner-m.st.width(count), 1))
+		w := 2 + m.st.width(name) + m.st.width(count)
 		row := border + colour.render(name) + m.st.subtle.render(count)
 		m.rows = append(m.rows, row+spaces(m.width-w))
 	}
 	if more > 0 {
-		text := fit("+"+strconv.Itoa(more)+" more", inner)
-		m.rows = append(m.rows, border+m.st.subtle.render(text)+spaces(inner-stringWidth(text)))
+		text := m.st.fit("+"+strconv.Itoa(more)+" more", inner)
+		m.rows = append(m.rows, border+m.st.subtle.render(text)+spaces(inner-m.st.width(text)))
 	}
 	for len(m.rows) < m.height {
 		m.rows = append(m.rows, border+spaces(inner))

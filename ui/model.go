@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -34,10 +35,18 @@ type Config struct {
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
 	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
+	// Locale is what the session's locale says of its terminal: its
+	// charset and how wide ambiguous characters are.
+	Locale Locale
 	// Screen is where the model draws itself: its first frame in Init,
 	// then after every Update. View is empty: the program runs with
-	// tea.WithoutRenderer. Without a Screen the model draws nothing.
+	// tea.WithoutRenderer. Without a Screen (or Lines) the model draws
+	// nothing.
 	Screen *Screen
+	// Lines, if set (and Screen not), is where the model writes itself as
+	// a line-mode chat, for a terminal that cannot place its cursor. The
+	// program must then run with tea.WithoutRenderer.
+	Lines *Lines
 	// Input, if set, is the reader the program reads the terminal with:
 	// the model tells the person when it cut a paste.
 	Input *InputReader
@@ -94,6 +103,7 @@ type Model struct {
 
 	frm    frame   // the last layout, reused
 	screen *Screen // where the model draws itself, if it does
+	lines  *Lines  // or writes itself line by line
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -106,7 +116,7 @@ func New(cfg Config) *Model {
 		r.SetColorProfile(termenv.Ascii)
 		r.SetHasDarkBackground(true)
 	}
-	st := newStyles(r)
+	st := newStyles(r, cfg.Locale)
 	m := &Model{
 		userID:     cfg.UserID,
 		post:       cfg.Post,
@@ -119,6 +129,10 @@ func New(cfg Config) *Model {
 		commands:   newRegistry(cfg.Commands),
 		name:       displayName(cfg.UserID, cfg.Name),
 		screen:     cfg.Screen,
+	}
+	if cfg.Screen == nil && cfg.Lines != nil {
+		m.lines = cfg.Lines
+		m.lines.st = m.st
 	}
 	if m.loc == nil {
 		m.loc = time.Local
@@ -133,6 +147,7 @@ func New(cfg Config) *Model {
 	}
 	m.header = header{st: m.st, room: room, name: m.name, dirty: true}
 	m.transcript = newTranscript(m.st, m.loc)
+	m.transcript.out = m.lines
 	m.members = newMembers(m.st, cfg.Roster)
 	m.header.setOnline(m.members.count())
 	m.input = newInput(m.st, m.maxMessage)
@@ -179,10 +194,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// draw sends the frame to the screen, if the model has one.
+// draw sends the frame to the screen, if the model has one, or the prompt
+// to its lines.
 func (m *Model) draw() {
-	if m.screen != nil {
+	switch {
+	case m.screen != nil:
 		m.screen.draw(m.layout())
+	case m.lines != nil:
+		m.lines.prompt(prompt + m.input.value())
+		m.lines.flush()
 	}
 }
 
@@ -207,9 +227,45 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.SuspendMsg:
 		// Never suspend: see Filter.
 	default:
+		if byteSlice(msg) && m.in != nil {
+			if value, ok := m.in.reports.graphemes(); ok {
+				m.handleModeReport(value)
+			}
+			return nil
+		}
 		return m.input.update(msg)
 	}
 	return nil
+}
+
+// byteSlice reports whether msg is a byte slice of a type of its own, as
+// Bubble Tea hands over an unknown CSI sequence, such as the terminal's
+// answer about a mode. Its bytes are not read: they are Bubble Tea's
+// buffer, which its reader fills again meanwhile. The answer is taken
+// from the InputReader, which saw it on its way in.
+func byteSlice(msg tea.Msg) bool {
+	v := reflect.ValueOf(msg)
+	return v.IsValid() && v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8
+}
+
+// handleModeReport follows the terminal's answer about mode 2027: set (1),
+// reset (2) or always set (3) means it can draw grapheme clusters whole.
+// From then on widths are measured by cluster and the screen is drawn
+// again. Until an answer comes, if ever, widths stay conservative.
+func (m *Model) handleModeReport(value int) {
+	if value < 1 || value > 3 || m.screen == nil || m.st.ms.graphemes {
+		return
+	}
+	m.st.ms.graphemes = true
+	m.screen.useGraphemes()
+	m.relayout()
+}
+
+// relayout lays out everything again, after a change of how it is measured.
+func (m *Model) relayout() {
+	m.transcript.relayout()
+	m.members.dirty = true
+	m.handleResize(m.width, m.height)
 }
 
 // handleEvents shows a batch of events, and rings the bell once if any
@@ -250,9 +306,12 @@ func (m *Model) entryFor(ev hub.Event) *entry {
 	case ev.Type == hub.EventTypeNick && ev.UserID == m.peer.userID && ev.UserID != "":
 		m.peer.name = displayName(ev.UserID, ev.Name)
 	}
-	e := entryFor(ev, m.loc)
+	e := entryFor(ev, m.loc, m.st.g)
+	if e != nil && m.st.ascii {
+		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	}
 	if e != nil && (e.kind == kindMessage || e.kind == kindAction) && ev.UserID != m.userID {
-		e.marks = mentions(e.text, m.name)
+		e.marks = mentions(e.text, m.st.show(m.name))
 	}
 	return e
 }
@@ -304,8 +363,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Follow) && m.transcript.scrolled():
 		m.transcript.toBottom()
 	case key.Matches(msg, m.keys.Redraw):
-		if m.screen != nil {
+		switch {
+		case m.screen != nil:
 			m.screen.fresh = true
+		case m.lines != nil:
+			m.lines.erasePrompt() // and draw it again
 		}
 		return nil
 	default:
@@ -346,6 +408,9 @@ func (m *Model) handleMouse(msg tea.MouseMsg) {
 func (m *Model) handleResize(width, height int) {
 	m.width = min(max(width, 0), maxWidth)
 	m.height = min(max(height, 0), maxHeight)
+	if m.lines != nil {
+		m.lines.width = max(m.width, minWidth)
+	}
 	if m.tooSmall() {
 		return
 	}
@@ -483,8 +548,8 @@ func (m *Model) layout() *frame {
 	f.rows = f.rows[:0]
 	f.sideCol, f.top, f.bottom = 0, 0, 0
 	if m.tooSmall() {
-		text := fit("terminal too small", m.width)
-		f.rows = append(f.rows, row{text: text, width: stringWidth(text)})
+		text := m.st.fit("terminal too small", m.width)
+		f.rows = append(f.rows, row{text: text, width: m.st.width(text)})
 		return f
 	}
 

@@ -222,7 +222,7 @@ func TestResizeReflows(t *testing.T) {
 func TestTooSmall(t *testing.T) {
 	for _, size := range [][2]int{{19, 24}, {80, 5}, {5, 2}, {0, 0}} {
 		m, _ := newModel(size[0], size[1])
-		want := ansi.Truncate("terminal too small", size[0], "…")
+		want := ansi.Truncate("terminal too small", size[0], "⋯")
 		if got := shows(m); got != want {
 			t.Errorf("%dx%d: view = %q, want %q", size[0], size[1], got, want)
 		}
@@ -256,7 +256,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	send(m, batch)
 	press(m, tea.KeyPgUp)
 	before := transcriptRows(shows(m))
-	if strings.Contains(shows(m), "new ↓") {
+	if strings.Contains(shows(m), "new ⇣") {
 		t.Error("counter shown before anything new arrived")
 	}
 
@@ -265,7 +265,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	if after := transcriptRows(view); !slices.Equal(after, before) {
 		t.Errorf("new events moved the window:\nbefore %q\nafter  %q", before, after)
 	}
-	if !strings.Contains(view, "2 new ↓") {
+	if !strings.Contains(view, "2 new ⇣") {
 		t.Errorf("no counter of new messages:\n%s", view)
 	}
 
@@ -273,7 +273,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	press(m, tea.KeyPgDown)
 	press(m, tea.KeyPgDown)
 	view = shows(m)
-	if strings.Contains(view, "new ↓") || !strings.Contains(view, "dave: two") {
+	if strings.Contains(view, "new ⇣") || !strings.Contains(view, "dave: two") {
 		t.Errorf("not back at the bottom:\n%s", view)
 	}
 	send(m, EventsMsg{g.msg(bob, "three")})
@@ -286,7 +286,7 @@ func TestScrollingKeepsPosition(t *testing.T) {
 	press(m, tea.KeyPgUp)
 	send(m, EventsMsg{g.msg(bob, "four")})
 	press(m, tea.KeyEnd)
-	if view := shows(m); !strings.Contains(view, "Bob: four") || strings.Contains(view, "new ↓") {
+	if view := shows(m); !strings.Contains(view, "Bob: four") || strings.Contains(view, "new ⇣") {
 		t.Errorf("End does not follow:\n%s", view)
 	}
 }
@@ -561,7 +561,7 @@ func TestMemberListFromARoster(t *testing.T) {
 	}
 	send(m, EventsMsg{newEvents().join(bob)}) // any arrival makes the list read the roster again
 	view := shows(m)
-	for _, want := range []string{"21 online", "user00 (away)", "user01 ×2", "+"} {
+	for _, want := range []string{"21 online", "user00 (away)", "user01 x2", "+"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("view lacks %q:\n%s", want, view)
 		}

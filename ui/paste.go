@@ -38,6 +38,8 @@ type InputReader struct {
 	dropped int64 // bytes of the current paste discarded
 
 	cut atomic.Int64 // bytes discarded from pastes that ended, not yet told
+
+	reports modeReports // the terminal's answer about mode 2027, if any
 }
 
 // NewInputReader reads r, passing on at most maxPaste bytes of each
@@ -87,6 +89,7 @@ func (ir *InputReader) Read(p []byte) (int, error) {
 // fill reads from r once, adding to out.
 func (ir *InputReader) fill() {
 	n, err := ir.r.Read(ir.buf)
+	ir.reports.watch(ir.buf[:n])
 	ir.scan(ir.buf[:n])
 	ir.err = err
 }

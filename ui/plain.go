@@ -22,7 +22,7 @@ func PlainLine(ev hub.Event, loc *time.Location, layout string) string {
 // something said; ok is false for an event the transcript does not show
 // (such as a type from a newer server).
 func Plain(ev hub.Event, loc *time.Location, prefix string) (line string, system, ok bool) {
-	e := entryFor(ev, loc)
+	e := entryFor(ev, loc, &plainGlyphs)
 	if e == nil {
 		return "", false, false
 	}
@@ -33,9 +33,9 @@ func Plain(ev hub.Event, loc *time.Location, prefix string) (line string, system
 	case kindAction:
 		head += "* " + e.name + " "
 	case kindDirect:
-		head += "[dm] " + e.name + " → " + e.toName + ": "
+		head += "[dm] " + e.name + plainGlyphs.to + e.toName + ": "
 	default:
 		system = true
 	}
-	return head + strings.ReplaceAll(e.text, "\n", "\n"+spaces(stringWidth(head))), system, true
+	return head + strings.ReplaceAll(e.text, "\n", "\n"+spaces(measure{}.width(head))), system, true
 }

@@ -37,20 +37,31 @@ type frame struct {
 	top, bottom   int // rows[top:bottom] are the transcript, which may scroll as one
 }
 
-// Terminal modes a session's screen sets, and resets when it closes: the
-// alternate screen, no cursor (the input line draws its own), mouse
-// reports of button presses and drags in SGR encoding (the wheel
-// scrolls the transcript), and bracketed paste.
+// Terminal modes a session's screen sets, as its caps allow, and resets
+// when it closes: the alternate screen, no cursor (the input line draws
+// its own), mouse reports of button presses and drags in SGR encoding
+// (the wheel scrolls the transcript), and bracketed paste.
 const (
-	screenStart = ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable +
-		ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr + ansi.SetModeBracketedPaste
-	screenEnd = ansi.ResetModeBracketedPaste + ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent +
-		ansi.SetModeTextCursorEnable + ansi.ResetModeAltScreenSaveCursor
+	altScreenOn  = ansi.SetModeAltScreenSaveCursor
+	altScreenOff = ansi.ResetModeAltScreenSaveCursor
+	cursorOff    = ansi.ResetModeTextCursorEnable
+	cursorOn     = ansi.SetModeTextCursorEnable
+	mouseOn      = ansi.SetModeMouseButtonEvent + ansi.SetModeMouseExtSgr
+	mouseOff     = ansi.ResetModeMouseExtSgr + ansi.ResetModeMouseButtonEvent
+	pasteOn      = ansi.SetModeBracketedPaste
+	pasteOff     = ansi.ResetModeBracketedPaste
 
 	// A frame is one synchronized update: terminals that know mode 2026
 	// show it whole, the others ignore the mode.
 	syncBegin = ansi.SetModeSynchronizedOutput
 	syncEnd   = ansi.ResetModeSynchronizedOutput
+
+	// Whether the terminal draws grapheme clusters whole (mode 2027) is
+	// asked, never waited for: the answer comes with the input, if ever
+	// (see GraphemesMsg).
+	askGraphemes = ansi.RequestModeUnicodeCore
+	graphemesOn  = ansi.SetModeUnicodeCore
+	graphemesOff = ansi.ResetModeUnicodeCore
 
 	clearAll = ansi.ResetStyle + ansi.EraseEntireScreen
 )
@@ -62,11 +73,14 @@ const keepFrameBuffer = 16 << 10
 // Screen draws frames on a terminal, sending only what changed since the
 // frame before. Its methods are called from the program's goroutine only.
 type Screen struct {
+	caps  Caps
 	w     io.Writer
 	bufs  *sync.Pool // of *[]byte: frames are built in one, then written
 	drawn frame      // what the terminal shows; its rows are Screen's own
 	fresh bool       // the next frame repaints everything
 	bell  bool       // the next frame rings the terminal's bell
+
+	graphemes bool // mode 2027 was set here, and is reset on Close
 }
 
 // NewScreen returns a screen that writes to w, building each frame in a
@@ -76,26 +90,74 @@ func NewScreen(w io.Writer, bufs *sync.Pool) *Screen {
 	if bufs == nil {
 		bufs = &sync.Pool{New: func() any { return new([]byte) }}
 	}
-	return &Screen{w: w, bufs: bufs, fresh: true}
+	return &Screen{caps: FullCaps, w: w, bufs: bufs, fresh: true}
 }
+
+// SetCaps sets what the terminal can do (FullCaps unless set); call it
+// before Start.
+func (s *Screen) SetCaps(c Caps) { s.caps = c }
 
 // Start sets the terminal up for the screen; the next frame is drawn whole.
 func (s *Screen) Start() {
 	s.fresh = true
-	_, _ = io.WriteString(s.w, screenStart)
+	var b strings.Builder
+	if s.caps.AltScreen {
+		b.WriteString(altScreenOn)
+	}
+	b.WriteString(cursorOff)
+	if s.caps.Mouse {
+		b.WriteString(mouseOn)
+	}
+	if s.caps.Modern {
+		b.WriteString(pasteOn)
+		b.WriteString(askGraphemes)
+	}
+	_, _ = io.WriteString(s.w, b.String())
 }
 
 // Close gives the terminal back as it was: the normal screen, the cursor
-// shown, no mouse reports, no bracketed paste.
+// shown, no mouse reports, no bracketed paste. Without an alternate screen
+// the chat stays where it is, and the cursor goes below it.
 func (s *Screen) Close() {
-	_, _ = io.WriteString(s.w, screenEnd)
+	var b strings.Builder
+	if s.graphemes {
+		b.WriteString(graphemesOff)
+	}
+	if s.caps.Modern {
+		b.WriteString(pasteOff)
+	}
+	if s.caps.Mouse {
+		b.WriteString(mouseOff)
+	}
+	b.WriteString(cursorOn)
+	if s.caps.AltScreen {
+		b.WriteString(altScreenOff)
+	} else {
+		b.WriteString(ansi.ResetStyle)
+		b.Write(cursorTo(nil, max(s.drawn.height-1, 0), 0))
+		b.WriteString("\r\n")
+	}
+	_, _ = io.WriteString(s.w, b.String())
+}
+
+// useGraphemes has the terminal draw grapheme clusters whole (mode 2027),
+// which it said it can, and repaints the screen.
+func (s *Screen) useGraphemes() {
+	if !s.graphemes {
+		s.graphemes = true
+		_, _ = io.WriteString(s.w, graphemesOn)
+	}
+	s.fresh = true
 }
 
 // draw sends what differs between the frame drawn before and f.
 func (s *Screen) draw(f *frame) {
 	d := &s.drawn
 	buf := s.bufs.Get().(*[]byte)
-	b := append((*buf)[:0], syncBegin...)
+	b := (*buf)[:0]
+	if s.caps.Modern {
+		b = append(b, syncBegin...)
+	}
 	mark := len(b)
 	if s.bell {
 		s.bell = false
@@ -107,7 +169,7 @@ func (s *Screen) draw(f *frame) {
 		s.fresh = false
 		b = append(b, clearAll...)
 		d.rows = d.rows[:0]
-	} else {
+	} else if s.caps.Scroll {
 		b = s.scroll(b, f)
 	}
 	for i, r := range f.rows {
@@ -126,20 +188,31 @@ func (s *Screen) draw(f *frame) {
 			}
 		}
 		b = cursorTo(b, i, 0)
+		// A row of ASCII is as wide as measured. Another may be drawn
+		// narrower (widths are measured conservatively): its line is
+		// erased before, and the member list placed by its column.
+		exact := isASCII(r.text)
+		if !exact && !cleared {
+			b = append(b, eraseRight...)
+		}
 		b = append(b, r.text...)
 		switch {
 		case r.side != "":
-			if r.width < f.sideCol {
+			if exact && r.width < f.sideCol {
 				b = append(b, eraseRight...)
+			}
+			if !exact || r.width < f.sideCol {
 				b = columnTo(b, f.sideCol)
 			}
 			b = appendSide(b, r.side)
-		case r.width < f.width:
+		case exact && r.width < f.width:
 			b = append(b, eraseRight...)
 		}
 	}
 	if len(b) > mark {
-		b = append(b, syncEnd...)
+		if s.caps.Modern {
+			b = append(b, syncEnd...)
+		}
 		_, _ = s.w.Write(b)
 	}
 	d.width, d.height, d.sideCol, d.top, d.bottom = f.width, f.height, f.sideCol, f.top, f.bottom

@@ -43,7 +43,9 @@ func frameText(f *frame) string {
 }
 
 // painter is a terminal emulator that a Screen writes to: what the tests
-// read is what a person would see.
+// read is what a person would see. The question about mode 2027 is kept
+// from the emulator: it would answer it and block until the answer is
+// read (TestScreenAsksWithoutWaiting reads it).
 type painter struct {
 	term *vt.Emulator
 	out  bytes.Buffer // what the Screen wrote since the last draw, or the test last reset it
@@ -59,7 +61,10 @@ func newPainter(width, height int) *painter {
 
 func (p *painter) Write(b []byte) (int, error) {
 	p.out.Write(b)
-	return p.term.Write(b)
+	if _, err := p.term.Write(bytes.ReplaceAll(b, []byte(askGraphemes), nil)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // resize changes the terminal's size, as a person resizing its window.

@@ -40,9 +40,9 @@ func (h *header) View() string {
 		return h.view
 	}
 	h.dirty = false
-	left := " " + h.room + " · " + strconv.Itoa(h.online) + " online"
-	right := h.name + " "
-	h.view = h.st.header.render(spread(left, right, h.width))
+	left := " " + h.st.show(h.room) + h.st.g.dot + strconv.Itoa(h.online) + " online"
+	right := h.st.show(h.name) + " "
+	h.view = h.st.header.render(spread(h.st, left, right, h.width))
 	return h.view
 }
 
@@ -58,11 +58,6 @@ type status struct {
 	cells int    // the view's width
 	dirty bool
 }
-
-const (
-	hints      = "PgUp/PgDn scroll · /help · Ctrl+C quit"
-	shortHints = "/help · Ctrl+C quit"
-)
 
 // SetSize sets the width of the line.
 func (s *status) SetSize(width int) {
@@ -81,47 +76,48 @@ func (s *status) View() (string, int) {
 		return s.view, s.cells
 	}
 	s.dirty = false
+	g, st := s.st.g, s.st
 	var right string
 	switch {
 	case s.unread > 0:
-		right = strconv.Itoa(s.unread) + " new ↓"
+		right = strconv.Itoa(s.unread) + " new " + g.down
 	case s.scrolled:
-		right = "scrolled up · End ↓"
+		right = "scrolled up" + g.dot + "End " + g.down
 	}
-	rightWidth := stringWidth(right)
-	left := hints
-	if stringWidth(left)+rightWidth+2 > s.width {
-		left = shortHints
+	rightWidth := st.width(right)
+	left := "PgUp/PgDn scroll" + g.dot + "/help" + g.dot + "Ctrl+C quit"
+	if st.width(left)+rightWidth+2 > s.width {
+		left = "/help" + g.dot + "Ctrl+C quit"
 	}
 	if rightWidth > 0 {
-		right = fit(right, s.width)
-		rightWidth = stringWidth(right)
+		right = st.fit(right, s.width)
+		rightWidth = st.width(right)
 	}
 	leftWidth := max(s.width-rightWidth-1, 0)
 	if rightWidth == 0 {
 		leftWidth = s.width
 	}
-	left = fit(left, leftWidth)
+	left = st.fit(left, leftWidth)
 
 	var b strings.Builder
 	b.WriteString(s.st.status.render(left))
 	if rightWidth > 0 {
-		b.WriteString(spaces(s.width - stringWidth(left) - rightWidth))
+		b.WriteString(spaces(s.width - st.width(left) - rightWidth))
 		b.WriteString(s.st.newCount.render(right))
 	}
 	s.view = b.String()
-	s.cells = stringWidth(s.view)
+	s.cells = st.styledWidth(s.view)
 	return s.view, s.cells
 }
 
 // spread lays out left and right on one line of exactly width cells,
 // dropping right and then truncating left when they do not fit.
-func spread(left, right string, width int) string {
-	lw, rw := stringWidth(left), stringWidth(right)
+func spread(st *styles, left, right string, width int) string {
+	lw, rw := st.width(left), st.width(right)
 	if lw+1+rw > width {
 		right, rw = "", 0
 	}
-	left = fit(left, width)
-	lw = stringWidth(left)
+	left = st.fit(left, width)
+	lw = st.width(left)
 	return left + spaces(width-lw-rw) + right
 }

@@ -63,6 +63,10 @@ type styles struct {
 	newCount  paint
 	names     [len(nameColors)]paint
 
+	ms    measure // how the terminal counts cells
+	g     *glyphs // the chrome's characters
+	ascii bool    // the terminal's charset is ASCII: see show
+
 	// The input line's, for bubbles' textinput.
 	prompt      lipgloss.Style
 	inputText   lipgloss.Style
@@ -70,7 +74,7 @@ type styles struct {
 	cursor      lipgloss.Style
 }
 
-func newStyles(r *lipgloss.Renderer) styles {
+func newStyles(r *lipgloss.Renderer, loc Locale) styles {
 	fg := func(c string) lipgloss.Style { return r.NewStyle().Foreground(lipgloss.Color(c)) }
 	s := styles{
 		header:    newPaint(fg("252").Bold(true).Background(lipgloss.Color("236"))),
@@ -90,6 +94,13 @@ func newStyles(r *lipgloss.Renderer) styles {
 		inputText:   r.NewStyle(),
 		placeholder: fg("240"),
 		cursor:      r.NewStyle(),
+
+		ms:    measure{wideAmbiguous: loc.WideAmbiguous},
+		g:     &unicodeGlyphs,
+		ascii: loc.ASCII,
+	}
+	if loc.ASCII {
+		s.g = &asciiGlyphs
 	}
 	for i, c := range nameColors {
 		s.names[i] = newPaint(r.NewStyle().Bold(true).Foreground(c))
@@ -108,3 +119,21 @@ func (s *styles) name(userID string) paint {
 	}
 	return s.names[h%uint32(len(s.names))]
 }
+
+// width is the width of s, plain text, on the session's terminal.
+func (s *styles) width(t string) int { return s.ms.width(t) }
+
+// fit truncates t, plain text, to at most width cells, marking the cut.
+func (s *styles) fit(t string, width int) string { return s.ms.fit(t, width, s.g.ellipsis) }
+
+// show is text from a user as the session's terminal can show it: on a
+// terminal that is not UTF-8, with a '?' for each character it lacks.
+func (s *styles) show(t string) string {
+	if s.ascii {
+		return toASCII(t)
+	}
+	return t
+}
+
+// styledWidth is the width of t, text with escape sequences.
+func (s *styles) styledWidth(t string) int { return s.ms.styledWidth(t) }

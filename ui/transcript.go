@@ -3,8 +3,6 @@ package ui
 import (
 	"strings"
 	"time"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 // maxEntries bounds the transcript; older entries are forgotten. Every
@@ -72,13 +70,13 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, sc
 		return e.lines
 	}
 	if e.stale {
-		e.text, e.stale = crowdText(e.crowd, e.name, e.others), false
+		e.text, e.stale = crowdText(e.crowd, e.name, e.others, st.g), false
 	}
 	e.width = width
 	e.lines = e.lines[:0]
 
 	if e.kind == kindSeparator {
-		e.lines = append(e.lines, line{st.separator.render(strings.Repeat("─", width)), width})
+		e.lines = append(e.lines, line{st.separator.render(strings.Repeat(st.g.rule, width)), width})
 		return e.lines
 	}
 
@@ -118,7 +116,7 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, sc
 		}
 	}
 
-	segs := wrap((*scratch)[:0], e.text, width-prefixWidth, width-indent)
+	segs := wrap(st.ms, (*scratch)[:0], e.text, width-prefixWidth, width-indent)
 	*scratch = segs
 	plain := isASCII(e.text)
 	for i, sg := range segs {
@@ -129,8 +127,7 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, sc
 		}
 		if !plain && w > limit {
 			// A grapheme cluster wider than the whole line.
-			text = ansi.Truncate(text, limit, "")
-			w = ansi.StringWidth(text)
+			text, w = st.ms.truncate(text, limit)
 		}
 		if text != "" {
 			text = body.pre + e.highlight(st.mention, body, text, sg.start) + body.post
@@ -153,20 +150,22 @@ func (e *entry) head(st *styles, at string, room int) (string, int) {
 	n := st.name(e.userID)
 	switch e.kind {
 	case kindAction:
-		name := fit(e.name, max(1, room-len("* ")-1-text))
-		return at + "* " + n.pre + name + n.post + " ", 2 + stringWidth(name) + 1
+		name := st.fit(e.name, max(1, room-len("* ")-1-text))
+		return at + "* " + n.pre + name + n.post + " ", 2 + st.width(name) + 1
 	case kindDirect:
-		const tag, arrow, arrowWidth = "[dm]", " → ", 3
+		const tag = "[dm]"
+		arrow := st.g.to
+		arrowWidth := st.width(arrow)
 		both := room - len(tag) - 1 - arrowWidth - 2 - text
 		to := st.name(e.toID)
-		from := fit(e.name, max(1, both-min(stringWidth(e.toName), both/2)))
-		toName := fit(e.toName, max(1, both-stringWidth(from)))
+		from := st.fit(e.name, max(1, both-min(st.width(e.toName), both/2)))
+		toName := st.fit(e.toName, max(1, both-st.width(from)))
 		d := st.direct
 		return at + d.pre + tag + d.post + " " + n.pre + from + n.post + arrow + to.pre + toName + to.post + ": ",
-			len(tag) + 1 + stringWidth(from) + arrowWidth + stringWidth(toName) + 2
+			len(tag) + 1 + st.width(from) + arrowWidth + st.width(toName) + 2
 	default:
-		name := fit(e.name, max(1, room-2-text))
-		return at + n.pre + name + n.post + ": ", stringWidth(name) + 2
+		name := st.fit(e.name, max(1, room-2-text))
+		return at + n.pre + name + n.post + ": ", st.width(name) + 2
 	}
 }
 
@@ -218,6 +217,8 @@ type transcript struct {
 
 	rows    []line // the visible window, reused from frame to frame
 	scratch []segment
+
+	out *Lines // a line-mode chat writes each entry as it is added
 }
 
 func newTranscript(st *styles, loc *time.Location) transcript {
@@ -231,6 +232,12 @@ func (t *transcript) setClock(on bool) {
 		return
 	}
 	t.clock = on
+	t.relayout()
+}
+
+// relayout lays every entry out again, lazily: after a change of how
+// lines look or are measured.
+func (t *transcript) relayout() {
 	for _, e := range t.entries {
 		e.lines, e.width = nil, 0
 	}
@@ -271,6 +278,12 @@ func (t *transcript) release(seq int) {
 
 // add appends an entry, forgetting the oldest beyond maxEntries.
 func (t *transcript) add(e *entry) {
+	if t.st.ascii {
+		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	}
+	if t.out != nil {
+		t.out.println(e.plain(t.st, t.loc, t.clock))
+	}
 	t.entries = append(t.entries, e)
 	// Drop a quarter at a time so that adding stays O(1) amortized.
 	if len(t.entries) > maxEntries+maxEntries/4 {

@@ -1,11 +1,6 @@
 package ui
 
-import (
-	"strings"
-	"unicode/utf8"
-
-	"github.com/charmbracelet/x/ansi"
-)
+import "strings"
 
 // segment is one wrapped line: text[start:end], width cells wide.
 type segment struct{ start, end, width int }
@@ -13,9 +8,9 @@ type segment struct{ start, end, width int }
 // wrap appends to dst the lines of text, sanitized, wrapped to first cells
 // for its first line and rest cells for the others. Lines break at '\n',
 // at spaces when they can, and between grapheme clusters inside a word
-// longer than a line. Widths are measured as lipgloss and ansi measure
-// them, so that a line never ends up wider than its limit.
-func wrap(dst []segment, text string, first, rest int) []segment {
+// longer than a line. Widths are measured with ms, so that a line never
+// ends up wider than its limit on the session's terminal.
+func wrap(ms measure, dst []segment, text string, first, rest int) []segment {
 	limit := first
 	for off := 0; ; {
 		end := strings.IndexByte(text[off:], '\n')
@@ -24,7 +19,7 @@ func wrap(dst []segment, text string, first, rest int) []segment {
 		} else {
 			end += off
 		}
-		dst = wrapParagraph(dst, text, off, end, limit, rest)
+		dst = wrapParagraph(ms, dst, text, off, end, limit, rest)
 		if end == len(text) {
 			return dst
 		}
@@ -32,7 +27,7 @@ func wrap(dst []segment, text string, first, rest int) []segment {
 	}
 }
 
-func wrapParagraph(dst []segment, text string, from, to, limit, rest int) []segment {
+func wrapParagraph(ms measure, dst []segment, text string, from, to, limit, rest int) []segment {
 	var (
 		start   = from
 		w       = 0     // width of text[start:i]
@@ -63,7 +58,7 @@ func wrapParagraph(dst []segment, text string, from, to, limit, rest int) []segm
 			i++
 			continue
 		}
-		n, cw := clusterAt(text[:to], i)
+		n, cw := ms.cluster(text[:to], i)
 		if w > 0 && w+cw > limit {
 			wrapped, limit = true, rest
 			if brk > start {
@@ -83,54 +78,6 @@ func wrapParagraph(dst []segment, text string, from, to, limit, rest int) []segm
 		dst = append(dst, segment{start, to, w})
 	}
 	return dst
-}
-
-// clusterAt returns the length in bytes and the width in cells of the
-// grapheme cluster at s[i:].
-func clusterAt(s string, i int) (n, width int) {
-	if s[i] < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf) {
-		return 1, 1 // sanitized ASCII is printable
-	}
-	g, w := ansi.FirstGraphemeCluster(s[i:], ansi.GraphemeWidth)
-	if g[0] < utf8.RuneSelf {
-		// ansi.StringWidth counts an ASCII byte on its own, then whatever
-		// follows it: measure the same way.
-		w = ansi.StringWidth(g)
-	}
-	return len(g), w
-}
-
-// isASCII reports whether s is plain ASCII, whose width is its length.
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// stringWidth is ansi.StringWidth, quicker for ASCII.
-func stringWidth(s string) int {
-	if isASCII(s) {
-		return len(s)
-	}
-	return ansi.StringWidth(s)
-}
-
-// fit truncates s, plain text, to at most width cells, marking the cut
-// with an ellipsis.
-func fit(s string, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	if len(s) <= width && isASCII(s) {
-		return s
-	}
-	if ansi.StringWidth(s) <= width {
-		return s
-	}
-	return ansi.Truncate(s, width, "…")
 }
 
 // spaces returns n spaces, sharing one buffer for the common sizes.

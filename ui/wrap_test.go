@@ -15,10 +15,23 @@ import (
 
 func wrapped(text string, first, rest int) []string {
 	var out []string
-	for _, s := range wrap(nil, text, first, rest) {
+	for _, s := range wrap(measure{}, nil, text, first, rest) {
 		out = append(out, text[s.start:s.end])
 	}
 	return out
+}
+
+// TestWrapGraphemes: a terminal that draws clusters whole (mode 2027)
+// has a family of emoji take two cells.
+func TestWrapGraphemes(t *testing.T) {
+	var got []string
+	text := "👨‍👩‍👧👨‍👩‍👧👨‍👩‍👧"
+	for _, s := range wrap(measure{graphemes: true}, nil, text, 4, 4) {
+		got = append(got, text[s.start:s.end])
+	}
+	if want := []string{"👨‍👩‍👧👨‍👩‍👧", "👨‍👩‍👧"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }
 
 func TestWrap(t *testing.T) {
@@ -40,7 +53,9 @@ func TestWrap(t *testing.T) {
 		{"narrower rest", "one two three four", 9, 5, []string{"one two", "three", "four"}},
 		{"newlines", "a\n\nb", 10, 10, []string{"a", "", "b"}},
 		{"cjk", "漢字漢字漢字", 5, 5, []string{"漢字", "漢字", "漢字"}},
-		{"emoji zwj", "👩‍💻👩‍💻👩‍💻", 4, 4, []string{"👩‍💻👩‍💻", "👩‍💻"}},
+		// Four cells each, as a terminal that draws code points shows them.
+		{"emoji zwj", "👩‍💻👩‍💻👩‍💻", 4, 4, []string{"👩‍💻", "👩‍💻", "👩‍💻"}},
+		{"emoji presentation", "☺️☺️☺️", 4, 4, []string{"☺️☺️", "☺️"}},
 		{"combining", "e\u0301e\u0301e\u0301", 2, 2, []string{"e\u0301e\u0301", "e\u0301"}},
 		{"flags", "🇫🇷🇩🇪", 3, 3, []string{"🇫🇷", "🇩🇪"}},
 	}
@@ -81,7 +96,7 @@ func TestWrapProperty(t *testing.T) {
 		text := sanitize.Text(unicodeText().Draw(t, "text"))
 		first := rapid.IntRange(2, 80).Draw(t, "first")
 		rest := rapid.IntRange(2, 80).Draw(t, "rest")
-		segs := wrap(nil, text, first, rest)
+		segs := wrap(measure{}, nil, text, first, rest)
 		var kept strings.Builder
 		for i, s := range segs {
 			limit := rest
@@ -89,7 +104,10 @@ func TestWrapProperty(t *testing.T) {
 				limit = first
 			}
 			line := text[s.start:s.end]
-			w := ansi.StringWidth(line)
+			w := measure{}.width(line)
+			if g := ansi.StringWidth(line); g > w {
+				t.Fatalf("line %d %q: %d cells wide as a grapheme terminal draws it, measured %d", i, line, g, w)
+			}
 			// A cluster wider than the limit has a line of its own.
 			single := line != "" && len(graphemeAt(line)) == len(line)
 			if (w > limit && !single) || w != s.width {

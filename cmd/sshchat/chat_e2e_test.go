@@ -173,7 +173,7 @@ func TestSessionsAndDetach(t *testing.T) {
 	}
 	laptop.say("/detach " + n)
 	ghost.waitText("detached from another of your sessions")
-	laptop.waitText("ann −1 session")
+	laptop.waitText("ann -1 session")
 }
 
 func lineWith(screen, text string) string {

@@ -257,13 +257,13 @@ func (c *client) waitText(text string) string {
 
 // waitJoined waits until every one of names is in the room as this
 // screen shows it: named by an arrival line or listed as a member. Under
-// load arrivals gather into one line in any order ("→ boss, carol and bob
+// load arrivals gather into one line in any order ("⇢ boss, carol and bob
 // joined"), so no one wording is waited for.
 func (c *client) waitJoined(names ...string) string {
 	c.t.Helper()
 	return c.waitFor(strings.Join(names, ", ")+" joined", func(scr string) bool {
 		for _, n := range names {
-			if !crowdNames(scr, "→ ", " joined", n) && !listed(scr, n) {
+			if !crowdNames(scr, "⇢ ", " joined", n) && !listed(scr, n) {
 				return false
 			}
 		}
@@ -277,7 +277,7 @@ func (c *client) waitLeft(names ...string) string {
 	c.t.Helper()
 	return c.waitFor(strings.Join(names, ", ")+" left", func(scr string) bool {
 		for _, n := range names {
-			if !crowdNames(scr, "← ", " left", n) || listed(scr, n) {
+			if !crowdNames(scr, "⇠ ", " left", n) || listed(scr, n) {
 				return false
 			}
 		}
@@ -286,7 +286,7 @@ func (c *client) waitLeft(names ...string) string {
 }
 
 // crowdNames reports whether a line of screen from arrow to verb, such as
-// "→ ann, bob and 2 others joined", names name.
+// "⇢ ann, bob and 2 others joined", names name.
 func crowdNames(screen, arrow, verb, name string) bool {
 	for line := range strings.SplitSeq(screen, "\n") {
 		_, rest, ok := strings.Cut(line, arrow)
@@ -307,15 +307,18 @@ func crowdNames(screen, arrow, verb, name string) bool {
 }
 
 // listed reports whether the member list at the right of screen (shown
-// from 100 columns) lists name: "│ name", maybe with " ×2" or " (away)".
+// from 100 columns) lists name: "╎ name", maybe with " x2" or " (away)".
 func listed(screen, name string) bool {
 	for line := range strings.SplitSeq(screen, "\n") {
-		i := strings.LastIndex(line, "│ ")
+		i := strings.LastIndex(line, "╎ ")
 		if i < 0 {
 			continue
 		}
-		entry := strings.TrimSpace(line[i+len("│ "):])
-		if entry == name || strings.HasPrefix(entry, name+" ×") || strings.HasPrefix(entry, name+" (away)") {
+		entry := strings.TrimSpace(line[i+len("╎ "):])
+		if entry == name || strings.HasPrefix(entry, name+" (away)") {
+			return true
+		}
+		if count, ok := strings.CutPrefix(entry, name+" x"); ok && count != "" && strings.Trim(count[:1], "0123456789") == "" {
 			return true
 		}
 	}
@@ -377,7 +380,7 @@ func TestOneUserManySessions(t *testing.T) {
 	phone.say("from the phone")
 	laptop.waitText("alice: from the phone")
 	phone.close()
-	carol.waitText("alice −1 session")
+	carol.waitText("alice -1 session")
 	laptop.close()
 	carol.waitLeft("alice")
 

@@ -27,7 +27,7 @@ func TestMessageRateIsPerUser(t *testing.T) {
 	phone := s.connect("ann", key, 100, 30)
 	// Both sessions are in: the second one's arrival, or the member list.
 	laptop.waitFor("ann's second session", func(scr string) bool {
-		return strings.Contains(scr, "ann +1 session") || listed(scr, "ann ×2")
+		return strings.Contains(scr, "ann +1 session") || listed(scr, "ann x2")
 	})
 	laptop.say("one")
 	phone.say("two")
