@@ -100,6 +100,14 @@ func (s *testServer) dial(user string, key gossh.Signer) *gossh.Client {
 // run runs a command as a script would, and returns what it printed.
 func (s *testServer) run(user string, key gossh.Signer, cmd string) (stdout, stderr string, status int) {
 	s.t.Helper()
+	return s.session(user, key, cmd, false)
+}
+
+// session opens a session on a connection of its own, runs cmd in it (a
+// shell when cmd is ""), with a PTY or without, and returns what it
+// printed and its exit status.
+func (s *testServer) session(user string, key gossh.Signer, cmd string, pty bool) (stdout, stderr string, status int) {
+	s.t.Helper()
 	conn := s.dial(user, key)
 	defer conn.Close()
 	sess, err := conn.NewSession()
@@ -108,14 +116,26 @@ func (s *testServer) run(user string, key gossh.Signer, cmd string) (stdout, std
 	}
 	var out, errOut bytes.Buffer
 	sess.Stdout, sess.Stderr = &out, &errOut
-	err = sess.Run(cmd)
+	if pty {
+		if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	if cmd == "" {
+		err = sess.Shell()
+		if err == nil {
+			err = sess.Wait()
+		}
+	} else {
+		err = sess.Run(cmd)
+	}
 	var exit *gossh.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &exit):
 		status = exit.ExitStatus()
 	default:
-		s.t.Fatalf("run %q: %v", cmd, err)
+		s.t.Fatalf("session of %s running %q: %v", user, cmd, err)
 	}
 	return out.String(), errOut.String(), status
 }

@@ -2,7 +2,6 @@ package sshserver
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -95,32 +94,7 @@ func (l *logBuffer) waitFor(t *testing.T, want ...string) string {
 // returns what it printed and its exit status.
 func (s *testServer) shell(user string, key gossh.Signer, pty bool) (stdout, stderr string, status int) {
 	s.t.Helper()
-	conn := s.dial(user, key)
-	defer conn.Close()
-	sess, err := conn.NewSession()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	sess.Stdout, sess.Stderr = &out, &errOut
-	if pty {
-		if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
-			s.t.Fatal(err)
-		}
-	}
-	if err := sess.Shell(); err != nil {
-		s.t.Fatal(err)
-	}
-	err = sess.Wait()
-	var exit *gossh.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		status = exit.ExitStatus()
-	default:
-		s.t.Fatalf("shell as %s: %v", user, err)
-	}
-	return out.String(), errOut.String(), status
+	return s.session(user, key, "", pty)
 }
 
 // TestChainRoutes: a session with a command goes to the script commands and

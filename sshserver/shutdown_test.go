@@ -2,8 +2,6 @@ package sshserver
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"log/slog"
 	"net"
@@ -19,14 +17,7 @@ import (
 // return when its context ends, and everything ends once the listener
 // reads again (goleak checks).
 func TestShutdownWithBlockedListener(t *testing.T) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := gossh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := newSigner(t)
 	h := hub.New("lobby", 8, 8)
 	stuck := make(chan hub.Event) // nobody reads it yet
 	h.AttachListener(stuck)
