@@ -16,6 +16,19 @@ const BackupSuffix = ".bak"
 // (truncated, empty, overwritten) is an error wrapping ErrCorrupt that
 // says how to recover.
 func load(path string, st *state) error {
+	err := readJSON(path, st)
+	if errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("%w: %s", err, recovery(path))
+	}
+	return err
+}
+
+// readJSON reads the JSON file at path into v; a missing file leaves v
+// as it is. A file that cannot be decoded is an error wrapping ErrCorrupt.
+func readJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -23,17 +36,17 @@ func load(path string, st *state) error {
 	case err != nil:
 		return fmt.Errorf("open registry: %w", err)
 	}
-	if err := decode(data, st); err != nil {
-		return fmt.Errorf("open registry %s: %w (%v): %s", path, ErrCorrupt, err, recovery(path))
+	if err := decode(data, v); err != nil {
+		return fmt.Errorf("open registry %s: %w (%v)", path, ErrCorrupt, err)
 	}
 	return nil
 }
 
-func decode(data []byte, st *state) error {
+func decode(data []byte, v any) error {
 	if len(data) == 0 {
 		return errors.New("the file is empty")
 	}
-	return json.Unmarshal(data, st)
+	return json.Unmarshal(data, v)
 }
 
 // recovery says how to get a readable registry back.

@@ -210,23 +210,6 @@ func (r *Registry) saveIgnores(userID string) error {
 	return write(path, data)
 }
 
-func readJSON(path string, v any) error {
-	if path == "" {
-		return nil
-	}
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("open registry: %w", err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("open registry %s: %w", path, err)
-	}
-	return nil
-}
-
 // index makes the owners of the names from what each key owns. A file of
 // an older server lists only each key's current name; and a name that
 // the look-alike rule now makes one with another key's stays with the key
