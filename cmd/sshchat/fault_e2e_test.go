@@ -112,6 +112,7 @@ func TestFullDiskRefusesMessagesAndRecovers(t *testing.T) {
 	// The log's last page may still take a few lines: post until a write
 	// needs a new page and fails. What was accepted waits in memory.
 	accepted := []string{"first script line"}
+	newest := "robot: first script line" // how the last accepted one starts on a screen
 	for i := 0; ; i++ {
 		if i > 200 {
 			t.Fatal("the log never failed on a full disk")
@@ -120,6 +121,7 @@ func TestFullDiskRefusesMessagesAndRecovers(t *testing.T) {
 		_, stderr, status := s.runCmd("robot", bot, "", "say "+text)
 		if status == 0 {
 			accepted = append(accepted, text)
+			newest = "robot: script line " + strconv.Itoa(i)
 			continue
 		}
 		if !strings.Contains(stderr, cannotSave) {
@@ -128,6 +130,10 @@ func TestFullDiskRefusesMessagesAndRecovers(t *testing.T) {
 		break
 	}
 	scrapeUntil(t, base, "sshchat_log_healthy 0")
+	// What the room accepted reaches alice's screen in its own time: a
+	// message that arrived after her refusal could push the refusal out
+	// of view (each takes most of the screen).
+	alice.waitText(newest)
 
 	alice.say("said on a full disk")
 	alice.waitText(cannotSave)
