@@ -148,7 +148,7 @@ type Server struct {
 	outBufs   *sync.Pool      // output buffers, shared by the sessions' outboxes
 	chatStage wish.Middleware // the innermost stage of the chain: the chat (see middleware.go)
 
-	refusedConns sync.Map // remote address → struct{}: connections being turned away
+	refusedConns sync.Map // remote address → its *connState: connections being turned away
 
 	sessions tracker // the handlers of open sessions
 	closing  atomic.Bool
@@ -335,8 +335,13 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 		}
 		st.refused = refused.message
 		key := conn.RemoteAddr().String()
-		s.refusedConns.Store(key, struct{}{})
-		context.AfterFunc(ctx, func() { s.refusedConns.Delete(key) })
+		s.refusedConns.Store(key, st)
+		// connectionFailed takes it out. The library may end ctx before it
+		// calls that (a read error cancels it), so ctx's end only makes
+		// sure, a while later, that it goes.
+		context.AfterFunc(ctx, func() {
+			time.AfterFunc(refusedGrace, func() { s.refusedConns.CompareAndDelete(key, st) })
+		})
 	}
 	context.AfterFunc(ctx, release)
 	ctx.SetValue(startedKey{}, st)
@@ -451,6 +456,10 @@ func (s *Server) connectionFailed(conn net.Conn, err error) {
 	}
 	s.log.Debug("connection failed", "remote", conn.RemoteAddr(), "err", err)
 }
+
+// refusedGrace is how long a refused connection is remembered after it
+// ended, for connectionFailed to find it.
+const refusedGrace = 10 * time.Second
 
 type startedKey struct{}
 
