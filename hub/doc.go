@@ -11,7 +11,7 @@
 //     not take as they came are folded into one EventTypeRoster event,
 //     which tells it to look at who is online now;
 //   - presence events wait up to the flush interval (DefaultFlushInterval;
-//     longer in a room of thousands, so that they wake at most 20,000
+//     longer in a room of thousands, so that they wake at most 5,000
 //     readers a second) and go out together, so a storm of arrivals wakes
 //     each reader once a flush rather than once an arrival; any other
 //     event sends them first;
