@@ -225,16 +225,24 @@ func fillIgnores(tb testing.TB, r *Registry, users, per int) {
 	}
 }
 
+// withIgnores opens a registry on disk where 100 users ignore per others
+// each.
+func withIgnores(b *testing.B, per int) *Registry {
+	b.Helper()
+	r, err := Open(filepath.Join(b.TempDir(), "registry.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fillIgnores(b, r, 100, per)
+	return r
+}
+
 // BenchmarkIgnore is an ignore and an unignore, each on disk, with the
 // others' lists empty or full: their cost must not grow with them.
 func BenchmarkIgnore(b *testing.B) {
 	for _, per := range []int{0, MaxIgnores} {
 		b.Run(fmt.Sprintf("ignores=%dx%d", 100, per), func(b *testing.B) {
-			r, err := Open(filepath.Join(b.TempDir(), "registry.json"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			fillIgnores(b, r, 100, per)
+			r := withIgnores(b, per)
 			for b.Loop() {
 				if err := r.Ignore("SHA256:user1000", "SHA256:user0000"); err != nil {
 					b.Fatal(err)
@@ -252,11 +260,7 @@ func BenchmarkIgnore(b *testing.B) {
 func BenchmarkClaim(b *testing.B) {
 	for _, per := range []int{0, MaxIgnores} {
 		b.Run(fmt.Sprintf("ignores=%dx%d", 100, per), func(b *testing.B) {
-			r, err := Open(filepath.Join(b.TempDir(), "registry.json"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			fillIgnores(b, r, 100, per)
+			r := withIgnores(b, per)
 			r.main.interval = 0 // the cost of a write, not the wait between writes
 			for i := 0; b.Loop(); i++ {
 				if err := r.Claim(fmt.Sprintf("SHA256:bench%d", i), fmt.Sprintf("b%d", i)); err != nil {
