@@ -93,7 +93,10 @@ func (s *Subscription) Err() error { return s.err }
 // SubscribeOption asks Subscribe for more.
 type SubscribeOption func(*subscribeConfig)
 
-type subscribeConfig struct{ users bool }
+type subscribeConfig struct {
+	users  bool
+	notify chan<- struct{} // see WithNotify
+}
 
 // Option configures a Hub.
 type Option func(*config)
@@ -187,6 +190,8 @@ type subscriber struct {
 	head    int        // the first live entry of queue
 	behind  int        // messages in the queue (roster markers do not count)
 	lagging int        // position in Hub.lagging, or -1
+
+	notify chan<- struct{} // woken after its stream changed; nil for none (WithNotify)
 }
 
 // queued is one event waiting for a subscriber's channel, and when it
@@ -227,6 +232,8 @@ type request struct {
 	users    bool // for opSubscribe: snapshot who is online
 	listener chan<- Event
 	reply    chan reply // nil for opMessage, which has no answer
+
+	notify chan<- struct{} // for opSubscribe: WithNotify
 }
 
 type reply struct {
@@ -308,7 +315,7 @@ func (h *Hub) Subscribe(m Member, backlog int, opts ...SubscribeOption) (*Subscr
 	for _, o := range opts {
 		o(&c)
 	}
-	rep, err := h.call(request{op: opSubscribe, member: m, backlog: backlog, users: c.users})
+	rep, err := h.call(request{op: opSubscribe, member: m, backlog: backlog, users: c.users, notify: c.notify})
 	if err != nil {
 		return nil, err
 	}
@@ -506,7 +513,7 @@ func (h *Hub) run() {
 func (h *Hub) handle(r request) bool {
 	switch r.op {
 	case opSubscribe:
-		r.reply <- h.handleSubscribe(r.member, r.backlog, r.users)
+		r.reply <- h.handleSubscribe(r.member, r.backlog, r.users, r.notify)
 	case opRemove:
 		r.reply <- reply{err: h.handleRemove(r.member, "")}
 	case opEvict:
@@ -536,7 +543,7 @@ func (h *Hub) handle(r request) bool {
 	return true
 }
 
-func (h *Hub) handleSubscribe(m Member, backlog int, withUsers bool) reply {
+func (h *Hub) handleSubscribe(m Member, backlog int, withUsers bool, notify chan<- struct{}) reply {
 	key := sessionKey{m.UserID, m.SessionID}
 	if _, ok := h.bySession[key]; ok {
 		return reply{err: fmt.Errorf("%w: %s/%s", ErrAlreadyExists, m.UserID, m.SessionID)}
@@ -564,7 +571,8 @@ func (h *Hub) handleSubscribe(m Member, backlog int, withUsers bool) reply {
 	ev := h.record(Event{Type: typ, UserID: m.UserID, SessionID: m.SessionID, Name: u.name})
 	h.delay(ev)
 	sub.events <- ev
-	s := &subscriber{key: key, index: len(h.subs), since: ev.ID, sub: sub, ch: sub.events, lagging: -1}
+	s := &subscriber{key: key, index: len(h.subs), since: ev.ID, sub: sub, ch: sub.events, lagging: -1, notify: notify}
+	s.wake()
 	h.subs = append(h.subs, s)
 	h.bySession[key] = s
 	return reply{sub: sub}
@@ -667,7 +675,7 @@ func (h *Hub) handleClose() {
 	ev := h.record(Event{Type: EventTypeClose})
 	for _, s := range h.subs {
 		h.drain(s)
-		if len(s.queue) > s.head || !offer(s.ch, ev) {
+		if len(s.queue) > s.head || !s.offer(ev) {
 			// Closing cannot wait for a reader: this one did not get the
 			// end of its stream.
 			s.sub.err = fmt.Errorf("%w: %d events undelivered", ErrClosed, len(s.queue)-s.head+1)
@@ -675,6 +683,7 @@ func (h *Hub) handleClose() {
 			s.sub.err = ErrClosed
 		}
 		close(s.ch)
+		s.wake()
 	}
 	for _, l := range h.listeners {
 		close(l)
@@ -712,7 +721,7 @@ func (h *Hub) emit(ev Event) {
 	for _, s := range h.subs {
 		switch {
 		case direct && !Visible(ev, s.key.userID, nil):
-		case s.head == len(s.queue) && offer(s.ch, ev): // the common case, kept short
+		case s.head == len(s.queue) && s.offer(ev): // the common case, kept short
 		case !h.deliver(s, ev):
 			over = append(over, s)
 		}
@@ -790,7 +799,7 @@ func (h *Hub) deliver(s *subscriber, ev Event) bool {
 	if s.head < len(s.queue) {
 		h.drain(s)
 	}
-	if s.head == len(s.queue) && offer(s.ch, ev) {
+	if s.head == len(s.queue) && s.offer(ev) {
 		return true
 	}
 	return h.enqueue(s, ev)
@@ -829,7 +838,7 @@ func (h *Hub) drain(s *subscriber) {
 		if q.ev.Type == EventTypeRoster {
 			q.ev.Name = h.users[s.key.userID].name // as of now: renames folded into it
 		}
-		if !offer(s.ch, q.ev) {
+		if !s.offer(q.ev) {
 			break
 		}
 		if q.ev.Type != EventTypeRoster {
@@ -914,6 +923,7 @@ func (h *Hub) detach(s *subscriber) {
 	h.unlag(s)
 	s.queue, s.head, s.behind = nil, 0, 0
 	close(s.ch)
+	s.wake()
 }
 
 // depart counts a detached session out of its user and returns the event
