@@ -20,6 +20,7 @@ const (
 	maxWidth    = 500
 	maxHeight   = 200
 	maxPresence = 100000 // /nick commands in one write: about 1.5 MB
+	maxRooms    = 1000   // the server's default cap on rooms
 	// maxSeenBits bounds the memory for "has this session seen this
 	// message yet": one bit per session and message (256 MiB).
 	maxSeenBits = 1 << 31
@@ -58,6 +59,10 @@ type config struct {
 	// session writes at once after the warm-up: a burst of presence
 	// changes from one user.
 	Presence int
+	// Rooms, when above 0, spreads the sessions over that many rooms:
+	// session i opens the chat in #r<i mod Rooms>, and a message is due
+	// only to the sessions of its sender's room.
+	Rooms int
 }
 
 // departWaves is the flag value of -depart: counts separated by commas.
@@ -122,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.Depart, "depart", "mass departure: after the warm-up this many of the last sessions disconnect at once, then hold for -duration; a list (100,250) makes waves -depart-gap apart")
 	fs.DurationVar(&c.DepartGap, "depart-gap", time.Second, "time between two waves of -depart")
 	fs.IntVar(&c.Presence, "presence", 0, "presence burst: after the warm-up the first session writes this many /nick commands in one write, then the run holds for -duration (the server's --message-rate and --message-burst must allow them)")
+	fs.IntVar(&c.Rooms, "rooms", 0, "spread the sessions over this many rooms: session i opens '#r<i mod rooms>' (0: all in the default room)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat-load [flags]\n\nOpens many SSH chat sessions against a local sshchat server, sends messages and reports delivery latency.\n\n")
 		fs.PrintDefaults()
@@ -193,6 +199,7 @@ func (c config) validate() error {
 	check(c.departing() == 0 || c.N-c.departing() >= c.Senders, "-depart must leave the -senders sessions")
 	check(c.DepartGap >= 0 && c.DepartGap <= time.Minute, "-depart-gap must be 0..1m")
 	check(c.Presence >= 0 && c.Presence <= maxPresence, "-presence must be 0..%d", maxPresence)
+	check(c.Rooms >= 0 && c.Rooms <= maxRooms, "-rooms must be 0..%d", maxRooms)
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)
@@ -200,6 +207,14 @@ func (c config) validate() error {
 		check(int64(c.N)*int64(c.messages()) <= maxSeenBits, "-n × messages must be at most %d", maxSeenBits)
 	}
 	return errors.Join(errs...)
+}
+
+// room is the room session i is in: 0 for all without -rooms.
+func (c config) room(i int) int {
+	if c.Rooms == 0 {
+		return 0
+	}
+	return i % c.Rooms
 }
 
 // sourceAddr is the local address session i dials from: with -per-source,

@@ -205,3 +205,26 @@ func TestRaiseFileLimit(t *testing.T) {
 		t.Errorf("limit %d, want at least %d", got, n)
 	}
 }
+
+// TestMissReportByRoom: with -rooms, a message is due only to the
+// sessions of its sender's room: a session of another room that did not
+// see it missed nothing.
+func TestMissReportByRoom(t *testing.T) {
+	r := testRun(t, 4)
+	r.cfg.Rooms = 2
+	a, b := newSession(r, 0), newSession(r, 1) // rooms 0 and 1, and the senders 0 and 1
+	r.roomOf = []int{r.cfg.room(a.idx), r.cfg.room(b.idx)}
+	for _, s := range []*session{a, b} {
+		s.readyAt.Store(1)
+		close(s.done)
+	}
+	a.seen[0] |= 1<<0 | 1<<2 // sender 0's messages: 0 and 2
+	b.seen[0] |= 1 << 1      // of sender 1's, b saw 1 only
+	m, screens := r.missReport([]*session{a, b})
+	if m.Deliveries != 1 || m.Sessions != 1 || m.Nowhere != 1 {
+		t.Errorf("misses %+v, want message 3 missed by b alone", m)
+	}
+	if screens.Due != 2 || screens.Screens != 2 {
+		t.Errorf("screens %+v, want 2 messages due to each", screens)
+	}
+}

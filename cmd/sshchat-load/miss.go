@@ -38,8 +38,9 @@ func (r *run) missReport(sessions []*session) (*missReport, screensReport) {
 			continue
 		}
 		due, missed, first := 0, 0, -1
+		room := r.senderRoom(i, k)
 		for j, s := range done {
-			if !s.dueAt(sentAt) {
+			if !s.dueAt(sentAt) || r.cfg.room(s.idx) != room {
 				continue
 			}
 			due++
@@ -82,4 +83,12 @@ func (r *run) missReport(sessions []*session) (*missReport, screensReport) {
 func (s *session) dueAt(c int64) bool {
 	ready, end := s.readyAt.Load(), s.endAt.Load()
 	return ready != 0 && ready <= c && (end == 0 || end > c)
+}
+
+// senderRoom is the room of the sender of message i, with k senders.
+func (r *run) senderRoom(i, k int) int {
+	if k == 0 || i%k >= len(r.roomOf) {
+		return 0
+	}
+	return r.roomOf[i%k]
 }

@@ -35,13 +35,15 @@ type run struct {
 	latency *histogram
 	phase   atomic.Int32
 
-	alive     atomic.Int64 // sessions with a first screen and no end yet
-	open      atomic.Int64 // sessions whose output stream is still open
-	expected  atomic.Int64 // deliveries due: per message, the sessions alive at its send
-	delivered atomic.Int64 // first sightings of a message by a session alive at its send
-	history   atomic.Int64 // first sightings of messages sent before the session was there
-	foreign   atomic.Int64 // tokens of another run or out of range
-	firstDown atomic.Int64 // run clock: the first "shutting down" on any screen
+	alive     atomic.Int64   // sessions with a first screen and no end yet
+	aliveIn   []atomic.Int64 // alive, by room (config.room)
+	roomOf    []int          // the room of each sender, set before the first send
+	open      atomic.Int64   // sessions whose output stream is still open
+	expected  atomic.Int64   // deliveries due: per message, the sessions alive at its send
+	delivered atomic.Int64   // first sightings of a message by a session alive at its send
+	history   atomic.Int64   // first sightings of messages sent before the session was there
+	foreign   atomic.Int64   // tokens of another run or out of range
+	firstDown atomic.Int64   // run clock: the first "shutting down" on any screen
 
 	sent       atomic.Int64
 	sendErrors atomic.Int64
@@ -62,6 +64,7 @@ func newRun(cfg config, progress io.Writer) *run {
 		progress: progress,
 		sendAt:   make([]atomic.Int64, m),
 		latency:  newHistogram(),
+		aliveIn:  make([]atomic.Int64, max(cfg.Rooms, 1)),
 	}
 	r.senders.Store(int64(cfg.Senders))
 	return r

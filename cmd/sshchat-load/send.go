@@ -24,6 +24,10 @@ func appendToken(b []byte, t token) []byte {
 // sent or ctx ends.
 func (r *run) sendAll(ctx context.Context, senders []*session, start time.Time) {
 	r.senders.Store(int64(len(senders)))
+	r.roomOf = make([]int, len(senders))
+	for j, s := range senders {
+		r.roomOf[j] = r.cfg.room(s.idx)
+	}
 	var wg sync.WaitGroup
 	for j, s := range senders {
 		wg.Go(func() { r.sendFrom(ctx, s, j, start) })
@@ -48,7 +52,7 @@ func (r *run) sendFrom(ctx context.Context, s *session, j int, start time.Time) 
 		buf = appendToken(buf[:0], token{sender: j, seq: seq, run: r.id})
 		buf = append(buf, '\r')
 		r.sendAt[i].Store(r.clock())
-		receivers := r.alive.Load()
+		receivers := r.aliveIn[r.roomOf[j]].Load()
 		if _, err := s.stdin.Write(buf); err != nil {
 			r.sendAt[i].Store(0) // not sent: due to nobody
 			r.sendErrors.Add(1)

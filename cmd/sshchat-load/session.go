@@ -142,7 +142,12 @@ func (s *session) start(ctx context.Context) error {
 	s.r.open.Add(1)
 	s.reading = true
 	go s.read(stdout)
-	if err := sess.Shell(); err != nil {
+	if cfg.Rooms > 0 {
+		// With a PTY, a room's name as the command opens the chat there.
+		if err := sess.Start(fmt.Sprintf("#r%d", cfg.room(s.idx))); err != nil {
+			return fmt.Errorf("start in a room: %w", err)
+		}
+	} else if err := sess.Shell(); err != nil {
 		return fmt.Errorf("shell: %w", err)
 	}
 	select {
@@ -196,6 +201,7 @@ func (s *session) scan(sc *screenScanner, p []byte) {
 	if res.text && s.readyAt.Load() == 0 {
 		s.readyAt.Store(s.now)
 		s.r.alive.Add(1)
+		s.r.aliveIn[s.r.cfg.room(s.idx)].Add(1)
 		close(s.ready)
 	}
 	if res.shutdown {
@@ -264,6 +270,7 @@ func (s *session) end() {
 	_ = s.client.Close()
 	if s.readyAt.Load() != 0 {
 		s.r.alive.Add(-1)
+		s.r.aliveIn[s.r.cfg.room(s.idx)].Add(-1)
 	}
 	if s.r.phase.Load() == phaseRun && s.readyAt.Load() != 0 && !s.departed.Load() {
 		s.dropped.Store(true)
