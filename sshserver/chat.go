@@ -46,7 +46,7 @@ func (c *chatSession) End(reason string) {
 // roster is the chat's presence as the member lists read it (ui.Roster).
 type roster struct{ c *chat.Core }
 
-func (r roster) Members(n int) ([]ui.Member, int) {
+func (r roster) Members(_ string, n int) ([]ui.Member, int) {
 	top, total := r.c.Members(n)
 	members := make([]ui.Member, len(top))
 	for i, m := range top {

@@ -130,15 +130,14 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	}()
 
 	model := ui.New(ui.Config{
-		Room:       s.hub.ID(),
+		Rooms:      []ui.RoomView{{ID: s.hub.ID(), History: seat.Visible(sub.History())}},
 		UserID:     userID,
 		Name:       name,
 		Notices:    notices,
-		History:    seat.Visible(sub.History()),
 		Renderer:   renderer,
-		Post:       seat.Post,
+		Post:       func(_, text string) error { return seat.Post(text) },
 		Commands:   commands,
-		Run:        seat.Run,
+		Run:        func(_, name, args string) (string, error) { return seat.Run(name, args) },
 		Roster:     roster{s.chat},
 		Width:      width,
 		Height:     height,

@@ -158,7 +158,7 @@ func TestBellModes(t *testing.T) {
 func TestHistoryDoesNotRing(t *testing.T) {
 	g := newEvents()
 	m, _ := newModel(80, 24, func(c *Config) {
-		c.History = []hub.Event{g.msg(bob, "ann?"), g.direct(bob, ann, "psst")}
+		c.Rooms[0].History = []hub.Event{g.msg(bob, "ann?"), g.direct(bob, ann, "psst")}
 	})
 	if rings(t, m) {
 		t.Error("the history rings")

@@ -24,7 +24,7 @@ func benchModel(b *testing.B, users int, screen *Screen) (*Model, []hub.Event) {
 	}
 	m, _ := newModel(120, 40, func(c *Config) {
 		c.Renderer = colorRenderer()
-		c.History = msgs[:500]
+		c.Rooms[0].History = msgs[:500]
 		c.Roster = online(who...)
 		c.Screen = screen
 	})

@@ -131,7 +131,7 @@ func TestLineMode(t *testing.T) {
 	m, p := newModel(40, 10, func(c *Config) {
 		c.Lines = lines
 		c.Renderer = colorRenderer()
-		c.History = []hub.Event{g.msg(bob, "before you came")}
+		c.Rooms[0].History = []hub.Event{g.msg(bob, "before you came")}
 	})
 	m.Init()
 	m.Update(EventsMsg{g.join(carol), g.join(dave), g.msg(carol, "hi \x1b[31mred\x1b[m 漢字 👨‍👩‍👧"), g.direct(bob, ann, "psst"), g.leave(dave, "")})

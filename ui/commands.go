@@ -103,14 +103,14 @@ func (m *Model) runServer(name, args string) tea.Cmd {
 		m.addLocal(kindError, "/"+name+" is not available on this server")
 		return nil
 	}
-	return runCmd(m.run, name, args)
+	return runCmd(m.run, m.cur.id, name, args)
 }
 
-// runCmd calls Config.Run away from Update; the reply comes back as a
-// commandDoneMsg.
-func runCmd(run func(name, args string) (string, error), name, args string) tea.Cmd {
+// runCmd calls Config.Run away from Update, in the context of room; the
+// reply comes back as a commandDoneMsg.
+func runCmd(run func(room, name, args string) (string, error), room, name, args string) tea.Cmd {
 	return func() tea.Msg {
-		reply, err := run(name, args)
+		reply, err := run(room, name, args)
 		return commandDoneMsg{reply: reply, err: err}
 	}
 }
@@ -205,15 +205,22 @@ func (m *Model) runReply(text string) tea.Cmd {
 func (m *Model) runTimestamp(args string) tea.Cmd {
 	switch strings.ToLower(args) {
 	case "on":
-		m.transcript.setClock(true)
+		m.setClock(true)
 		m.addLocal(kindNotice, "timestamps on")
 	case "off":
-		m.transcript.setClock(false)
+		m.setClock(false)
 		m.addLocal(kindNotice, "timestamps off")
 	default:
 		return m.usageError("timestamp")
 	}
 	return nil
+}
+
+// setClock shows or hides the time of day in every room: the room
+// shown now, the others when they are shown.
+func (m *Model) setClock(on bool) {
+	m.clock = on
+	m.transcript.setClock(on)
 }
 
 func (m *Model) runBell(args string) tea.Cmd {

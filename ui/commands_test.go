@@ -239,7 +239,7 @@ func TestReplyToADirectMessageInTheHistory(t *testing.T) {
 	r := &runner{}
 	g := newEvents()
 	m, _ := newModel(80, 24, withServer(r), func(c *Config) {
-		c.History = []hub.Event{g.direct(carol, ann, "before you came back")}
+		c.Rooms[0].History = []hub.Event{g.direct(carol, ann, "before you came back")}
 	})
 	enter(m, "/reply thanks")
 	if want := []string{"msg|carol thanks"}; !slices.Equal(r.calls, want) {

@@ -31,6 +31,8 @@ func TestEventLines(t *testing.T) {
 	nextWeek := int64(t0 + 7*24*3600)
 	unknown := g.msg(bob, "from the future")
 	unknown.Type = "poll"
+	silent := unknown
+	silent.Message = ""
 	tests := []struct {
 		name string
 		ev   hub.Event
@@ -62,7 +64,8 @@ func TestEventLines(t *testing.T) {
 		{"join", g.join(bob), []string{"22:34 ⇢ Bob joined"}},
 		{"leave", g.leave(bob, "evicted"), []string{"22:35 ⇠ Bob left (evicted)"}},
 		{"close", g.close(""), []string{"22:36 server is shutting down"}},
-		{"unknown type", unknown, nil},
+		{"unknown type", unknown, []string{"22:14 from the future"}},
+		{"unknown type without a message", silent, nil},
 		{"hostile", g.action(testUser{"SHA256:x", "\x1b[31mmallory"}, "\x1b]0;pwned\x07hides\u202e"),
 			[]string{"22:37 * mallory hides"}},
 		{"release", func() hub.Event {

@@ -54,7 +54,7 @@ func lobbyRoster() *fakeRoster {
 func lobbyModel(width, height int) *Model {
 	history, live := lobby()
 	m, _ := newModel(width, height, func(c *Config) {
-		c.History = history
+		c.Rooms[0].History = history
 		c.Roster = lobbyRoster()
 		c.Notices = []string{"the name annie is taken: you are ann"}
 	})

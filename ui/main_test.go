@@ -131,15 +131,17 @@ func colorRenderer() *lipgloss.Renderer {
 
 // poster records what the model publishes, and refuses it with err.
 type poster struct {
-	sent []string
-	err  error
+	sent  []string
+	rooms []string // the room of each
+	err   error
 }
 
-func (p *poster) post(text string) error {
+func (p *poster) post(room, text string) error {
 	if p.err != nil {
 		return p.err
 	}
 	p.sent = append(p.sent, text)
+	p.rooms = append(p.rooms, room)
 	return nil
 }
 
@@ -158,12 +160,14 @@ var serverCommands = []CommandInfo{
 // replies and errs, by command name.
 type runner struct {
 	calls   []string // "name|args"
+	rooms   []string // the room of each
 	replies map[string]string
 	errs    map[string]error
 }
 
-func (r *runner) run(name, args string) (string, error) {
+func (r *runner) run(room, name, args string) (string, error) {
 	r.calls = append(r.calls, name+"|"+args)
+	r.rooms = append(r.rooms, room)
 	return r.replies[name], r.errs[name]
 }
 
@@ -176,11 +180,20 @@ func withServer(r *runner) func(*Config) {
 }
 
 // fakeRoster is a server's shared list of who is online, in display
-// order.
-type fakeRoster struct{ members []Member }
+// order: the same in every room, but those of rooms.
+type fakeRoster struct {
+	members []Member
+	rooms   map[string][]Member
+	asked   []string // the rooms asked for
+}
 
-func (f *fakeRoster) Members(n int) ([]Member, int) {
-	return f.members[:min(n, len(f.members))], len(f.members)
+func (f *fakeRoster) Members(room string, n int) ([]Member, int) {
+	f.asked = append(f.asked, room)
+	ms := f.members
+	if r, ok := f.rooms[room]; ok {
+		ms = r
+	}
+	return ms[:min(n, len(ms))], len(ms)
 }
 
 func (f *fakeRoster) Complete(prefix, userID string) []string {
@@ -211,7 +224,7 @@ func online(users ...testUser) *fakeRoster {
 func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 	p := &poster{}
 	cfg := Config{
-		Room:     "lobby",
+		Rooms:    []RoomView{{ID: "lobby"}},
 		UserID:   ann.id,
 		Name:     ann.name,
 		Roster:   online(ann),

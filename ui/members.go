@@ -20,15 +20,15 @@ type member struct {
 	away     bool
 }
 
-// Roster is who is online, kept once by the server for all of its
+// Roster is who is in each room, kept once by the server for all of its
 // sessions: a session's member list reads it rather than keeping a copy of
 // its own (a thousand sessions of a thousand users would otherwise hold a
 // million entries). Its methods are called from the program's goroutine
 // and must be safe for concurrent use.
 type Roster interface {
-	// Members returns the first n users online, in display order (by name,
-	// ignoring case), and how many are online.
-	Members(n int) (top []Member, total int)
+	// Members returns the first n users in room (its ID, without '#'), in
+	// display order (by name, ignoring case), and how many are in it.
+	Members(room string, n int) (top []Member, total int)
 	// Complete returns the names of the users online, but userID, that
 	// start with prefix ignoring case, in display order.
 	Complete(prefix, userID string) []string
@@ -47,27 +47,35 @@ type members struct {
 	st            *styles
 	width, height int
 	roster        Roster
-	total         int // users online
+	room          string // the room whose members are listed
+	total         int    // users in it
 
 	sorted []*member
 	rows   []string // height rows, each exactly width cells
 	dirty  bool
 }
 
-func newMembers(st *styles, roster Roster) members {
+func newMembers(st *styles, roster Roster, room string) members {
 	if roster == nil {
 		roster = noOne{}
 	}
-	m := members{st: st, roster: roster, dirty: true}
-	_, m.total = roster.Members(0)
+	m := members{st: st, roster: roster, room: room, dirty: true}
+	_, m.total = roster.Members(room, 0)
 	return m
+}
+
+// setRoom lists the members of another room.
+func (m *members) setRoom(room string) {
+	if room != m.room {
+		m.room, m.dirty = room, true
+	}
 }
 
 // noOne is the Roster of a model given none.
 type noOne struct{}
 
-func (noOne) Members(int) ([]Member, int)      { return nil, 0 }
-func (noOne) Complete(string, string) []string { return nil }
+func (noOne) Members(string, int) ([]Member, int) { return nil, 0 }
+func (noOne) Complete(string, string) []string    { return nil }
 
 func (m *members) newMember(userID, name string, sessions int) *member {
 	name = displayName(userID, name)
@@ -77,7 +85,7 @@ func (m *members) newMember(userID, name string, sessions int) *member {
 // count is how many users are online.
 func (m *members) count() int {
 	if m.dirty {
-		_, m.total = m.roster.Members(0)
+		_, m.total = m.roster.Members(m.room, 0)
 	}
 	return m.total
 }
@@ -157,7 +165,7 @@ func (m *members) lines() []string {
 func (m *members) sortMembers() int {
 	m.sorted = m.sorted[:0]
 	var top []Member
-	top, m.total = m.roster.Members(max(m.height, 0))
+	top, m.total = m.roster.Members(m.room, max(m.height, 0))
 	for _, u := range top {
 		mm := m.newMember(u.UserID, u.Name, u.Sessions)
 		mm.away = u.Away

@@ -21,17 +21,25 @@ import (
 // Config is what a session's model starts from. The model keeps no
 // reference to the slices: the caller may reuse them.
 type Config struct {
-	Room       string
-	UserID     string                                  // the session owner's key fingerprint ("SHA256:...")
-	Name       string                                  // the owner's display name
-	Notices    []string                                // system lines to show at the start, after the history
-	History    []hub.Event                             // recent events before this session arrived, oldest first
-	Renderer   *lipgloss.Renderer                      // the session's renderer: every style comes from it; nil means no colour
-	Post       func(text string) error                 // publishes a message; called only inside a tea.Cmd; an error (e.g. "slow down") is shown and the text goes back to the input
-	Commands   []CommandInfo                           // the server's commands this user may run, for /help and Tab; a local command of the same name wins
-	Run        func(name, args string) (string, error) // runs the server's command name with the rest of the line; called only inside a tea.Cmd; the reply (may be several lines) is shown as notice lines, an error as one error line
-	Roster     Roster                                  // who is online, kept by the server for all sessions; nil: no one
-	Width      int                                     // initial terminal size
+	// Rooms are the rooms the session is in at the start, in order; the
+	// first is shown. With none, the screen says how to /join one.
+	Rooms    []RoomView
+	UserID   string             // the session owner's key fingerprint ("SHA256:...")
+	Name     string             // the owner's display name
+	Notices  []string           // system lines to show at the start, in the first room, after its history
+	Renderer *lipgloss.Renderer // the session's renderer: every style comes from it; nil means no colour
+	// Post publishes a message in room (an ID, without '#'): the room
+	// shown. It is called only inside a tea.Cmd; an error (e.g. "slow
+	// down") is shown and the text goes back to the input.
+	Post     func(room, text string) error
+	Commands []CommandInfo // the server's commands this user may run, for /help and Tab; a local command of the same name wins
+	// Run runs the server's command name with the rest of the line, in
+	// the context of room, the room shown ("" when the session is in
+	// none). It is called only inside a tea.Cmd; the reply (may be several
+	// lines) is shown as notice lines, an error as one error line.
+	Run        func(room, name, args string) (string, error)
+	Roster     Roster // who is in each room, kept by the server for all sessions; nil: no one
+	Width      int    // initial terminal size
 	Height     int
 	Location   *time.Location // for timestamps; nil means time.Local
 	MaxMessage int            // max message length in bytes; 0 means DefaultMaxMessage
@@ -79,8 +87,8 @@ const (
 // Model is the chat screen of one session. *Model implements tea.Model.
 type Model struct {
 	userID     string
-	post       func(string) error
-	run        func(name, args string) (string, error)
+	post       func(room, text string) error
+	run        func(room, name, args string) (string, error)
 	loc        *time.Location
 	maxMessage int
 	in         *InputReader // nil when the program reads the terminal otherwise
@@ -94,16 +102,22 @@ type Model struct {
 	ringing bool                          // a bell is held: see bell.go
 	bells   int                           // bells rung, to match each hold to its end
 
+	rooms      []*room     // the rooms the session is in, in the order joined
+	cur        *room       // the room shown; never nil: see nowhere
+	transcript *transcript // cur's
+	clock      bool        // lines start with the time of day, in every room
+	list       roomList
+
 	width, height int
 	header        header
-	transcript    transcript
 	members       members
 	input         input
 	status        status
 
-	frm    frame   // the last layout, reused
-	screen *Screen // where the model draws itself, if it does
-	lines  *Lines  // or writes itself line by line
+	frm    frame    // the last layout, reused
+	side   []string // its side rows, reused
+	screen *Screen  // where the model draws itself, if it does
+	lines  *Lines   // or writes itself line by line
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -129,6 +143,7 @@ func New(cfg Config) *Model {
 		commands:   newRegistry(cfg.Commands),
 		name:       displayName(cfg.UserID, cfg.Name),
 		screen:     cfg.Screen,
+		clock:      true,
 	}
 	if cfg.Screen == nil && cfg.Lines != nil {
 		m.lines = cfg.Lines
@@ -141,31 +156,39 @@ func New(cfg Config) *Model {
 		m.maxMessage = DefaultMaxMessage
 	}
 
-	room := sanitize.Line(cfg.Room)
-	if !strings.HasPrefix(room, "#") {
-		room = "#" + room
+	m.list = roomList{st: m.st, dirty: true}
+	for _, v := range cfg.Rooms {
+		v.ID = sanitize.Line(v.ID)
+		if r, _ := m.find(v.ID); r != nil || v.ID == "" {
+			continue
+		}
+		var out *Lines // only the room shown writes its history
+		if len(m.rooms) == 0 {
+			out = m.lines
+		}
+		r := m.newRoom(v, out)
+		if len(m.rooms) > 0 {
+			r.t.park()
+			r.t.tag = r.title
+		}
+		m.rooms = append(m.rooms, r)
 	}
-	m.header = header{st: m.st, room: room, name: m.name, dirty: true}
-	m.transcript = newTranscript(m.st, m.loc)
-	m.transcript.out = m.lines
-	m.members = newMembers(m.st, cfg.Roster)
+	m.cur = m.nowhere()
+	if len(m.rooms) > 0 {
+		m.cur = m.rooms[0]
+	}
+	m.transcript = &m.cur.t
+	m.header = header{st: m.st, room: m.cur.title, topic: m.cur.topic, name: m.name, dirty: true}
+	m.members = newMembers(m.st, cfg.Roster, m.cur.id)
 	m.header.setOnline(m.members.count())
 	m.input = newInput(m.st, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}
 
-	for _, ev := range cfg.History {
-		if m.transcript.gatherEvent(ev) {
-			continue
-		}
-		if e := m.entryFor(ev); e != nil {
-			m.transcript.add(e)
-		}
-	}
-	if len(cfg.History) > 0 {
-		m.transcript.add(&entry{kind: kindSeparator})
-	}
 	for _, n := range cfg.Notices {
 		m.addLocal(kindNotice, sanitize.Text(n))
+	}
+	if m.cur.id == "" {
+		m.addLocal(kindNotice, noRoomText)
 	}
 	m.handleResize(cfg.Width, cfg.Height)
 	return m
@@ -212,6 +235,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.handleEvents(msg)
 	case EndMsg:
 		return m.handleEnd(msg)
+	case JoinedMsg:
+		m.handleJoined(msg)
+	case PartedMsg:
+		m.handleParted(msg)
 	case postFailedMsg:
 		m.handlePostFailed(msg)
 	case commandDoneMsg:
@@ -270,22 +297,41 @@ func (m *Model) relayout() {
 
 // handleEvents shows a batch of events, and rings the bell once if any
 // of them calls for it.
+//
+// Each event goes to its room (see roomOf). An event in a room not shown
+// lays nothing out: it adds an entry, and what it says counts in the
+// room list, which is all of the screen it changes.
 func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
 	ring := false
 	for _, ev := range evs {
-		m.members.apply(ev)
+		r := m.roomOf(ev)
+		if r == nil {
+			continue
+		}
+		if r == m.cur || ev.Type == hub.EventTypeNick || ev.Type == hub.EventTypeAway || ev.Type == hub.EventTypeBack {
+			m.members.apply(ev) // a user's name and state are the same in every room
+		}
 		// A roster event stands for presence this session fell behind
 		// on, its own renames included: it says the current name.
 		if (ev.Type == hub.EventTypeNick || ev.Type == hub.EventTypeRoster && ev.Name != "") && ev.UserID == m.userID {
 			m.name = displayName(m.userID, ev.Name)
 			m.header.setName(m.name)
 		}
-		if m.transcript.gatherEvent(ev) {
+		if ev.Type == eventTypeTopic {
+			r.topic = sanitize.Line(ev.Message)
+			if r == m.cur {
+				m.header.setRoom(r.title, r.topic)
+			}
+		}
+		if r.t.gatherEvent(ev) {
 			continue
 		}
 		if e := m.entryFor(ev); e != nil {
 			ring = m.rings(ev, e) || ring
-			m.transcript.add(e)
+			r.t.add(e)
+			if r != m.cur && r.count(ev, e, m.userID) {
+				m.list.dirty = true
+			}
 		}
 	}
 	m.header.setOnline(m.members.count())
@@ -419,7 +465,7 @@ func (m *Model) handleResize(width, height int) {
 		tw -= membersWidth
 	}
 	m.transcript.SetSize(tw, m.height-chrome)
-	m.members.SetSize(membersWidth, m.height-chrome)
+	m.resizeSide()
 	m.header.SetSize(m.width)
 	m.status.SetSize(m.width)
 	m.input.SetSize(m.width)
@@ -451,8 +497,12 @@ func (m *Model) send() tea.Cmd {
 			" bytes long, the limit is "+strconv.Itoa(m.maxMessage))
 		return nil
 	}
+	if m.cur.id == "" {
+		m.addLocal(kindError, "message not sent: "+noRoomText)
+		return nil
+	}
 	m.input.sent(line)
-	return postCmd(m.post, text, line)
+	return postCmd(m.post, m.cur.id, text, line)
 }
 
 // maxPasteLines bounds a paste of several lines. Such a paste is sent at
@@ -486,17 +536,21 @@ func (m *Model) sendPaste(text string) tea.Cmd {
 			" lines and "+strconv.Itoa(m.maxMessage)+" bytes")
 		return nil
 	}
-	return postCmd(m.post, text, "")
+	if m.cur.id == "" {
+		m.addLocal(kindError, "paste not sent: "+noRoomText)
+		return nil
+	}
+	return postCmd(m.post, m.cur.id, text, "")
 }
 
-// postCmd publishes text away from Update. line is what goes back to the
-// input if it is refused; "" for nothing.
-func postCmd(post func(string) error, text, line string) tea.Cmd {
+// postCmd publishes text in room away from Update. line is what goes
+// back to the input if it is refused; "" for nothing.
+func postCmd(post func(room, text string) error, room, text, line string) tea.Cmd {
 	if post == nil {
 		return nil
 	}
 	return func() tea.Msg {
-		if err := post(text); err != nil {
+		if err := post(room, text); err != nil {
 			return postFailedMsg{line: line, err: err}
 		}
 		return nil
@@ -519,12 +573,23 @@ func (m *Model) handlePostFailed(msg postFailedMsg) {
 }
 
 func (m *Model) refreshStatus() {
-	m.status.set(m.transcript.scrolled(), m.transcript.newMessages())
+	rooms := ""
+	if !m.wide() || m.listRows() == 0 {
+		rooms = m.unreadSummary()
+	}
+	m.status.set(m.transcript.scrolled(), m.transcript.newMessages(), rooms)
 }
 
 // addLocal adds a line that only this session sees.
 func (m *Model) addLocal(kind entryKind, text string) {
 	m.transcript.add(&entry{kind: kind, text: text})
+}
+
+// sideRows is the side of a wide screen: the room list, then the member
+// list. The slice is reused from frame to frame.
+func (m *Model) sideRows() []string {
+	m.side = append(append(m.side[:0], m.list.lines(m.rooms, m.cur, m.listRows())...), m.members.lines()...)
+	return m.side
 }
 
 // eraseRight ends a row that is narrower than the screen, clearing what
@@ -558,7 +623,7 @@ func (m *Model) layout() *frame {
 	lines := m.transcript.window()
 	var side []string
 	if m.wide() {
-		side = m.members.lines()
+		side = m.sideRows()
 		f.sideCol = m.transcript.width
 	}
 	height := m.height - chrome

@@ -189,7 +189,7 @@ func TestStylesComeFromTheSessionRenderer(t *testing.T) {
 	t.Cleanup(func() { global.SetColorProfile(saved) })
 
 	history, live := lobby()
-	m, _ := newModel(120, 30, func(c *Config) { c.History = history })
+	m, _ := newModel(120, 30, func(c *Config) { c.Rooms[0].History = history })
 	send(m, EventsMsg(live))
 	typeText(m, "/he") // the cursor has a style too
 	if out := written(m); sgr.MatchString(out) {
@@ -205,7 +205,7 @@ func TestStylesComeFromTheSessionRenderer(t *testing.T) {
 
 func TestResizeReflows(t *testing.T) {
 	history, live := lobby()
-	m, _ := newModel(120, 30, func(c *Config) { c.History = history })
+	m, _ := newModel(120, 30, func(c *Config) { c.Rooms[0].History = history })
 	send(m, EventsMsg(live))
 	checkScreen(t, m, 120, 30)
 	for _, size := range [][2]int{{30, 12}, {20, 6}, {99, 40}, {100, 40}, {500, 200}, {45, 9}} {
@@ -518,8 +518,8 @@ func TestMemberListOverflow(t *testing.T) {
 func TestTypedWordsAreNotKeys(t *testing.T) {
 	for _, word := range []string{"end", "up", "down", "enter", "pgup", "ctrl+c", "home", "tab"} {
 		var posted []string
-		m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24,
-			Post: func(s string) error { posted = append(posted, s); return nil }})
+		m := New(Config{Rooms: []RoomView{{ID: "lobby"}}, UserID: "SHA256:me", Name: "me", Width: 80, Height: 24,
+			Post: func(_, s string) error { posted = append(posted, s); return nil }})
 		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("say ")})
 		if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(word)}); cmd != nil {
 			t.Errorf("%q read in one piece acted as a key", word)
@@ -531,7 +531,7 @@ func TestTypedWordsAreNotKeys(t *testing.T) {
 }
 
 func TestPasteIsSanitizedWhole(t *testing.T) {
-	m := New(Config{Room: "lobby", UserID: "SHA256:me", Name: "me", Width: 80, Height: 24, Post: func(string) error { return nil }})
+	m := New(Config{Rooms: []RoomView{{ID: "lobby"}}, UserID: "SHA256:me", Name: "me", Width: 80, Height: 24, Post: func(string, string) error { return nil }})
 	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Paste: true, Runes: []rune("\x1b]0;pwned\x07hi\x1b[2J there")})
 	if got, want := m.input.value(), "hi there"; got != want {
 		t.Errorf("pasted input = %q, want %q", got, want)

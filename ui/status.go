@@ -5,11 +5,13 @@ import (
 	"strings"
 )
 
-// header is the top line: the room, how many are online, who you are.
+// header is the top line: the room, how many are online in it, its
+// topic, who you are.
 type header struct {
 	st     *styles
 	width  int
-	room   string // sanitized, with its '#'
+	room   string // sanitized, with its '#'; "" for none
+	topic  string // sanitized
 	name   string // sanitized
 	online int
 
@@ -28,6 +30,12 @@ func (h *header) setName(name string) {
 	}
 }
 
+func (h *header) setRoom(room, topic string) {
+	if room != h.room || topic != h.topic {
+		h.room, h.topic, h.dirty = room, topic, true
+	}
+}
+
 func (h *header) setOnline(n int) {
 	if n != h.online {
 		h.online, h.dirty = n, true
@@ -40,7 +48,13 @@ func (h *header) View() string {
 		return h.view
 	}
 	h.dirty = false
-	left := " " + h.st.show(h.room) + h.st.g.dot + strconv.Itoa(h.online) + " online"
+	left := " no room"
+	if h.room != "" {
+		left = " " + h.st.show(h.room) + h.st.g.dot + strconv.Itoa(h.online) + " online"
+	}
+	if h.topic != "" {
+		left += h.st.g.dot + h.st.show(h.topic)
+	}
 	right := h.st.show(h.name) + " "
 	h.view = h.st.header.render(spread(h.st, left, right, h.width))
 	return h.view
@@ -53,6 +67,7 @@ type status struct {
 	width    int
 	scrolled bool
 	unread   int
+	rooms    string // what waits in the rooms not shown, when no room list shows it
 
 	view  string // cached
 	cells int    // the view's width
@@ -64,9 +79,9 @@ func (s *status) SetSize(width int) {
 	s.width, s.dirty = width, true
 }
 
-func (s *status) set(scrolled bool, unread int) {
-	if scrolled != s.scrolled || unread != s.unread {
-		s.scrolled, s.unread, s.dirty = scrolled, unread, true
+func (s *status) set(scrolled bool, unread int, rooms string) {
+	if scrolled != s.scrolled || unread != s.unread || rooms != s.rooms {
+		s.scrolled, s.unread, s.rooms, s.dirty = scrolled, unread, rooms, true
 	}
 }
 
@@ -88,6 +103,9 @@ func (s *status) View() (string, int) {
 	left := "PgUp/PgDn scroll" + g.dot + "/help" + g.dot + "Ctrl+C quit"
 	if st.width(left)+rightWidth+2 > s.width {
 		left = "/help" + g.dot + "Ctrl+C quit"
+	}
+	if s.rooms != "" {
+		left = "unread: " + s.rooms
 	}
 	if rightWidth > 0 {
 		right = st.fit(right, s.width)

@@ -61,6 +61,7 @@ type styles struct {
 	separator paint
 	border    paint // between the transcript and the member list
 	newCount  paint
+	current   paint // the room shown, in the room list
 	names     [len(nameColors)]paint
 
 	ms    measure // how the terminal counts cells
@@ -89,6 +90,7 @@ func newStyles(r *lipgloss.Renderer, loc Locale) styles {
 		separator: newPaint(fg("238")),
 		border:    newPaint(fg("238")),
 		newCount:  newPaint(fg("221").Bold(true)),
+		current:   newPaint(fg("252").Bold(true)),
 
 		prompt:      fg("75"),
 		inputText:   r.NewStyle(),

@@ -333,7 +333,7 @@ func TestChromeHasNoAmbiguousWidth(t *testing.T) {
 	g := newEvents()
 	m, _ := newModel(120, 30, func(c *Config) {
 		c.Roster = &fakeRoster{members: []Member{{UserID: ann.id, Name: ann.name, Sessions: 2}, {UserID: bob.id, Name: bob.name, Sessions: 1}}}
-		c.History = []hub.Event{g.msg(bob, "before")}
+		c.Rooms[0].History = []hub.Event{g.msg(bob, "before")}
 	})
 	m.Update(EventsMsg{
 		g.join(carol), g.join(dave), g.leave(dave, ""), g.leave(carol, "evicted"), g.add(bob), g.next(hub.EventTypeRemove, bob),
@@ -418,7 +418,7 @@ func TestASCIILocale(t *testing.T) {
 		c.Screen = scr
 		c.Locale = Locale{ASCII: true}
 		c.Roster = &fakeRoster{members: []Member{{UserID: ann.id, Name: ann.name, Sessions: 2}, {UserID: "SHA256:jo", Name: "José", Sessions: 1}}}
-		c.History = []hub.Event{g.msg(bob, "before")}
+		c.Rooms[0].History = []hub.Event{g.msg(bob, "before")}
 		c.Notices = []string{"message of the day: ¡hola!"}
 	})
 	m.Init()

@@ -219,6 +219,7 @@ type transcript struct {
 	scratch []segment
 
 	out *Lines // a line-mode chat writes each entry as it is added
+	tag string // and starts it with this, "#go", when its room is not the one shown
 }
 
 func newTranscript(st *styles, loc *time.Location) transcript {
@@ -282,7 +283,11 @@ func (t *transcript) add(e *entry) {
 		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
 	}
 	if t.out != nil {
-		t.out.println(e.plain(t.st, t.loc, t.clock))
+		text := e.plain(t.st, t.loc, t.clock)
+		if t.tag != "" {
+			text = "[" + t.st.show(t.tag) + "] " + text
+		}
+		t.out.println(text)
 	}
 	t.entries = append(t.entries, e)
 	// Drop a quarter at a time so that adding stays O(1) amortized.
@@ -297,6 +302,17 @@ func (t *transcript) add(e *entry) {
 			t.clampAnchor()
 		}
 	}
+}
+
+// park lets go of every line laid out and of the window's rows, keeping
+// the entries and where the reader was: the room is no longer shown.
+func (t *transcript) park() {
+	for s := max(t.laidFrom, t.firstSeq); s <= t.lastSeq(); s++ {
+		e := t.at(s)
+		e.lines, e.width = nil, 0
+	}
+	t.laidFrom = t.lastSeq() + 1
+	t.rows, t.scratch = nil, nil
 }
 
 // scrolled reports whether the reader has scrolled up.

@@ -138,7 +138,7 @@ func TestViewFitsProperty(t *testing.T) {
 			"who": rapid.StringN(0, 200, -1).Draw(t, "who reply"),
 		}}), func(c *Config) {
 			c.Name = own
-			c.Room = unicodeText().Draw(t, "room")
+			c.Rooms[0].ID = unicodeText().Draw(t, "room")
 			if color {
 				c.Renderer = colorRenderer()
 			}
