@@ -3,6 +3,7 @@ package history
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,27 +32,32 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 // BenchmarkOpen opens a log of SSHCHAT_BENCH_LOG_MB megabytes (default 64)
-// for a hub that keeps 1024 events.
+// for hubs that keep 1024 events, with one room or 100 rooms taking turns:
+// Open reads DefaultRecentScan bytes of it.
 func BenchmarkOpen(b *testing.B) {
-	path := benchLog(b)
-	for b.Loop() {
-		l, err := Open(path, Options{Keep: 1024, Logger: discard})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(l.Recent()) != 1024 {
-			b.Fatalf("Recent has %d events", len(l.Recent()))
-		}
-		if err := l.Close(context.Background()); err != nil {
-			b.Fatal(err)
-		}
+	for _, rooms := range []int{1, 100} {
+		b.Run(fmt.Sprintf("rooms=%d", rooms), func(b *testing.B) {
+			path := benchLog(b, rooms)
+			for b.Loop() {
+				l, err := Open(path, Options{Keep: 1024, Logger: discard})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(l.Recent()) != 1024 || len(l.RecentByRoom()) != rooms {
+					b.Fatalf("Recent has %d events, RecentByRoom %d rooms", len(l.Recent()), len(l.RecentByRoom()))
+				}
+				if err := l.Close(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkTail takes the last 100 joins of the benchmark log, as
 // `sshchat log --type join -n 100` would.
 func BenchmarkTail(b *testing.B) {
-	path := benchLog(b)
+	path := benchLog(b, 1)
 	f := Filter{Types: []string{hub.EventTypeJoin}}
 	for b.Loop() {
 		recs, err := Tail(path, 100, f)
@@ -65,9 +71,10 @@ func BenchmarkTail(b *testing.B) {
 }
 
 // benchLog writes a log of SSHCHAT_BENCH_LOG_MB megabytes in a temporary
-// directory removed after the benchmark. Lines are a few encoded events
-// whose IDs are rewritten, so generating 1 GB takes seconds.
-func benchLog(b *testing.B) string {
+// directory removed after the benchmark, its events in rooms taking turns
+// (one room: lobby). Lines are a few encoded events whose IDs are
+// rewritten, so generating 1 GB takes seconds.
+func benchLog(b *testing.B, rooms int) string {
 	b.Helper()
 	mb := 64
 	if s := os.Getenv("SSHCHAT_BENCH_LOG_MB"); s != "" {
@@ -79,13 +86,16 @@ func benchLog(b *testing.B) string {
 	}
 	// The encoding of an event starts with its ID: keep what follows it.
 	var tails []string
-	for id := 1; id <= 10; id++ {
+	for id := 1; id <= 10*rooms; id++ {
 		e := event(id)
 		e.ID = 0
+		if rooms > 1 {
+			e.ChatRoomID = fmt.Sprintf("room%d", id%rooms)
+		}
 		tails = append(tails, strings.TrimPrefix(encodeLine(b, e), `{"id":0`))
 	}
 	path := filepath.Join(b.TempDir(), "events.log")
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		b.Fatal(err)
 	}

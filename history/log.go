@@ -47,13 +47,24 @@ const listenerBuffer = 1024
 // Options.MaxPending is zero.
 const DefaultMaxPending = 32 << 20
 
+// DefaultRecentScan is how much of the end of the log Open reads for
+// RecentByRoom when Options.RecentScan is zero: 64 MiB, some 300,000
+// events, read in well under a second. A room whose events are all older
+// than that starts with no history.
+const DefaultRecentScan = 64 << 20
+
 // Options configure Open. The zero value is ready to use.
 type Options struct {
 	// Fsync is the durability mode; the zero value is FsyncBatch.
 	Fsync Fsync
-	// Keep is how many of the most recent events Open loads for Recent: the
-	// hub's history size. 0 loads none but still finds LastID.
+	// Keep is how many of the most recent events Open loads for Recent,
+	// and for each room for RecentByRoom: the hub's history size. 0 loads
+	// none but still finds LastID.
 	Keep int
+	// RecentScan bounds the bytes Open reads back from the end of the log
+	// to fill RecentByRoom, so that a huge log does not stall the start;
+	// 0 means DefaultRecentScan.
+	RecentScan int64
 	// Interval bounds how long written events may wait for an fsync in
 	// FsyncBatch mode; 0 means DefaultInterval.
 	Interval time.Duration
@@ -88,8 +99,10 @@ type Log struct {
 	opts     Options
 	log      *slog.Logger
 	recent   []hub.Event
+	byRoom   map[string][]hub.Event // oldest first, as recent
 	lastID   int
 	recovery Recovery
+	scanned  int64 // bytes Open read back from the end: RecentScan and a line at most, unless Recent needed more
 	stats    stats
 
 	// Retry delays of the writer; tests shorten them.
@@ -119,11 +132,12 @@ type failure struct {
 // Open opens the log at path, creating it (mode 0600, parent directory 0700)
 // if it does not exist; it refuses a log group or others may access
 // (ErrInsecure). An existing log is recovered first: a torn last line
-// is cut off, then the file is read backwards from its end until
-// opts.Keep events and the last ID are known, so opening a large log costs
-// only what it returns.
+// is cut off, then the file is read backwards from its end until the last
+// opts.Keep events of every room and the last ID are known, or until
+// opts.RecentScan bytes are read (DefaultRecentScan), so opening a large
+// log costs at most that much.
 func Open(path string, opts Options) (*Log, error) {
-	if opts.Keep < 0 || opts.Interval < 0 || opts.MaxPending < 0 || !opts.Fsync.valid() {
+	if opts.Keep < 0 || opts.Interval < 0 || opts.MaxPending < 0 || opts.RecentScan < 0 || !opts.Fsync.valid() {
 		return nil, fmt.Errorf("open log %s: %w: keep %d, interval %v, fsync %v",
 			path, ErrOptions, opts.Keep, opts.Interval, opts.Fsync)
 	}
@@ -132,6 +146,9 @@ func Open(path string, opts Options) (*Log, error) {
 	}
 	if opts.MaxPending == 0 {
 		opts.MaxPending = DefaultMaxPending
+	}
+	if opts.RecentScan == 0 {
+		opts.RecentScan = DefaultRecentScan
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -170,6 +187,19 @@ func Open(path string, opts Options) (*Log, error) {
 // first. It does not include events written since.
 func (l *Log) Recent() []hub.Event { return slices.Clone(l.recent) }
 
+// RecentByRoom returns, for each room (chatroomId) found by Open, its last
+// Options.Keep valid events, oldest first, to seed the room's hub. Direct
+// messages count as a room of their own, "@direct". Open reads only the
+// last Options.RecentScan bytes of the log for it: a room quiet for longer
+// than that is missing. It does not include events written since.
+func (l *Log) RecentByRoom() map[string][]hub.Event {
+	m := make(map[string][]hub.Event, len(l.byRoom))
+	for room, evs := range l.byRoom {
+		m[room] = slices.Clone(evs)
+	}
+	return m
+}
+
 // LastID returns the ID of the last valid event found by Open, 0 for a new
 // or empty log: the hub's next ID is LastID()+1.
 func (l *Log) LastID() int { return l.lastID }
@@ -177,8 +207,9 @@ func (l *Log) LastID() int { return l.lastID }
 // Recovery reports what Open repaired or skipped.
 func (l *Log) Recovery() Recovery { return l.recovery }
 
-// Listener returns the channel to attach to the hub, which sends every event
-// on it and closes it after the final one. The first call starts the intake
+// Listener returns the channel that takes every event: give it to
+// bus.NewLocal, or attach it to a single hub. The sender closes it after
+// the final one (bus.Local.Close, hub.Close). The first call starts the intake
 // goroutine, which takes every event at once and queues it in memory (up to
 // Options.MaxPending), and the writer goroutine, which appends the queue to
 // the file: a disk that is slow or full does not hold up the hub. Later
@@ -229,8 +260,8 @@ func (l *Log) Pending() int { return int(l.pending.Load()) }
 func (l *Log) WriteErrors() int64 { return l.stats.errors.Load() }
 
 // Close waits until the writer has written and fsynced every event of the
-// listener channel, then closes the file. The hub must close the channel
-// (hub.Close does) or Close waits for it. Failing writes are retried until
+// listener channel, then closes the file. The sender must close the channel
+// (bus.Local.Close or hub.Close does) or Close waits for it. Failing writes are retried until
 // ctx ends; then Close stops waiting and returns an error wrapping
 // ErrUnwritten that counts the events that were not written, and whatever
 // the hub still sends is dropped, so that the hub can finish closing. A

@@ -1,12 +1,14 @@
 package history
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/internal/dirsync"
 )
 
@@ -64,33 +66,80 @@ func (l *Log) create() error {
 	return nil
 }
 
-// readTail reads f[:end] backwards until it holds Keep valid events and the
-// last ID.
+// readTail reads f[:end] backwards for LastID, Recent (the last Keep valid
+// events) and RecentByRoom (the last Keep of each room). Every room's
+// history may lie anywhere back, so it reads until RecentScan bytes are
+// behind it, or further while Recent or LastID is not complete.
 func (l *Log) readTail(f *os.File, end int64) error {
 	keep := l.opts.Keep
+	l.byRoom = map[string][]hub.Event{}
+	more := func() bool {
+		return l.lastID == 0 || len(l.recent) < keep || keep > 0 && l.scanned < l.opts.RecentScan
+	}
 	err := backLines(f, end, func(ln line) bool {
+		l.scanned = end - ln.off
+		// A line of a room that has all it needs is not decoded: on a
+		// long read most lines are.
+		if room, ok := roomOf(ln.b); ok && l.lastID != 0 && len(l.recent) >= keep && len(l.byRoom[string(room)]) >= keep {
+			return more()
+		}
 		e, err := ln.decode()
 		if err != nil {
 			l.recovery.Corrupt++
 			if l.recovery.Corrupt <= maxCorruptWarnings {
 				l.log.Warn("event log: skipped a corrupt line", "offset", ln.off, "err", err)
 			}
-			return true
+		} else {
+			if l.lastID == 0 {
+				l.lastID = e.ID
+			}
+			if len(l.recent) < keep {
+				l.recent = append(l.recent, e)
+			}
+			if room := l.byRoom[e.ChatRoomID]; len(room) < keep {
+				l.byRoom[e.ChatRoomID] = append(room, e)
+			}
 		}
-		if l.lastID == 0 {
-			l.lastID = e.ID
-		}
-		if len(l.recent) < keep {
-			l.recent = append(l.recent, e)
-		}
-		return len(l.recent) < keep
+		return more()
 	})
 	if err != nil {
 		return err
 	}
 	slices.Reverse(l.recent)
+	for _, evs := range l.byRoom {
+		slices.Reverse(evs)
+	}
 	if l.recovery.Corrupt > 0 {
 		l.log.Warn("event log: corrupt lines skipped while reading the end of the log", "count", l.recovery.Corrupt)
 	}
 	return nil
+}
+
+// roomPrefix is how the writer starts every line after the ID.
+var roomPrefix = []byte(`,"chatroomId":"`)
+
+// roomOf returns the chatroomId of a stored line without decoding it, when
+// the line begins as the writer writes it, {"id":N,"chatroomId":"ROOM", and
+// ROOM has no escape. ok is false otherwise: decode the line to know.
+func roomOf(b []byte) (room []byte, ok bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"id":`))
+	if !ok {
+		return nil, false
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return nil, false
+	}
+	rest, ok = bytes.CutPrefix(rest[i:], roomPrefix)
+	if !ok {
+		return nil, false
+	}
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
+		return nil, false
+	}
+	return rest[:j], true
 }
