@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,30 +30,53 @@ var (
 	errNotSaved = errors.New("not saved")
 )
 
-// Room is what the core needs of a room: a *hub.Hub, or what rooms and a
-// bus between nodes put in front of one.
+// Room is what the core needs of a room: a *hub.Hub, or what a bus
+// between nodes puts in front of one.
 type Room interface {
 	ID() string
 	Subscribe(m hub.Member, backlog int, opts ...hub.SubscribeOption) (*hub.Subscription, error)
 	Remove(userID, sessionID string) error
+	Part(userID, sessionID, reason string) error
+	Evict(userID, sessionID, reason string) error
 	Message(userID, text string)
 	Publish(userID, name, text string)
 	Post(ev hub.Event) error
 	Rename(userID, name string) error
 	Drop(userID, reason string) error
 	History() []hub.Event
+	Close() error
 }
 
 // Session is one session of a user as the core sees it; the SSH side
 // implements it. The session sends text and runs commands through its
-// Seat (Post, Run); the core reaches back only to end it.
+// Seat (Post, Run); the core reaches back only to end it, or to put it in
+// a room.
 type Session interface {
-	ID() string     // unique among the room's sessions
+	ID() string     // unique among the user's sessions
 	Remote() string // where it connects from, for /sessions
-	// End asks the session to end, telling the person why (/detach). It
-	// must not block: a session that is ending already ignores it.
+	// End asks the session to end, telling the person why (/detach, a
+	// kick or ban from the server). It must not block: a session that is
+	// ending already ignores it.
 	End(reason string)
+	// Enter tells the session that a command it ran (/join #go) put it in
+	// a room: it takes sub's events from then on (sub.History is the
+	// backlog, to pass through Seat.Visible). It must not block.
+	Enter(room RoomInfo, sub *hub.Subscription)
 }
+
+// DirectID is the ID of the hidden hub of direct messages, which every
+// interactive session is subscribed to (Seat.Direct). No room name starts
+// with '@'.
+const DirectID = "@direct"
+
+// Defaults of the room limits.
+const (
+	DefaultMaxRooms           = 1000
+	DefaultMaxRoomsPerUser    = 10
+	DefaultMaxRoomsPerSession = 20
+	DefaultLobby              = "lobby"
+	DefaultBacklog            = 100
+)
 
 // Config holds the core's limits and the hooks the server gives it. The
 // zero value of a field means its default, given beside it.
@@ -58,6 +84,25 @@ type Config struct {
 	MaxMessage   int     // bytes in one message; default 4096
 	MessageRate  float64 // messages per second per user, all sessions together; default 1
 	MessageBurst int     // messages a user may send at once before the rate applies; default 5
+
+	// Lobby is the default room's ID (without '#'): it always exists and
+	// cannot be dropped; server-wide moderation happens there. Default
+	// "lobby".
+	Lobby string
+	// OpenRoom makes the hub of a room (its history seeded, the shared
+	// stamp of event IDs): for the lobby and every persisted room in New,
+	// for a new room on /join, and for DirectID, whose hub must be made
+	// with hub.WithoutPresence. Nil: hubs in memory.
+	OpenRoom func(id string) (Room, error)
+	// MaxRooms (default 1000) is how many rooms the server keeps, the
+	// lobby included; MaxRoomsPerUser (default 10) how many one user may
+	// create; MaxRoomsPerSession (default 20) how many one session may be
+	// in at once.
+	MaxRooms, MaxRoomsPerUser, MaxRoomsPerSession int
+	// Backlog is how many events of a room's history a session gets when
+	// a command puts it in the room, and of its direct messages on
+	// arrival; default 100.
+	Backlog int
 
 	// Store says whether new messages can be saved now; while it returns
 	// an error, messages, actions, direct messages and say are refused
@@ -83,6 +128,24 @@ func (c Config) withDefaults() Config {
 	if c.MessageBurst <= 0 {
 		c.MessageBurst = 5
 	}
+	if c.Lobby == "" {
+		c.Lobby = DefaultLobby
+	}
+	if c.OpenRoom == nil {
+		c.OpenRoom = memoryRoom
+	}
+	if c.MaxRooms <= 0 {
+		c.MaxRooms = DefaultMaxRooms
+	}
+	if c.MaxRoomsPerUser <= 0 {
+		c.MaxRoomsPerUser = DefaultMaxRoomsPerUser
+	}
+	if c.MaxRoomsPerSession <= 0 {
+		c.MaxRoomsPerSession = DefaultMaxRoomsPerSession
+	}
+	if c.Backlog <= 0 {
+		c.Backlog = DefaultBacklog
+	}
 	if c.Store == nil {
 		c.Store = func() error { return nil }
 	}
@@ -98,32 +161,104 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Core is the chat of one room: who is online, what they may say and run.
+// memoryRoom is a room's hub in memory, for a core without OpenRoom.
+func memoryRoom(id string) (Room, error) {
+	if id == DirectID {
+		return hub.New(id, 64, 1024, hub.WithoutPresence()), nil
+	}
+	return hub.New(id, 64, 1024), nil
+}
+
+// Core is the chat of a server: its rooms, who is online and in which,
+// what they may say and run.
 type Core struct {
-	room     Room
 	reg      *registry.Registry
 	log      *slog.Logger
 	cfg      Config
 	presence *presence
 	rates    *rates
 	admins   atomic.Pointer[map[string]bool] // fingerprints of the admins
+	lobby    *room
+	direct   Room
+
+	mu     sync.Mutex
+	rooms  map[string]*room // guarded by mu; registry.RoomKey(id) → the open room
+	closed bool             // guarded by mu
 }
 
-// New makes the core of room, with names, ignores, bans, mutes and the
-// message of the day kept in reg (nil: in memory, until the server stops).
-func New(room Room, reg *registry.Registry, log *slog.Logger, cfg Config) *Core {
+// New makes the core of a server, with names, ignores, bans, mutes, the
+// message of the day and the rooms kept in reg (nil: in memory, until the
+// server stops). It opens the lobby, every room kept in reg and the hub of
+// direct messages, with cfg.OpenRoom.
+func New(reg *registry.Registry, log *slog.Logger, cfg Config) (*Core, error) {
 	if reg == nil {
 		reg, _ = registry.Open("") // in memory: cannot fail
 	}
 	cfg = cfg.withDefaults()
-	return &Core{
-		room:     room,
+	lobby, err := RoomID(cfg.Lobby)
+	if err != nil {
+		return nil, fmt.Errorf("the default room: %w", err)
+	}
+	cfg.Lobby = lobby
+	c := &Core{
 		reg:      reg,
 		log:      log,
 		cfg:      cfg,
 		presence: newPresence(reg),
 		rates:    newRates(cfg.MessageRate, cfg.MessageBurst),
+		rooms:    map[string]*room{},
 	}
+	if _, ok := reg.Room(lobby); !ok {
+		if err := reg.CreateRoom(registry.Room{ID: lobby, Created: time.Now().Unix()}, 0, 0); err != nil {
+			return nil, fmt.Errorf("the default room: %w", err)
+		}
+	}
+	if c.direct, err = cfg.OpenRoom(DirectID); err != nil {
+		return nil, fmt.Errorf("open the direct messages: %w", err)
+	}
+	for _, rec := range reg.Rooms() {
+		h, err := cfg.OpenRoom(rec.ID)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("open room %s: %w", rec.ID, err), c.Close())
+		}
+		c.rooms[registry.RoomKey(rec.ID)] = &room{id: rec.ID, hub: h}
+	}
+	c.lobby = c.rooms[registry.RoomKey(lobby)]
+	return c, nil
+}
+
+// Close closes every room's hub and the hub of direct messages: every
+// stream ends with hub.ErrClosed. Later calls do nothing.
+func (c *Core) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	rooms := slices.Collect(maps.Values(c.rooms))
+	c.mu.Unlock()
+	var errs []error
+	for _, r := range rooms {
+		if err := r.hub.Close(); err != nil && !errors.Is(err, hub.ErrClosed) {
+			errs = append(errs, fmt.Errorf("close room %s: %w", r.id, err))
+		}
+	}
+	if c.direct != nil {
+		if err := c.direct.Close(); err != nil && !errors.Is(err, hub.ErrClosed) {
+			errs = append(errs, fmt.Errorf("close the direct messages: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Lobby is the default room's ID.
+func (c *Core) Lobby() string { return c.cfg.Lobby }
+
+// Notice posts a line of the server (Message) in the lobby: a warning
+// about a name asked for with another key, say.
+func (c *Core) Notice(text string) error {
+	return c.lobby.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: text})
 }
 
 // SetAdmins sets the keys (fingerprints) that may moderate; it may be
@@ -135,7 +270,8 @@ func (c *Core) isAdmin(userID string) bool {
 	return admins != nil && (*admins)[userID]
 }
 
-// Banned says why userID may not come in, if it is banned.
+// Banned says why userID may not come in, if its key is banned from the
+// server.
 func (c *Core) Banned(userID string) (why string, banned bool) {
 	b, banned := c.reg.Banned(userID, time.Now())
 	if !banned {
@@ -151,19 +287,26 @@ func (c *Core) Banned(userID string) (why string, banned bool) {
 // Motd is the message of the day, "" when there is none.
 func (c *Core) Motd() string { return c.reg.Motd() }
 
-// Member is one user of the roster.
+// Member is one user of a room's roster.
 type Member struct {
 	UserID, Name string
-	Sessions     int // that count: a script's say does not
+	Sessions     int // in the room, that count: a script's say does not
 	Away         bool
 }
 
-// Members returns the first n users online, in display order (by name,
-// ignoring case), and how many are online: what member lists show.
-func (c *Core) Members(n int) (top []Member, total int) { return c.presence.members(n) }
+// Members returns the first n users in room (its ID, with or without
+// '#'), in display order (by name, ignoring case), and how many are in
+// it: what member lists show.
+func (c *Core) Members(room string, n int) (top []Member, total int) {
+	r, ok := c.find(room)
+	if !ok {
+		return nil, 0
+	}
+	return c.presence.members(r.id, n)
+}
 
-// Complete returns the names of the users online, but userID, that start
-// with prefix ignoring case, in display order.
+// Complete returns the names of the users online, in any room, but
+// userID, that start with prefix ignoring case, in display order.
 func (c *Core) Complete(prefix, userID string) []string {
 	return c.presence.complete(prefix, userID)
 }
@@ -172,23 +315,41 @@ func (c *Core) Complete(prefix, userID string) []string {
 type Arrival struct {
 	Name     string   // the name the user goes by
 	Notices  []string // for the person: why it is not the name asked for
-	Warning  string   // for the room: a known name asked for with another key
+	Warning  string   // for the room: a known name asked for with another key (see Notice)
 	Sessions int      // the user's sessions that count, this one included
 }
 
-// Seat is one session's place in the room, from its arrival to Leave.
+// Seat is one session's place on the server, from its arrival to Leave:
+// the rooms it is in and its stream of direct messages.
 type Seat struct {
 	core    *Core
 	user    *online
 	session *sessionInfo
+	opts    []hub.SubscribeOption // for every stream of the session
+	direct  *hub.Subscription     // nil for a script
 }
 
 // Arrive adds sess, a session of userID who asked for the name wanted, to
-// who is online: a user already online keeps its name; otherwise the key
-// gets the name it asked for if that is free or already its own, and is
-// told why when not. The name is saved before Arrive returns.
-func (c *Core) Arrive(userID, wanted string, sess Session) (*Seat, Arrival, error) {
-	return c.arrive(userID, wanted, sess, true)
+// who is online, in no room yet (Join), and subscribes it to the direct
+// messages (Direct) with opts, which every later Join uses too. A user
+// already online keeps its name; otherwise the key gets the name it asked
+// for if that is free or already its own, and is told why when not. The
+// name is saved before Arrive returns.
+func (c *Core) Arrive(userID, wanted string, sess Session, opts ...hub.SubscribeOption) (*Seat, Arrival, error) {
+	seat, a, err := c.arrive(userID, wanted, sess, true)
+	if err != nil {
+		return nil, a, err
+	}
+	seat.opts = opts
+	p := c.presence
+	p.renames.Lock()
+	seat.direct, err = c.direct.Subscribe(hub.Member{UserID: userID, SessionID: sess.ID(), Name: p.nameOf(seat.user)}, c.cfg.Backlog, opts...)
+	p.renames.Unlock()
+	if err != nil {
+		p.release(userID, seat.session)
+		return nil, Arrival{}, fmt.Errorf("subscribe to direct messages: %w", err)
+	}
+	return seat, a, nil
 }
 
 func (c *Core) arrive(userID, wanted string, sess Session, counted bool) (*Seat, Arrival, error) {
@@ -201,25 +362,67 @@ func (c *Core) arrive(userID, wanted string, sess Session, counted bool) (*Seat,
 	return seat, Arrival{Name: a.name, Notices: a.notices, Warning: a.warning, Sessions: a.sessions}, nil
 }
 
-// Join subscribes the session to the room, with backlog events of its
-// history, and from then on lists it in the roster: whoever the roster
-// lists, the room has. The name is the user's as of now, renames held off
-// until the room has it.
-func (s *Seat) Join(backlog int) (*hub.Subscription, error) {
-	p := s.core.presence
-	p.renames.Lock()
-	defer p.renames.Unlock()
-	sub, err := s.core.room.Subscribe(hub.Member{UserID: s.user.userID, SessionID: s.session.sess.ID(), Name: p.nameOf(s.user)}, backlog)
-	if err != nil {
-		return nil, err
-	}
-	p.join(s.user, s.session)
-	return sub, nil
+// Direct is the session's stream of direct messages (chatroomId
+// DirectID), taken at Arrive; its History is the backlog of the user's
+// direct messages. It ends at Leave, or with hub.ErrDropped when the user
+// is kicked or banned from the server. Nil for a script command.
+func (s *Seat) Direct() *hub.Subscription { return s.direct }
+
+// Join puts the session in room (its ID, with or without '#'; a
+// look-alike of an existing room is that room), creating the room if it
+// does not exist and the user may, and subscribes it with backlog events
+// of the room's history and the options of Arrive. From then on the
+// room's roster lists it. The error says in words why not: a bad or
+// reserved name, an invite-only room, a ban from it, a limit; it wraps
+// ErrInRoom when the session is in the room already.
+func (s *Seat) Join(room string, backlog int) (*hub.Subscription, RoomInfo, error) {
+	return s.core.join(s, room, backlog)
 }
 
-// Leave takes the session out of who is online; the user goes offline
-// with its last session. Leaving twice is harmless.
-func (s *Seat) Leave() { s.core.presence.release(s.user.userID, s.session) }
+// Part takes the session out of room: the room sees it go (remove or
+// leave) with reason, and its stream closes with a nil Err. It fails
+// when the session is not in the room.
+func (s *Seat) Part(room, reason string) error {
+	return s.core.part(s, room, reason)
+}
+
+// Rooms is the rooms this session is in, in the order joined.
+func (s *Seat) Rooms() []string { return s.core.presence.roomsOfSession(s.session) }
+
+// Leave takes the session out of every room and of who is online (the
+// rosters first, so that screens redrawing on its departure no longer
+// list it); the user goes offline with its last session. Leaving twice is
+// harmless.
+func (s *Seat) Leave() { s.leave("") }
+
+// Evict is Leave for a session whose client stopped reading: every room
+// sees it go with "evicted: " + reason (hub.Evict).
+func (s *Seat) Evict(reason string) { s.leave(reason) }
+
+func (s *Seat) leave(evicted string) {
+	rooms := s.core.presence.release(s.user.userID, s.session)
+	id := s.session.sess.ID()
+	gone := func(r Room) {
+		var err error
+		if evicted != "" {
+			err = r.Evict(s.user.userID, id, evicted)
+		} else {
+			err = r.Remove(s.user.userID, id)
+		}
+		if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
+			s.core.log.Error("leave a room", "room", r.ID(), "err", err)
+		}
+	}
+	for _, id := range rooms {
+		if r, ok := s.core.find(id); ok {
+			gone(r.hub)
+		}
+	}
+	if s.direct != nil {
+		gone(s.core.direct)
+		s.direct = nil
+	}
+}
 
 // UserID is the key the session came with.
 func (s *Seat) UserID() string { return s.user.userID }
@@ -233,27 +436,33 @@ func (s *Seat) Visible(evs []hub.Event) []hub.Event {
 	return visibleTo(evs, s.user.userID, s.Ignored())
 }
 
-// Post sends a message of the user to the room, or says why it may not.
-func (s *Seat) Post(text string) error {
+// Post sends a message of the user to room, which the session is in, or
+// says why it may not.
+func (s *Seat) Post(room, text string) error {
 	s.session.touch()
-	text, err := s.core.checkOutgoing(s.user.userID, text)
+	r, err := s.in(room)
 	if err != nil {
 		return err
 	}
-	s.core.room.Message(s.user.userID, text)
+	text, err = s.core.checkOutgoing(s.user.userID, r, text)
+	if err != nil {
+		return err
+	}
+	r.hub.Message(s.user.userID, text)
 	return nil
 }
 
-// checkOutgoing checks a message a user wants to send, with everything
-// that can refuse it: the length, a mute, a log that cannot save it, the
-// rate. It returns the sanitized text.
-func (c *Core) checkOutgoing(userID, text string) (string, error) {
+// checkOutgoing checks a message a user wants to send in room r (nil: a
+// direct message), with everything that can refuse it: the length, a
+// mute (from the server, or from r), a log that cannot save it, the rate.
+// It returns the sanitized text.
+func (c *Core) checkOutgoing(userID string, r *room, text string) (string, error) {
 	text, err := c.checkMessage(text)
 	if err != nil {
 		return "", err
 	}
-	if m, muted := c.reg.Muted(userID, time.Now()); muted {
-		return "", fmt.Errorf("you are muted %s", until(m.Until))
+	if err := c.muted(userID, r); err != nil {
+		return "", err
 	}
 	if c.cfg.Store() != nil {
 		return "", ErrCannotSave

@@ -14,20 +14,23 @@ import (
 	"github.com/sshchat/sshchat/sanitize"
 )
 
-// command is a slash command the core runs for a session. The list below
-// is the only place one is declared: /help and Tab come from it.
+// command is a slash command the core runs for a session, in the context
+// of a room. The list below is the only place one is declared: /help and
+// Tab come from it.
 type command struct {
 	name, args, help string
-	admin            bool
+	admin            bool // server admins only
 	posts            bool // the command posts an event: see mayPost
-	run              func(s *Seat, args string) (string, error)
+	mod              bool // moderation of the room: its owner, operators, admins (in the lobby, server-wide: admins)
+	room             bool // needs a room the session is in
+	run              func(s *Seat, r *room, args string) (string, error)
 }
 
 var commands = []command{
 	{name: "nick", args: "NEW", help: "change your name, for all your sessions", posts: true, run: (*Seat).cmdNick},
-	{name: "me", args: "ACTION", help: "say what you do: /me waves", run: (*Seat).cmdMe},
-	{name: "msg", args: "NAME TEXT", help: "a direct message: only NAME and you see it", run: (*Seat).cmdMsg},
-	{name: "who", help: "who is online", run: (*Seat).cmdWho},
+	{name: "me", args: "ACTION", help: "say what you do: /me waves", room: true, run: (*Seat).cmdMe},
+	{name: "msg", args: "NAME TEXT", help: "a direct message: only NAME and you see it, in any room", run: (*Seat).cmdMsg},
+	{name: "who", help: "who is in this room", run: (*Seat).cmdWho},
 	{name: "whois", args: "NAME", help: "a user's key, sessions and status", run: (*Seat).cmdWhois},
 	{name: "away", args: "[REASON]", help: "mark yourself away", posts: true, run: (*Seat).cmdAway},
 	{name: "back", help: "you are back", posts: true, run: (*Seat).cmdBack},
@@ -35,12 +38,21 @@ var commands = []command{
 	{name: "unignore", args: "NAME", help: "show NAME's messages again", run: (*Seat).cmdUnignore},
 	{name: "sessions", help: "your sessions: where from, since when, idle", run: (*Seat).cmdSessions},
 	{name: "detach", args: "N", help: "end your session number N (see /sessions)", run: (*Seat).cmdDetach},
-	{name: "kick", args: "NAME [REASON]", help: "disconnect all of NAME's sessions", admin: true, run: (*Seat).cmdKick},
-	{name: "ban", args: "NAME [DURATION] [REASON]", help: "refuse NAME's key, for DURATION (e.g. 2h) or for good", admin: true, run: (*Seat).cmdBan},
-	{name: "unban", args: "NAME|FINGERPRINT", help: "lift a ban", admin: true, run: (*Seat).cmdUnban},
-	{name: "banned", help: "list the bans", admin: true, run: (*Seat).cmdBanned},
-	{name: "mute", args: "NAME [DURATION]", help: "NAME's messages are refused, for DURATION or for good", admin: true, run: (*Seat).cmdMute},
-	{name: "unmute", args: "NAME", help: "lift a mute", admin: true, run: (*Seat).cmdUnmute},
+	{name: "join", args: "#ROOM", help: "go into a room (it is made if it does not exist: you own it)", run: (*Seat).cmdJoin},
+	{name: "part", args: "[#ROOM] [REASON]", help: "leave this room, or #ROOM", run: (*Seat).cmdPart},
+	{name: "rooms", help: "the rooms, with how many are in each and their topics", run: (*Seat).cmdRooms},
+	{name: "topic", args: "[TEXT]", help: "set this room's topic (empty clears it); without TEXT, show it", room: true, run: (*Seat).cmdTopic},
+	{name: "op", args: "NAME", help: "make NAME an operator of this room (its owner)", room: true, run: (*Seat).cmdOp},
+	{name: "deop", args: "NAME", help: "NAME is no longer an operator of this room (its owner)", room: true, run: (*Seat).cmdDeop},
+	{name: "mode", args: "+i|-i|+p|-p", help: "this room invite only (+i) or open (-i), private to its members (+p) or listed (-p)", mod: true, room: true, run: (*Seat).cmdMode},
+	{name: "invite", args: "NAME", help: "let NAME into this invite-only room", mod: true, room: true, run: (*Seat).cmdInvite},
+	{name: "drop", args: "[#ROOM] [REASON]", help: "remove this room, or #ROOM, for good (its owner)", run: (*Seat).cmdDrop},
+	{name: "kick", args: "NAME [REASON]", help: "put NAME out of this room (in the lobby: disconnect them)", mod: true, room: true, run: (*Seat).cmdKick},
+	{name: "ban", args: "NAME [DURATION] [REASON]", help: "keep NAME out of this room (in the lobby: the server), for DURATION (e.g. 2h) or for good", mod: true, room: true, run: (*Seat).cmdBan},
+	{name: "unban", args: "NAME|FINGERPRINT", help: "lift a ban of this room (in the lobby: of the server)", mod: true, room: true, run: (*Seat).cmdUnban},
+	{name: "banned", help: "list the bans of this room (in the lobby: of the server)", mod: true, room: true, run: (*Seat).cmdBanned},
+	{name: "mute", args: "NAME [DURATION]", help: "NAME's messages are refused in this room (in the lobby: everywhere), for DURATION or for good", mod: true, room: true, run: (*Seat).cmdMute},
+	{name: "unmute", args: "NAME", help: "lift a mute of this room (in the lobby: of the server)", mod: true, room: true, run: (*Seat).cmdUnmute},
 	{name: "release", args: "NAME", help: "free a name its key no longer needs, for another key to take", admin: true, run: (*Seat).cmdRelease},
 	{name: "motd", args: "[TEXT]", help: "set the message of the day shown on connect (empty clears it)", admin: true, run: (*Seat).cmdMotd},
 }
@@ -48,7 +60,9 @@ var commands = []command{
 // CommandInfo describes a slash command, for /help and Tab completion.
 type CommandInfo struct{ Name, Args, Help string }
 
-// Commands lists the slash commands the user may run.
+// Commands lists the slash commands the user may run: the moderation of
+// a room for everyone (a room's owner and operators are anyone), the
+// server's for its admins.
 func (s *Seat) Commands() []CommandInfo {
 	var out []CommandInfo
 	for _, c := range commands {
@@ -59,19 +73,38 @@ func (s *Seat) Commands() []CommandInfo {
 	return out
 }
 
-// Run runs the slash command /name args for the user, and returns its
-// reply, or says in words why it did not run.
-func (s *Seat) Run(name, args string) (string, error) {
+// Run runs the slash command /name args for the user, in the context of
+// roomName (the room its screen shows; "" for none), and returns its reply, or
+// says in words why it did not run. A command that puts the session in a
+// room (/join) tells it through Session.Enter.
+func (s *Seat) Run(roomName, name, args string) (string, error) {
 	s.session.touch()
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
 	if i < 0 || commands[i].admin && !s.core.isAdmin(s.user.userID) {
 		return "", fmt.Errorf("unknown command /%s: /help lists them", name)
 	}
 	c := commands[i]
-	if err := s.core.mayPost(s.user.userID, c); err != nil {
+	var r *room
+	if roomName != "" {
+		r, _ = s.in(roomName)
+	}
+	if c.room && r == nil {
+		if roomName == "" {
+			return "", fmt.Errorf("/%s is for a room, and you are in none: /join one", c.name)
+		}
+		_, err := s.in(roomName)
 		return "", err
 	}
-	reply, err := c.run(s, strings.TrimSpace(args))
+	if c.mod && !s.core.mayModerate(s.user.userID, r, s.core.record(r)) {
+		if r == s.core.lobby {
+			return "", fmt.Errorf("/%s in #%s is for the server's admins", c.name, r.id)
+		}
+		return "", fmt.Errorf("/%s is for the owner and operators of #%s", c.name, r.id)
+	}
+	if err := s.core.mayPost(s.user.userID, r, c); err != nil {
+		return "", err
+	}
+	reply, err := c.run(s, r, strings.TrimSpace(args))
 	if errors.Is(err, errUsage) {
 		return "", fmt.Errorf("usage: /%s %s", c.name, c.args)
 	}
@@ -82,12 +115,14 @@ func (s *Seat) Run(name, args string) (string, error) {
 // mute, or the user's message rate, which such commands share with
 // messages (each one is a line on every screen). Moderation takes a token
 // too. /me and /msg are checked as messages are (checkOutgoing).
-func (c *Core) mayPost(userID string, cmd command) error {
-	if !cmd.posts && !cmd.admin {
+func (c *Core) mayPost(userID string, r *room, cmd command) error {
+	if !cmd.posts && !cmd.admin && !cmd.mod {
 		return nil
 	}
-	if m, muted := c.reg.Muted(userID, time.Now()); muted && cmd.posts {
-		return fmt.Errorf("you are muted %s", until(m.Until))
+	if cmd.posts {
+		if err := c.muted(userID, r); err != nil {
+			return err
+		}
 	}
 	return c.throttle(userID)
 }
@@ -104,14 +139,14 @@ func (c *Core) target(name string) (*online, error) {
 	return u, nil
 }
 
-func (s *Seat) cmdNick(args string) (string, error) {
+func (s *Seat) cmdNick(r *room, args string) (string, error) {
 	if args == "" || strings.ContainsAny(args, " \t") {
 		return "", errUsage
 	}
 	if !validName(args) {
 		return "", fmt.Errorf("%q is not a usable name: 2-24 of A-Z a-z 0-9 _ . -", args)
 	}
-	switch _, err := s.core.presence.rename(s.user.userID, args, s.core.room.Rename); {
+	switch _, err := s.core.presence.rename(s.user.userID, args, s.core.renameIn); {
 	case errors.Is(err, errNotSaved):
 		s.core.log.Error("save the registry", "err", err)
 		return "", fmt.Errorf("you are %s for now, but the server could not save it (%v): it may be lost if the server restarts", args, err)
@@ -121,15 +156,15 @@ func (s *Seat) cmdNick(args string) (string, error) {
 	return "", nil
 }
 
-func (s *Seat) cmdMe(args string) (string, error) {
-	text, err := s.core.checkOutgoing(s.user.userID, args)
+func (s *Seat) cmdMe(r *room, args string) (string, error) {
+	text, err := s.core.checkOutgoing(s.user.userID, r, args)
 	if err != nil {
 		return "", err
 	}
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeAction, UserID: s.user.userID, Message: text})
+	return "", r.hub.Post(hub.Event{Type: hub.EventTypeAction, UserID: s.user.userID, Message: text})
 }
 
-func (s *Seat) cmdMsg(args string) (string, error) {
+func (s *Seat) cmdMsg(r *room, args string) (string, error) {
 	name, text, _ := strings.Cut(args, " ")
 	if strings.TrimSpace(text) == "" {
 		return "", errUsage
@@ -138,28 +173,31 @@ func (s *Seat) cmdMsg(args string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text, err = s.core.checkOutgoing(s.user.userID, text)
+	text, err = s.core.checkOutgoing(s.user.userID, nil, text)
 	if err != nil {
 		return "", err
 	}
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeDirect, UserID: s.user.userID, To: to.userID, Message: text})
+	return "", s.core.direct.Post(hub.Event{Type: hub.EventTypeDirect, UserID: s.user.userID, To: to.userID, Message: text})
 }
 
-func (s *Seat) cmdWho(args string) (string, error) {
+func (s *Seat) cmdWho(r *room, args string) (string, error) {
 	if args != "" {
 		return "", errUsage
 	}
+	if r == nil {
+		return "", errors.New("you are in no room: /join one")
+	}
 	now := time.Now()
-	users := s.core.presence.all(now)
+	users := s.core.presence.all(r.id, now)
 	var b strings.Builder
-	fmt.Fprintf(&b, "online: %d", len(users))
+	fmt.Fprintf(&b, "in #%s: %d", r.id, len(users))
 	for _, v := range users {
 		fmt.Fprintf(&b, "\n  %-24s %s   idle %s", v.name+awayNote(v), plural(v.sessions, "session"), short(v.idle))
 	}
 	return b.String(), nil
 }
 
-func (s *Seat) cmdWhois(args string) (string, error) {
+func (s *Seat) cmdWhois(r *room, args string) (string, error) {
 	u, err := s.core.target(args)
 	if err != nil {
 		return "", err
@@ -186,21 +224,21 @@ func awayNote(v userView) string {
 	}
 }
 
-func (s *Seat) cmdAway(args string) (string, error) {
+func (s *Seat) cmdAway(r *room, args string) (string, error) {
 	why := strings.TrimSpace(sanitize.Line(args))
 	if len(why) > 200 {
 		return "", fmt.Errorf("the reason is too long: at most 200 bytes")
 	}
 	s.core.presence.setAway(s.user, true, why)
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeAway, UserID: s.user.userID, Message: why})
+	return "", s.core.postWhereIs(s.user, hub.Event{Type: hub.EventTypeAway, UserID: s.user.userID, Message: why})
 }
 
-func (s *Seat) cmdBack(args string) (string, error) {
+func (s *Seat) cmdBack(r *room, args string) (string, error) {
 	if args != "" {
 		return "", errUsage
 	}
 	s.core.presence.setAway(s.user, false, "")
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeBack, UserID: s.user.userID})
+	return "", s.core.postWhereIs(s.user, hub.Event{Type: hub.EventTypeBack, UserID: s.user.userID})
 }
 
 // lookup finds a user by online name, owned name or fingerprint.
@@ -217,7 +255,7 @@ func (c *Core) lookup(name string) (userID string, err error) {
 	return "", fmt.Errorf("nobody is known by the name %s", name)
 }
 
-func (s *Seat) cmdIgnore(args string) (string, error) {
+func (s *Seat) cmdIgnore(r *room, args string) (string, error) {
 	id, err := s.core.lookup(args)
 	if err != nil {
 		return "", err
@@ -232,7 +270,7 @@ func (s *Seat) cmdIgnore(args string) (string, error) {
 	return fmt.Sprintf("you no longer see messages from %s (%s)", args, id), nil
 }
 
-func (s *Seat) cmdUnignore(args string) (string, error) {
+func (s *Seat) cmdUnignore(r *room, args string) (string, error) {
 	id, err := s.core.lookup(args)
 	if err != nil {
 		return "", err
@@ -253,7 +291,7 @@ func (c *Core) refreshIgnores(u *online) {
 	u.ignored.Store(&set)
 }
 
-func (s *Seat) cmdSessions(args string) (string, error) {
+func (s *Seat) cmdSessions(r *room, args string) (string, error) {
 	if args != "" {
 		return "", errUsage
 	}
@@ -272,7 +310,7 @@ func (s *Seat) cmdSessions(args string) (string, error) {
 	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-func (s *Seat) cmdDetach(args string) (string, error) {
+func (s *Seat) cmdDetach(r *room, args string) (string, error) {
 	n, err := strconv.Atoi(args)
 	if err != nil {
 		return "", errUsage
@@ -285,23 +323,35 @@ func (s *Seat) cmdDetach(args string) (string, error) {
 	return fmt.Sprintf("session %d detached", n), nil
 }
 
-// Moderation.
+// Moderation. In the lobby it is the server's, by its admins: a kick
+// disconnects, a ban keeps the key out, a mute holds in every room; the
+// events are in the lobby. In any other room it is that room's, by its
+// owner, operators and the admins: a kick or ban puts the user out of
+// the room (the streams end with hub.ErrDropped), a mute holds there.
 
-func (s *Seat) cmdKick(args string) (string, error) {
+func (s *Seat) cmdKick(r *room, args string) (string, error) {
 	name, reason, _ := strings.Cut(args, " ")
 	u, err := s.core.target(name)
 	if err != nil {
 		return "", err
 	}
 	reason = sanitize.Line(strings.TrimSpace(reason))
-	if err := s.core.room.Post(hub.Event{Type: hub.EventTypeKick, UserID: s.user.userID, To: u.userID, Reason: reason}); err != nil {
+	if r != s.core.lobby && !slices.Contains(s.core.presence.inRoom(r.id), u.userID) {
+		return "", fmt.Errorf("%s is not in #%s", name, r.id)
+	}
+	if err := r.hub.Post(hub.Event{Type: hub.EventTypeKick, UserID: s.user.userID, To: u.userID, Reason: reason}); err != nil {
 		return "", err
 	}
-	_ = s.core.room.Drop(u.userID, moderationReason("kicked", s.core.presence.nameOf(s.user), reason, 0))
+	why := moderationReason("kicked", s.core.presence.nameOf(s.user), reason, 0)
+	if r == s.core.lobby {
+		s.core.disconnect(u.userID, why)
+		return "", nil
+	}
+	s.core.putOut(u.userID, r, "kicked from #"+r.id+": "+why)
 	return "", nil
 }
 
-func (s *Seat) cmdBan(args string) (string, error) {
+func (s *Seat) cmdBan(r *room, args string) (string, error) {
 	name, rest, _ := strings.Cut(args, " ")
 	id, err := s.core.lookup(name)
 	if err != nil {
@@ -315,30 +365,102 @@ func (s *Seat) cmdBan(args string) (string, error) {
 		return "", err
 	}
 	by := s.user.userID
-	if err := s.core.reg.Ban(id, registry.Restriction{Until: until, Reason: reason, By: by, At: time.Now().Unix()}); err != nil {
+	x := registry.Restriction{Until: until, Reason: reason, By: by, At: time.Now().Unix()}
+	if r == s.core.lobby {
+		err = s.core.reg.Ban(id, x)
+	} else {
+		err = s.core.restrictIn(r, id, x, func(rm *registry.Room) *map[string]registry.Restriction { return &rm.Bans })
+	}
+	if err != nil {
 		return "", err
 	}
-	if err := s.core.room.Post(hub.Event{Type: hub.EventTypeBan, UserID: by, To: id, ToName: name, Reason: reason, Until: until}); err != nil {
+	if err := r.hub.Post(hub.Event{Type: hub.EventTypeBan, UserID: by, To: id, ToName: name, Reason: reason, Until: until}); err != nil {
 		return "", err
 	}
-	_ = s.core.room.Drop(id, moderationReason("banned", s.core.presence.nameOf(s.user), reason, until))
+	why := moderationReason("banned", s.core.presence.nameOf(s.user), reason, until)
+	if r == s.core.lobby {
+		s.core.disconnect(id, why)
+		return "", nil
+	}
+	s.core.putOut(id, r, "banned from #"+r.id+": "+why)
 	return "", nil
 }
 
-func (s *Seat) cmdUnban(args string) (string, error) {
-	return s.lift(args, "banned", s.core.reg.Unban, hub.EventTypeUnban)
+// restrictIn records a ban or mute (the map field picks which) of userID
+// in room r.
+func (c *Core) restrictIn(r *room, userID string, x registry.Restriction, field func(*registry.Room) *map[string]registry.Restriction) error {
+	err := c.reg.UpdateRoom(r.id, func(rm *registry.Room) (bool, error) {
+		m := field(rm)
+		if *m == nil {
+			*m = map[string]registry.Restriction{}
+		}
+		(*m)[userID] = x
+		return true, nil
+	})
+	return roomRefusal(r, err)
 }
 
-func (s *Seat) cmdBanned(args string) (string, error) {
+// disconnect puts userID out of every room and of the direct messages,
+// and ends its sessions: a kick or ban from the server.
+func (c *Core) disconnect(userID, why string) {
+	c.mu.Lock()
+	rooms := slices.Collect(maps.Values(c.rooms))
+	c.mu.Unlock()
+	in := c.presence.roomsOfUser(userID)
+	for _, r := range rooms {
+		if slices.Contains(in, r.id) {
+			c.putOut(userID, r, why)
+		}
+	}
+	_ = c.direct.Drop(userID, why)
+	for _, si := range c.presence.sessionsByID(userID) {
+		si.sess.End(why)
+	}
+}
+
+func (s *Seat) cmdUnban(r *room, args string) (string, error) {
+	if r == s.core.lobby {
+		return s.lift(r, args, "banned", s.core.reg.Unban, hub.EventTypeUnban)
+	}
+	return s.lift(r, args, "banned from #"+r.id, s.core.liftIn(r, func(rm *registry.Room) *map[string]registry.Restriction { return &rm.Bans }), hub.EventTypeUnban)
+}
+
+// liftIn is what lifts a ban or mute (the map field picks which) in room r.
+func (c *Core) liftIn(r *room, field func(*registry.Room) *map[string]registry.Restriction) func(userID string) (bool, error) {
+	return func(userID string) (bool, error) {
+		found := false
+		err := c.reg.UpdateRoom(r.id, func(rm *registry.Room) (bool, error) {
+			m := field(rm)
+			if _, found = (*m)[userID]; found {
+				delete(*m, userID)
+			}
+			return found, nil
+		})
+		return found, roomRefusal(r, err)
+	}
+}
+
+func (s *Seat) cmdBanned(r *room, args string) (string, error) {
 	if args != "" {
 		return "", errUsage
 	}
-	bans := s.core.reg.Bans(time.Now())
+	now := time.Now()
+	bans := s.core.reg.Bans(now)
+	where := ""
+	if r != s.core.lobby {
+		bans = map[string]registry.Restriction{}
+		for id, b := range s.core.record(r).Bans {
+			if b.Active(now) {
+				bans[id] = b
+			}
+		}
+		where = " from #" + r.id
+	}
 	if len(bans) == 0 {
-		return "nobody is banned", nil
+		return "nobody is banned" + where, nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "banned: %d", len(bans))
+	fmt.Fprintf(&b, "banned%s: %d", where, len(bans))
 	for _, id := range slices.Sorted(maps.Keys(bans)) {
 		x := bans[id]
 		name := s.core.reg.NameOf(id)
@@ -350,7 +472,7 @@ func (s *Seat) cmdBanned(args string) (string, error) {
 	return b.String(), nil
 }
 
-func (s *Seat) cmdMute(args string) (string, error) {
+func (s *Seat) cmdMute(r *room, args string) (string, error) {
 	name, rest, _ := strings.Cut(args, " ")
 	id, err := s.core.lookup(name)
 	if err != nil {
@@ -360,19 +482,28 @@ func (s *Seat) cmdMute(args string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := s.core.reg.Mute(id, registry.Restriction{Until: until, Reason: reason, By: s.user.userID, At: time.Now().Unix()}); err != nil {
+	x := registry.Restriction{Until: until, Reason: reason, By: s.user.userID, At: time.Now().Unix()}
+	if r == s.core.lobby {
+		err = s.core.reg.Mute(id, x)
+	} else {
+		err = s.core.restrictIn(r, id, x, func(rm *registry.Room) *map[string]registry.Restriction { return &rm.Mutes })
+	}
+	if err != nil {
 		return "", err
 	}
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeMute, UserID: s.user.userID, To: id, ToName: name, Reason: reason, Until: until})
+	return "", r.hub.Post(hub.Event{Type: hub.EventTypeMute, UserID: s.user.userID, To: id, ToName: name, Reason: reason, Until: until})
 }
 
-func (s *Seat) cmdUnmute(args string) (string, error) {
-	return s.lift(args, "muted", s.core.reg.Unmute, hub.EventTypeUnmute)
+func (s *Seat) cmdUnmute(r *room, args string) (string, error) {
+	if r == s.core.lobby {
+		return s.lift(r, args, "muted", s.core.reg.Unmute, hub.EventTypeUnmute)
+	}
+	return s.lift(r, args, "muted in #"+r.id, s.core.liftIn(r, func(rm *registry.Room) *map[string]registry.Restriction { return &rm.Mutes }), hub.EventTypeUnmute)
 }
 
 // lift ends a restriction (a ban, a mute) of the user args names, with
-// unrestrict, and tells the room with an event of type typ.
-func (s *Seat) lift(args, what string, unrestrict func(userID string) (bool, error), typ string) (string, error) {
+// unrestrict, and tells room r with an event of type typ.
+func (s *Seat) lift(r *room, args, what string, unrestrict func(userID string) (bool, error), typ string) (string, error) {
 	id, err := s.core.lookup(args)
 	if err != nil {
 		return "", err
@@ -384,10 +515,10 @@ func (s *Seat) lift(args, what string, unrestrict func(userID string) (bool, err
 	if !was {
 		return "", fmt.Errorf("%s is not %s", args, what)
 	}
-	return "", s.core.room.Post(hub.Event{Type: typ, UserID: s.user.userID, To: id, ToName: args})
+	return "", r.hub.Post(hub.Event{Type: typ, UserID: s.user.userID, To: id, ToName: args})
 }
 
-func (s *Seat) cmdMotd(args string) (string, error) {
+func (s *Seat) cmdMotd(r *room, args string) (string, error) {
 	text := strings.TrimSpace(sanitize.Line(args))
 	if len(text) > s.core.cfg.MaxMessage {
 		return "", fmt.Errorf("the message of the day is over %d bytes", s.core.cfg.MaxMessage)
@@ -395,7 +526,7 @@ func (s *Seat) cmdMotd(args string) (string, error) {
 	if err := s.core.reg.SetMotd(text); err != nil {
 		return "", err
 	}
-	return "", s.core.room.Post(hub.Event{Type: hub.EventTypeMotd, UserID: s.user.userID, Message: text})
+	return "", s.core.lobby.hub.Post(hub.Event{Type: hub.EventTypeMotd, UserID: s.user.userID, Message: text})
 }
 
 // durationAndReason reads "[DURATION] [REASON]": a leading Go duration
@@ -462,7 +593,7 @@ func short(d time.Duration) string {
 }
 
 // cmdRelease frees a name held by a key, so that another key may take it.
-func (s *Seat) cmdRelease(args string) (string, error) {
+func (s *Seat) cmdRelease(r *room, args string) (string, error) {
 	if args == "" || strings.ContainsAny(args, " \t") {
 		return "", errUsage
 	}
@@ -470,7 +601,7 @@ func (s *Seat) cmdRelease(args string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = s.core.room.Post(hub.Event{Type: hub.EventTypeRelease, UserID: s.user.userID, To: owner, ToName: s.core.reg.NameOf(owner), Message: args})
+	err = s.core.lobby.hub.Post(hub.Event{Type: hub.EventTypeRelease, UserID: s.user.userID, To: owner, ToName: s.core.reg.NameOf(owner), Message: args})
 	return fmt.Sprintf("the name %s is free (it was %s's)", args, owner), err
 }
 

@@ -36,7 +36,7 @@ func TestEveryCommand(t *testing.T) {
 		wantErr   string // in the error; "" for none
 		wantEvent string // the event type the room sees; "" for none
 	}{
-		{ann, "who", "online: 3", "", ""},
+		{ann, "who", "in #lobby: 3", "", ""},
 		{ann, "who now", "", "usage: /who", ""},
 		{ann, "whois bob", bobID, "", ""},
 		{ann, "whois boss", "admin", "", ""},
@@ -44,7 +44,7 @@ func TestEveryCommand(t *testing.T) {
 		{ann, "whois", "", "usage: /whois NAME", ""},
 		{ann, "me waves", "", "", hub.EventTypeAction},
 		{ann, "me   ", "", "empty", ""},
-		{ann, "msg bob psst", "", "", hub.EventTypeDirect},
+		{ann, "msg bob psst", "", "", ""}, // not in the room: in the direct messages
 		{ann, "msg bob", "", "usage", ""},
 		{ann, "msg @zed hi", "", "@zed is not online", ""},
 		{ann, "away lunch", "", "", hub.EventTypeAway},
@@ -66,7 +66,7 @@ func TestEveryCommand(t *testing.T) {
 		{ann, "ignore ghost", "", "nobody is known", ""},
 		{ann, "unignore bob", "again", "", ""},
 		{ann, "unignore bob", "", "were not ignoring", ""},
-		{ann, "kick bob", "", "unknown command /kick", ""},
+		{ann, "kick bob", "", "/kick in #lobby is for the server's admins", ""},
 		{ann, "frobnicate", "", "unknown command", ""},
 		{root, "mute bob 1h flooding", "", "", hub.EventTypeMute},
 		{root, "mute bob 0s", "", "positive", ""},
@@ -86,7 +86,7 @@ func TestEveryCommand(t *testing.T) {
 	for _, tt := range tests {
 		name, args, _ := strings.Cut(tt.line, " ")
 		before := len(tc.hub.History())
-		reply, err := tt.seat.Run(name, args)
+		reply, err := tt.seat.Run("lobby", name, args)
 		switch {
 		case tt.wantErr == "" && err != nil:
 			t.Errorf("/%s: %v", tt.line, err)
@@ -104,19 +104,19 @@ func TestEveryCommand(t *testing.T) {
 			t.Errorf("/%s: the room saw %v, want [%s]", tt.line, types, tt.wantEvent)
 		}
 	}
-	if reply, _ := ann.Run("who", ""); !strings.Contains(reply, "annie") || !strings.Contains(reply, "2 sessions") {
+	if reply, _ := ann.Run("lobby", "who", ""); !strings.Contains(reply, "annie") || !strings.Contains(reply, "2 sessions") {
 		t.Errorf("/who after /nick: %q, want annie with 2 sessions", reply)
 	}
 	if got := next(t, bobSub); got.Type != hub.EventTypeAction {
 		t.Errorf("bob's first event: %+v", got)
 	}
-	if got := next(t, bobSub); got.Type != hub.EventTypeDirect || got.Message != "psst" {
+	if got := next(t, bob.Direct()); got.Type != hub.EventTypeDirect || got.Message != "psst" || got.ChatRoomID != DirectID {
 		t.Errorf("bob's direct message: %+v", got)
 	}
 	_ = annSub
 
 	// /detach ends the other session, with a reason.
-	if _, err := ann.Run("detach", "2"); err != nil {
+	if _, err := ann.Run("lobby", "detach", "2"); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -139,7 +139,7 @@ func TestModeration(t *testing.T) {
 	seat1, bob1 := tc.join(bobID, "bob", "b1")
 	seat2, bob2 := tc.join(bobID, "bob", "b2")
 
-	if _, err := root.Run("kick", "bob spamming"); err != nil {
+	if _, err := root.Run("lobby", "kick", "bob spamming"); err != nil {
 		t.Fatal(err)
 	}
 	for _, sub := range []*hub.Subscription{bob1, bob2} {
@@ -154,12 +154,12 @@ func TestModeration(t *testing.T) {
 	}
 	seat1.Leave() // as the sessions' handlers do when their streams end
 	seat2.Leave()
-	if _, err := root.Run("kick", "bob"); err == nil {
+	if _, err := root.Run("lobby", "kick", "bob"); err == nil {
 		t.Error("kicked a user who is not online")
 	}
 
 	seat3, bob3 := tc.join(bobID, "bob", "b3")
-	if _, err := root.Run("ban", "bob 2h spam"); err != nil {
+	if _, err := root.Run("lobby", "ban", "bob 2h spam"); err != nil {
 		t.Fatal(err)
 	}
 	for range bob3.Events() {
@@ -171,24 +171,24 @@ func TestModeration(t *testing.T) {
 	if why, banned := tc.core.Banned(bobID); !banned || !strings.Contains(why, "until") || !strings.Contains(why, "spam") {
 		t.Errorf("Banned(bob) = %q, %v", why, banned)
 	}
-	if reply, _ := root.Run("banned", ""); !strings.Contains(reply, "banned: 1") || !strings.Contains(reply, "(spam)") {
+	if reply, _ := root.Run("lobby", "banned", ""); !strings.Contains(reply, "banned: 1") || !strings.Contains(reply, "(spam)") {
 		t.Errorf("/banned = %q", reply)
 	}
-	if _, err := root.Run("unban", bobID); err != nil { // by fingerprint
+	if _, err := root.Run("lobby", "unban", bobID); err != nil { // by fingerprint
 		t.Fatal(err)
 	}
 	if _, banned := tc.core.Banned(bobID); banned {
 		t.Error("still banned after /unban")
 	}
-	if _, err := root.Run("ban", "bob 7d"); err != nil {
+	if _, err := root.Run("lobby", "ban", "bob 7d"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := root.Run("unban", "bob"); err != nil { // by owned name, offline
+	if _, err := root.Run("lobby", "unban", "bob"); err != nil { // by owned name, offline
 		t.Fatal(err)
 	}
 
 	// bob is offline: his name may be released for another key.
-	if _, err := root.Run("release", "bob"); err != nil {
+	if _, err := root.Run("lobby", "release", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if ev, ok := tc.lastOfType(hub.EventTypeRelease); !ok || ev.To != bobID || ev.Message != "bob" {
@@ -210,13 +210,13 @@ func TestMuteRefusesMessages(t *testing.T) {
 	tc.core.SetAdmins(map[string]bool{rootID: true})
 	root, _ := tc.join(rootID, "boss", "r1")
 	bob, _ := tc.join(bobID, "bob", "b1")
-	if _, err := root.Run("mute", "bob"); err != nil {
+	if _, err := root.Run("lobby", "mute", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.Post("hello"); err == nil || !strings.Contains(err.Error(), "muted for good") {
+	if err := bob.Post("lobby", "hello"); err == nil || !strings.Contains(err.Error(), "muted for good") {
 		t.Errorf("a muted user's message: %v", err)
 	}
-	if err := root.Post("still here"); err != nil {
+	if err := root.Post("lobby", "still here"); err != nil {
 		t.Errorf("the admin's message: %v", err)
 	}
 }
@@ -227,14 +227,14 @@ func TestStoreRefusesWhileItCannotSave(t *testing.T) {
 	var broken error = errors.New("disk full")
 	tc := newTestCore(t, Config{Store: func() error { return broken }}, nil)
 	ann, _ := tc.join(annID, "ann", "a1")
-	if err := ann.Post("hi"); !errors.Is(err, ErrCannotSave) {
+	if err := ann.Post("lobby", "hi"); !errors.Is(err, ErrCannotSave) {
 		t.Errorf("a message while the log is broken: %v", err)
 	}
 	broken = nil
-	if err := ann.Post("hi"); err != nil {
+	if err := ann.Post("lobby", "hi"); err != nil {
 		t.Errorf("a message after the log recovered: %v", err)
 	}
-	if err := ann.Post(strings.Repeat("x", 4097)); err == nil || !strings.Contains(err.Error(), "over the limit") {
+	if err := ann.Post("lobby", strings.Repeat("x", 4097)); err == nil || !strings.Contains(err.Error(), "over the limit") {
 		t.Errorf("a message over the limit: %v", err)
 	}
 }
@@ -254,7 +254,7 @@ func TestRateLimitPerUser(t *testing.T) {
 		if i%2 == 1 {
 			seat = a2
 		}
-		if err := seat.Post("hi"); err == nil {
+		if err := seat.Post("lobby", "hi"); err == nil {
 			sent++
 		} else if !strings.Contains(err.Error(), "slow down: at most 3 messages at once") {
 			t.Errorf("refusal %q does not say to slow down", err)
@@ -263,10 +263,10 @@ func TestRateLimitPerUser(t *testing.T) {
 	if sent != 3 || throttled != 7 {
 		t.Errorf("%d of 10 sent, %d throttled; want the burst of 3 across both sessions, 7 throttled", sent, throttled)
 	}
-	if _, err := a1.Run("away", ""); err == nil {
+	if _, err := a1.Run("lobby", "away", ""); err == nil {
 		t.Error("/away past the rate: let through")
 	}
-	if err := bob.Post("hi"); err != nil {
+	if err := bob.Post("lobby", "hi"); err != nil {
 		t.Errorf("another user's message was throttled: %v", err)
 	}
 }
@@ -298,16 +298,16 @@ func TestNickIsOneStep(t *testing.T) {
 	tc := newTestCore(t, Config{}, reg)
 	ann, sub := tc.join(annID, "ann", "a1")
 	tc.arrive(annID, "ann", "a2")
-	if _, err := ann.Run("nick", "annie"); err != nil {
+	if _, err := ann.Run("lobby", "nick", "annie"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Type != hub.EventTypeNick || ev.Name != "annie" {
 		t.Errorf("the room saw %+v, want a nick to annie", ev)
 	}
-	if top, _ := tc.core.Members(10); len(top) != 1 || top[0].Name != "annie" || top[0].Sessions != 2 {
+	if top, _ := tc.core.Members("lobby", 10); len(top) != 1 || top[0].Name != "annie" || top[0].Sessions != 2 {
 		t.Errorf("roster after /nick: %+v", top)
 	}
-	if err := ann.Post("hello"); err != nil {
+	if err := ann.Post("lobby", "hello"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Name != "annie" {
@@ -318,10 +318,10 @@ func TestNickIsOneStep(t *testing.T) {
 	if err := tc.hub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ann.Run("nick", "anna"); err == nil {
+	if _, err := ann.Run("lobby", "nick", "anna"); err == nil {
 		t.Error("/nick on a closed room succeeded")
 	}
-	if top, _ := tc.core.Members(10); top[0].Name != "annie" {
+	if top, _ := tc.core.Members("lobby", 10); top[0].Name != "annie" {
 		t.Errorf("the roster says %q after a refused rename, the room annie", top[0].Name)
 	}
 }

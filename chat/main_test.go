@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,14 +20,28 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // wait bounds every wait for the hub.
 const wait = 10 * time.Second
 
-// fakeSession is a session in memory: it records why it was told to end.
+// fakeSession is a session in memory: it records why it was told to end,
+// and the rooms a command put it in.
 type fakeSession struct {
-	id    string
-	ended chan string // capacity 1, as a real session's
+	id      string
+	ended   chan string // capacity 1, as a real session's
+	entered chan entered
+}
+
+type entered struct {
+	room RoomInfo
+	sub  *hub.Subscription
 }
 
 func newFakeSession(id string) *fakeSession {
-	return &fakeSession{id: id, ended: make(chan string, 1)}
+	return &fakeSession{id: id, ended: make(chan string, 1), entered: make(chan entered, 32)}
+}
+
+func (f *fakeSession) Enter(room RoomInfo, sub *hub.Subscription) {
+	select {
+	case f.entered <- entered{room, sub}:
+	default:
+	}
 }
 
 func (f *fakeSession) ID() string     { return f.id }
@@ -58,13 +73,16 @@ func (f *fakeScript) Follow() (io.Writer, func()) {
 	return &f.stdout, func() { f.finished = true }
 }
 
-// testCore is a core on a real hub, with its registry in memory unless
-// one is given.
+// testCore is a core on real hubs, with its registry in memory unless
+// one is given. hub is the lobby's.
 type testCore struct {
 	t    *testing.T
 	core *Core
 	hub  *hub.Hub
 	reg  *registry.Registry
+
+	mu   sync.Mutex
+	hubs map[string]*hub.Hub // guarded by mu; every hub the core opened, by room ID
 }
 
 func newTestCore(t *testing.T, cfg Config, reg *registry.Registry) *testCore {
@@ -75,9 +93,39 @@ func newTestCore(t *testing.T, cfg Config, reg *registry.Registry) *testCore {
 			t.Fatal(err)
 		}
 	}
-	h := hub.New("lobby", 64, 1024)
-	t.Cleanup(func() { _ = h.Close() })
-	return &testCore{t: t, core: New(h, reg, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg), hub: h, reg: reg}
+	tc := &testCore{t: t, reg: reg, hubs: map[string]*hub.Hub{}}
+	if cfg.OpenRoom == nil {
+		cfg.OpenRoom = func(id string) (Room, error) {
+			opts := []hub.Option{}
+			if id == DirectID {
+				opts = append(opts, hub.WithoutPresence())
+			}
+			h := hub.New(id, 64, 1024, opts...)
+			tc.mu.Lock()
+			tc.hubs[id] = h
+			tc.mu.Unlock()
+			return h, nil
+		}
+	}
+	core, err := New(reg, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := core.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	tc.core = core
+	tc.hub = tc.hubOf(core.Lobby())
+	return tc
+}
+
+// hubOf is the hub the core opened for room id.
+func (tc *testCore) hubOf(id string) *hub.Hub {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.hubs[id]
 }
 
 // arrive brings a session of userID into the room, asking for name; it
@@ -104,11 +152,10 @@ func (tc *testCore) enter(userID, name, sessionID string) (*Seat, Arrival, *fake
 		tc.t.Fatal(err)
 	}
 	tc.t.Cleanup(seat.Leave)
-	sub, err := seat.Join(0)
+	sub, _, err := seat.Join(tc.core.Lobby(), 0)
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	tc.t.Cleanup(func() { _ = tc.hub.Remove(userID, sessionID) })
 	return seat, a, sess, sub
 }
 

@@ -50,7 +50,7 @@ func arrive(t *testing.T, p *presence, userID, wanted string) (arrival, *session
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.join(a.user, si) // in the room: listed
+	p.join(a.user, si, "lobby") // in the room: listed
 	return a, si
 }
 
@@ -150,7 +150,7 @@ func TestRosterIsSharedAndSorted(t *testing.T) {
 	if _, err := p.acquire("SHA256:z", "zed", bot); err != nil {
 		t.Fatal(err)
 	}
-	top, total := p.members(2)
+	top, total := p.members("lobby", 2)
 	if total != 3 || len(top) != 2 || top[0].Name != "Ann" || top[0].Sessions != 2 || top[1].Name != "bob" {
 		t.Errorf("Members(2) = %+v, %d; want Ann ×2, bob of 3", top, total)
 	}
@@ -161,7 +161,7 @@ func TestRosterIsSharedAndSorted(t *testing.T) {
 		t.Errorf("completion offers the user its own name: %v", got)
 	}
 	p.release("SHA256:a", annSession)
-	if top, _ := p.members(1); top[0].Sessions != 1 {
+	if top, _ := p.members("lobby", 1); top[0].Sessions != 1 {
 		t.Errorf("after one session ends, Ann has %d", top[0].Sessions)
 	}
 }

@@ -13,15 +13,20 @@ import (
 )
 
 // presence is who is online: the name each user goes by (bound to its key
-// in the registry), its sessions and whether it is away.
+// in the registry), its sessions, the rooms each session is in, and
+// whether it is away.
 type presence struct {
 	reg *registry.Registry
 
-	renames sync.Mutex // held through a rename, room and roster together
+	// renames is held through a change that a room's hub and the rosters
+	// must agree on: a rename, a session entering a room, a user put out
+	// of one (kick, ban, drop).
+	renames sync.Mutex
 
-	mu     sync.Mutex
-	users  map[string]*online // guarded by mu; userID → while it has a session
-	sorted []*online          // guarded by mu; the users shown, in display order, kept so (never sorted again)
+	mu      sync.Mutex
+	users   map[string]*online   // guarded by mu; userID → while it has a session
+	sorted  []*online            // guarded by mu; the users with a session that counts, in display order, kept so (never sorted again)
+	rosters map[string][]*online // guarded by mu; room → the users with a session that counts in it, in display order
 }
 
 // online is one user while it has sessions. Fields are guarded by
@@ -41,7 +46,7 @@ type sessionInfo struct {
 	since   time.Time
 	active  atomic.Int64 // Unix nanoseconds of the last message or command
 	counted bool         // it counts as a session (a say does not)
-	joined  bool         // guarded by presence.mu: the room has it (Seat.Join); the roster lists it from then on
+	rooms   []string     // guarded by presence.mu: the rooms whose hubs have it, in the order joined; a room's roster lists it from then on
 }
 
 func newSessionInfo(sess Session, counted bool) *sessionInfo {
@@ -57,7 +62,7 @@ func (si *sessionInfo) idle(now time.Time) time.Duration {
 }
 
 func newPresence(reg *registry.Registry) *presence {
-	return &presence{reg: reg, users: make(map[string]*online)}
+	return &presence{reg: reg, users: make(map[string]*online), rosters: make(map[string][]*online)}
 }
 
 // arrival is what acquire decided for a new session.
@@ -125,43 +130,127 @@ func (p *presence) counted(u *online) int {
 	return n
 }
 
-// listed is how many of u's sessions the roster counts: those that count
-// and are in the room. p.mu must be held.
-func (p *presence) listed(u *online) int {
+// listedIn is how many of u's sessions the roster of room counts: those
+// that count and are in the room. p.mu must be held.
+func (p *presence) listedIn(u *online, room string) int {
 	n := 0
 	for _, si := range u.sessions {
-		if si.listed() {
+		if si.counted && slices.Contains(si.rooms, room) {
 			n++
 		}
 	}
 	return n
 }
 
-func (si *sessionInfo) listed() bool { return si.counted && si.joined }
-
-// join marks si as in the room: from now on the roster lists it, so that
-// nobody is listed (and found by /kick, say) before the room has them.
-func (p *presence) join(u *online, si *sessionInfo) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	si.joined = true
-	p.place(u)
+// roomsOf is every room u has a session in. p.mu must be held.
+func (p *presence) roomsOf(u *online) []string {
+	var rooms []string
+	for _, si := range u.sessions {
+		for _, r := range si.rooms {
+			if !slices.Contains(rooms, r) {
+				rooms = append(rooms, r)
+			}
+		}
+	}
+	return rooms
 }
 
-// release removes a session; the user goes offline with its last one.
-// Releasing a session twice is harmless.
-func (p *presence) release(userID string, si *sessionInfo) {
+// join marks si as in room: from now on the room's roster lists it, so
+// that nobody is listed (and found by /kick, say) before the room has
+// them.
+func (p *presence) join(u *online, si *sessionInfo, room string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !slices.Contains(si.rooms, room) {
+		si.rooms = append(si.rooms, room)
+	}
+	p.placeIn(u, room)
+}
+
+// part takes si out of room; it reports whether it was in it.
+func (p *presence) part(u *online, si *sessionInfo, room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.Index(si.rooms, room)
+	if i < 0 {
+		return false
+	}
+	si.rooms = slices.Delete(si.rooms, i, i+1)
+	p.placeIn(u, room)
+	return true
+}
+
+// partUser takes every session of userID out of room.
+func (p *presence) partUser(userID, room string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	u := p.users[userID]
 	if u == nil {
 		return
 	}
+	for _, si := range u.sessions {
+		si.rooms = slices.DeleteFunc(si.rooms, func(r string) bool { return r == room })
+	}
+	p.placeIn(u, room)
+}
+
+// inRoom lists the users with a session in room.
+func (p *presence) inRoom(room string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ids []string
+	for id, u := range p.users {
+		for _, si := range u.sessions {
+			if slices.Contains(si.rooms, room) {
+				ids = append(ids, id)
+				break
+			}
+		}
+	}
+	return ids
+}
+
+// roomsOfSession is the rooms si is in, in the order joined.
+func (p *presence) roomsOfSession(si *sessionInfo) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(si.rooms)
+}
+
+// isIn reports whether si is in room.
+func (p *presence) isIn(si *sessionInfo, room string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Contains(si.rooms, room)
+}
+
+// count is how many users the roster of room lists.
+func (p *presence) count(room string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.rosters[room])
+}
+
+// release removes a session and returns the rooms it was in; the user
+// goes offline with its last one. Releasing a session twice is harmless.
+func (p *presence) release(userID string, si *sessionInfo) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	u := p.users[userID]
+	if u == nil || !slices.Contains(u.sessions, si) {
+		return nil
+	}
+	rooms := si.rooms
+	si.rooms = nil
 	u.sessions = slices.DeleteFunc(u.sessions, func(s *sessionInfo) bool { return s == si })
 	if len(u.sessions) == 0 {
 		delete(p.users, userID)
 	}
 	p.place(u)
+	for _, r := range rooms {
+		p.placeIn(u, r)
+	}
+	return rooms
 }
 
 // rename gives an online user a new name, bound to its key, and tells the
@@ -170,22 +259,31 @@ func (p *presence) release(userID string, si *sessionInfo) {
 // name. Renames are serialized, so that two of one user's sessions
 // renaming at once leave the room and the roster agreeing. When the name
 // is taken but could not be saved, the error wraps errNotSaved.
-func (p *presence) rename(userID, name string, room func(userID, name string) error) (old string, err error) {
+func (p *presence) rename(userID, name string, room func(userID, name string, rooms []string) error) (old string, err error) {
 	p.renames.Lock()
 	defer p.renames.Unlock()
 	u, old, err := p.claim(userID, name)
 	if err != nil {
 		return "", err
 	}
+	p.mu.Lock()
+	rooms := p.roomsOf(u)
+	p.mu.Unlock()
 	if old != name && room != nil {
-		if err := room(userID, name); err != nil {
+		if err := room(userID, name, rooms); err != nil {
 			return "", fmt.Errorf("rename: %w", err)
 		}
 	}
 	p.mu.Lock()
 	p.hide(u) // found by its old name
+	for _, r := range rooms {
+		p.hideIn(u, r)
+	}
 	u.name = name
 	p.place(u)
+	for _, r := range rooms {
+		p.placeIn(u, r)
+	}
 	p.mu.Unlock()
 	if err := p.reg.Sync(); err != nil {
 		return old, fmt.Errorf("%w: %w", errNotSaved, err)
@@ -241,9 +339,9 @@ type userView struct {
 func (p *presence) view(u *online, now time.Time) userView {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	v := userView{userID: u.userID, name: u.name, away: u.away, awayWhy: u.awayWhy, sessions: p.listed(u), idle: 1<<63 - 1}
+	v := userView{userID: u.userID, name: u.name, away: u.away, awayWhy: u.awayWhy, sessions: p.counted(u), idle: 1<<63 - 1}
 	for _, si := range u.sessions {
-		if !si.listed() && v.sessions > 0 { // a script's say, or a session not yet in the room
+		if !si.counted && v.sessions > 0 { // a script's say
 			continue
 		}
 		if v.since.IsZero() || si.since.Before(v.since) {
@@ -254,15 +352,18 @@ func (p *presence) view(u *online, now time.Time) userView {
 	return v
 }
 
-// all is what /who shows: the users of the roster (a script's say is not
-// a session), in its order.
-func (p *presence) all(now time.Time) []userView {
+// all is what /who shows: the users of room's roster (a script's say is
+// not a session), in its order, with their sessions in that room.
+func (p *presence) all(room string, now time.Time) []userView {
 	p.mu.Lock()
-	users := slices.Clone(p.shown())
+	users := slices.Clone(p.rosters[room])
 	p.mu.Unlock()
 	views := make([]userView, len(users))
 	for i, u := range users {
 		views[i] = p.view(u, now)
+		p.mu.Lock()
+		views[i].sessions = p.listedIn(u, room)
+		p.mu.Unlock()
 	}
 	return views
 }
@@ -286,16 +387,17 @@ func (p *presence) nameOf(u *online) string {
 	return u.name
 }
 
-// members is the roster: the users with a session that counts (a
-// script's say does not), in display order. The order is kept as users
-// arrive, leave or are renamed, never made again from the whole room.
-func (p *presence) members(n int) ([]Member, int) {
+// members is the roster of room: the users with a session that counts
+// in it (a script's say does not), in display order. The order is kept as
+// users arrive, leave or are renamed, never made again from the whole
+// room.
+func (p *presence) members(room string, n int) ([]Member, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	shown := p.shown()
+	shown := p.rosters[room]
 	top := make([]Member, 0, min(max(n, 0), len(shown)))
 	for _, u := range shown[:cap(top)] {
-		top = append(top, Member{UserID: u.userID, Name: u.name, Sessions: p.listed(u), Away: u.away})
+		top = append(top, Member{UserID: u.userID, Name: u.name, Sessions: p.listedIn(u, room), Away: u.away})
 	}
 	return top, len(shown)
 }
@@ -315,28 +417,48 @@ func (p *presence) complete(prefix, userID string) []string {
 	return names
 }
 
-// shown is the users with a listed session, in display order. p.mu must
-// be held.
+// shown is the users with a session that counts, in display order. p.mu
+// must be held.
 func (p *presence) shown() []*online { return p.sorted }
 
 // place puts u where it belongs in p.sorted: in display order while it has
-// a listed session, out of the list otherwise. An arrival or departure
-// costs a binary search, not a sort of the room. p.mu must be held.
+// a session that counts, out of the list otherwise. An arrival or
+// departure costs a binary search, not a sort of everyone. p.mu must be
+// held.
 func (p *presence) place(u *online) {
-	if p.listed(u) > 0 {
-		if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); !found {
-			p.sorted = slices.Insert(p.sorted, i, u)
-		}
+	p.sorted = placed(p.sorted, u, p.counted(u) > 0)
+}
+
+// placeIn is place for the roster of room.
+func (p *presence) placeIn(u *online, room string) {
+	list := placed(p.rosters[room], u, p.listedIn(u, room) > 0)
+	if len(list) == 0 {
+		delete(p.rosters, room) // an empty room costs nothing here
 		return
 	}
-	p.hide(u)
+	p.rosters[room] = list
 }
 
 // hide takes u out of p.sorted. p.mu must be held.
-func (p *presence) hide(u *online) {
-	if i, found := slices.BinarySearchFunc(p.sorted, u, displayOrder); found {
-		p.sorted = slices.Delete(p.sorted, i, i+1)
+func (p *presence) hide(u *online) { p.sorted = placed(p.sorted, u, false) }
+
+// hideIn takes u out of the roster of room. p.mu must be held.
+func (p *presence) hideIn(u *online, room string) {
+	if list, ok := p.rosters[room]; ok {
+		p.rosters[room] = placed(list, u, false)
 	}
+}
+
+// placed puts u in list, in display order, or takes it out.
+func placed(list []*online, u *online, in bool) []*online {
+	i, found := slices.BinarySearchFunc(list, u, displayOrder)
+	switch {
+	case in && !found:
+		return slices.Insert(list, i, u)
+	case !in && found:
+		return slices.Delete(list, i, i+1)
+	}
+	return list
 }
 
 // displayOrder orders users by name ignoring case, then by key.
@@ -345,4 +467,39 @@ func displayOrder(a, b *online) int {
 		return c
 	}
 	return strings.Compare(a.userID, b.userID)
+}
+
+// nameByID is what userID is called: its name online, else the name its
+// key owns, else its key.
+func (p *presence) nameByID(userID string) string {
+	p.mu.Lock()
+	u := p.users[userID]
+	p.mu.Unlock()
+	if u != nil {
+		return p.nameOf(u)
+	}
+	if name := p.reg.NameOf(userID); name != "" {
+		return name
+	}
+	return userID
+}
+
+// sessionsByID is userID's sessions, if it is online.
+func (p *presence) sessionsByID(userID string) []*sessionInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := p.users[userID]; u != nil {
+		return slices.Clone(u.sessions)
+	}
+	return nil
+}
+
+// roomsOfUser is every room userID has a session in.
+func (p *presence) roomsOfUser(userID string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := p.users[userID]; u != nil {
+		return p.roomsOf(u)
+	}
+	return nil
 }

@@ -30,13 +30,13 @@ func TestPresenceAcrossSessions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if top, _ := tc.core.Members(100); len(top) != len(seats)+1-empty(seats) {
+			if top, _ := tc.core.Members("lobby", 100); len(top) != len(seats)+1-empty(seats) {
 				t.Errorf("step %d: %s listed before the room has the session: %+v", i, st.name, top)
 			}
-			if _, err := seat.Join(0); err != nil {
+			if _, _, err := seat.Join("lobby", 0); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { _ = tc.hub.Remove(st.user, sessionID) })
+			t.Cleanup(seat.Leave)
 			seats[st.user] = append(seats[st.user], seat)
 			if a.Sessions != len(seats[st.user]) || a.Name != st.name {
 				t.Errorf("step %d: arrival %+v, want %s with %d sessions", i, a, st.name, len(seats[st.user]))
@@ -53,11 +53,11 @@ func TestPresenceAcrossSessions(t *testing.T) {
 				want[map[string]string{annID: "ann", bobID: "bob"}[id]] = len(s)
 			}
 		}
-		top, total := tc.core.Members(100)
+		top, total := tc.core.Members("lobby", 100)
 		if total != len(want) {
 			t.Errorf("step %d: %d online, want %d", i, total, len(want))
 		}
-		who, _ := watch.Run("who", "")
+		who, _ := watch.Run("lobby", "who", "")
 		_, x := tc.script(carolID, "carol", "", "who")
 		for _, m := range top {
 			if want[m.Name] != m.Sessions {

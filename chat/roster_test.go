@@ -23,7 +23,7 @@ func TestRosterOrderFollowsChanges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.join(a.user, si)
+			p.join(a.user, si, "lobby")
 			sessions[id] = si
 		case i%3 == 0:
 			if _, err := p.rename(id, fmt.Sprintf("r%03d", i), nil); err != nil {
@@ -33,7 +33,7 @@ func TestRosterOrderFollowsChanges(t *testing.T) {
 			p.release(id, si)
 			delete(sessions, id)
 		}
-		top, total := p.members(1 << 20)
+		top, total := p.members("lobby", 1<<20)
 		if total != len(sessions) || len(top) != total {
 			t.Fatalf("step %d: %d of %d members listed, %d online", i, len(top), total, len(sessions))
 		}

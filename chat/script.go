@@ -51,18 +51,20 @@ type scriptCall struct {
 
 // scriptCommands are listed in the usage text in this order.
 var scriptCommands = []scriptCommand{
-	{"tail", "[--json]", "stream the room's events as they happen (you join the room while it runs)", (*Core).runTail},
-	{"say", "TEXT... (or the text on stdin)", "post a message", (*Core).runSay},
-	{"who", "[--json]", "list who is online", (*Core).runWho},
-	{"history", "[-n N] [--json]", "print the most recent events (default 20)", (*Core).runHistory},
+	{"tail", "[--room R] [--json]", "stream a room's events as they happen (you join the room while it runs)", (*Core).runTail},
+	{"say", "[--room R] TEXT... (or the text on stdin)", "post a message", (*Core).runSay},
+	{"who", "[--room R] [--json]", "list who is in a room", (*Core).runWho},
+	{"history", "[--room R] [-n N] [--json]", "print a room's most recent events (default 20)", (*Core).runHistory},
+	{"rooms", "[--json]", "list the rooms, with how many are in each and their topics", (*Core).runRooms},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: ssh HOST COMMAND [ARGS]   (or ssh -t HOST for the chat)")
-	fmt.Fprintf(w, "  %-8s %-32s %s\n", "help", "", "print this")
+	fmt.Fprintf(w, "  %-8s %-42s %s\n", "help", "", "print this")
 	for _, c := range scriptCommands {
-		fmt.Fprintf(w, "  %-8s %-32s %s\n", c.name, c.args, c.help)
+		fmt.Fprintf(w, "  %-8s %-42s %s\n", c.name, c.args, c.help)
 	}
+	fmt.Fprintln(w, "  --room R names a room (go or #go); without it, the default room")
 }
 
 // Exec runs the command argv (its name first) for userID, who connected
@@ -95,15 +97,40 @@ func (x *scriptCall) flags(name string, define func(*flag.FlagSet)) (fs *flag.Fl
 	return fs, true
 }
 
+// roomFlag defines --room on fs, for a command that reads a room.
+func (c *Core) roomFlag(fs *flag.FlagSet, room *string) {
+	fs.StringVar(room, "room", c.cfg.Lobby, "the room (go or #go)")
+}
+
+// readable is the room name names, if x's user may read it: it exists,
+// and the user is not banned from it nor lacks an invitation to it.
+func (c *Core) readable(x *scriptCall, name string) (*room, bool) {
+	r, ok := c.find(name)
+	if !ok {
+		x.fail(fmt.Errorf("there is no room #%s: rooms lists them", strings.TrimPrefix(name, "#")))
+		return nil, false
+	}
+	if err := c.mayEnter(x.userID, r, c.record(r)); err != nil {
+		x.fail(err)
+		return nil, false
+	}
+	return r, true
+}
+
 func (x *scriptCall) fail(err error) int {
 	fmt.Fprintf(x.Stderr(), "sshchat: %v\n", err)
 	return exitFailed
 }
 
 func (c *Core) runSay(x *scriptCall) int {
-	fs, ok := x.flags("say", func(*flag.FlagSet) {})
+	var roomName string
+	fs, ok := x.flags("say", func(fs *flag.FlagSet) { c.roomFlag(fs, &roomName) })
 	if !ok {
 		return exitUsage
+	}
+	r, ok := c.readable(x, roomName)
+	if !ok {
+		return exitFailed
 	}
 	text := strings.Join(fs.Args(), " ")
 	if fs.NArg() == 0 {
@@ -116,7 +143,7 @@ func (c *Core) runSay(x *scriptCall) int {
 		}
 		text = string(in)
 	}
-	text, err := c.checkOutgoing(x.userID, text)
+	text, err := c.checkOutgoing(x.userID, r, text)
 	if err != nil {
 		x.fail(err)
 		if errors.Is(err, ErrEmpty) {
@@ -131,16 +158,24 @@ func (c *Core) runSay(x *scriptCall) int {
 		return x.fail(err)
 	}
 	defer seat.Leave()
-	c.room.Publish(x.userID, arrived.Name, text)
+	r.hub.Publish(x.userID, arrived.Name, text)
 	return exitOK
 }
 
 func (c *Core) runWho(x *scriptCall) int {
 	var asJSON bool
-	if _, ok := x.flags("who", func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "one JSON object per user") }); !ok {
+	var roomName string
+	if _, ok := x.flags("who", func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "one JSON object per user")
+		c.roomFlag(fs, &roomName)
+	}); !ok {
 		return exitUsage
 	}
-	users, _ := c.Members(math.MaxInt) // what /who and the member lists read
+	r, ok := c.readable(x, roomName)
+	if !ok {
+		return exitFailed
+	}
+	users, _ := c.Members(r.id, math.MaxInt) // what /who and the member lists read
 	enc := json.NewEncoder(x.Stdout())
 	for _, u := range users {
 		if asJSON {
@@ -159,9 +194,11 @@ func (c *Core) runWho(x *scriptCall) int {
 func (c *Core) runHistory(x *scriptCall) int {
 	var asJSON bool
 	var n int
+	var roomName string
 	if _, ok := x.flags("history", func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "the events as JSON lines, as in the event log")
 		fs.IntVar(&n, "n", 20, "how many events")
+		c.roomFlag(fs, &roomName)
 	}); !ok {
 		return exitUsage
 	}
@@ -169,7 +206,11 @@ func (c *Core) runHistory(x *scriptCall) int {
 		fmt.Fprintln(x.Stderr(), "sshchat: -n must not be negative")
 		return exitUsage
 	}
-	evs := visibleTo(c.room.History(), x.userID, c.reg.Ignored(x.userID))
+	r, ok := c.readable(x, roomName)
+	if !ok {
+		return exitFailed
+	}
+	evs := visibleTo(r.hub.History(), x.userID, c.reg.Ignored(x.userID))
 	evs = evs[max(0, len(evs)-n):]
 	w := c.eventWriter(x.Stdout(), asJSON)
 	for _, ev := range evs {
@@ -184,12 +225,19 @@ func (c *Core) runHistory(x *scriptCall) int {
 // is a session like any other: it joins, and falls out if it cannot keep up.
 func (c *Core) runTail(x *scriptCall) int {
 	var asJSON bool
+	var roomName string
 	if _, ok := x.flags("tail", func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "the events as JSON lines, as in the event log")
+		c.roomFlag(fs, &roomName)
 	}); !ok {
 		return exitUsage
 	}
-	seat, arrived, err := c.Arrive(x.userID, c.scriptName(x.userID, x.User()), x)
+	if _, ok := c.readable(x, roomName); !ok {
+		return exitFailed
+	}
+	// A session like a screen's, but for direct messages, which a tail of
+	// a room does not show.
+	seat, arrived, err := c.arrive(x.userID, c.scriptName(x.userID, x.User()), x, true)
 	if err != nil {
 		return x.fail(err)
 	}
@@ -198,15 +246,10 @@ func (c *Core) runTail(x *scriptCall) int {
 		fmt.Fprintf(x.Stderr(), "sshchat: %s\n", refusal)
 		return exitFailed
 	}
-	sessionID := x.ID()
-	sub, err := seat.Join(0)
+	sub, _, err := seat.Join(roomName, 0)
 	if err != nil {
 		return x.fail(err)
 	}
-	defer func() {
-		seat.Leave() // out of the roster before the departure, as a screen is
-		_ = c.room.Remove(x.userID, sessionID)
-	}()
 
 	// Like a screen, a script that stops reading must not hold anything up.
 	out, finish := x.Follow()
@@ -221,8 +264,12 @@ func (c *Core) runTail(x *scriptCall) int {
 				continue
 			}
 			if !ok {
-				if errors.Is(sub.Err(), hub.ErrEvicted) {
+				switch err := sub.Err(); {
+				case errors.Is(err, hub.ErrEvicted):
 					fmt.Fprintln(x.Stderr(), "sshchat: disconnected: fell too far behind the room")
+					return exitFailed
+				case errors.Is(err, hub.ErrDropped):
+					fmt.Fprintf(x.Stderr(), "sshchat: %v\n", strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": "))
 					return exitFailed
 				}
 				return exitOK
@@ -232,6 +279,25 @@ func (c *Core) runTail(x *scriptCall) int {
 			}
 		}
 	}
+}
+
+func (c *Core) runRooms(x *scriptCall) int {
+	var asJSON bool
+	if _, ok := x.flags("rooms", func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "one JSON object per room")
+	}); !ok {
+		return exitUsage
+	}
+	enc := json.NewEncoder(x.Stdout())
+	enc.SetEscapeHTML(false)
+	for _, ri := range c.Rooms(x.userID) {
+		if asJSON {
+			_ = enc.Encode(ri)
+			continue
+		}
+		fmt.Fprintf(x.Stdout(), "#%-32s %4d %s  %s\n", ri.ID, ri.Members, roomFlags(ri), ri.Topic)
+	}
+	return exitOK
 }
 
 // eventWriter writes events one a line: as the log stores them, or as the

@@ -89,7 +89,7 @@ func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	carol, _ := tc.join(carolID, "carol", "c1")
 	_, bob := tc.join(bobID, "bob", "b1")
 	tc.join(rootID, "mallory", "m1")
-	if _, err := carol.Run("ignore", "mallory"); err != nil {
+	if _, err := carol.Run("lobby", "ignore", "mallory"); err != nil {
 		t.Fatal(err)
 	}
 	secrets := func() {

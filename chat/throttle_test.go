@@ -12,7 +12,7 @@ import (
 func (tc *testCore) runAs(userID, name string) func(name, args string) (string, error) {
 	tc.t.Helper()
 	seat, _, _ := tc.arrive(userID, name, "s-"+name)
-	return seat.Run
+	return func(name, args string) (string, error) { return seat.Run(tc.core.Lobby(), name, args) }
 }
 
 func TestEventCommandsThrottled(t *testing.T) {
@@ -37,7 +37,7 @@ func TestEventCommandsThrottled(t *testing.T) {
 			t.Errorf("/%s: no refusal said to slow down", line)
 		}
 		// The same bucket as messages: the next message is refused too.
-		if _, err := tc.core.checkOutgoing("SHA256:ann", "hello"); err == nil {
+		if _, err := tc.core.checkOutgoing("SHA256:ann", tc.core.lobby, "hello"); err == nil {
 			t.Errorf("a message after a burst of /%s was let through", name)
 		}
 	}

@@ -217,6 +217,7 @@ const (
 	opSubscribe op = iota
 	opRemove
 	opEvict
+	opPart
 	opMessage
 	opPost
 	opRename
@@ -526,6 +527,8 @@ func (h *Hub) handle(r request) bool {
 		r.reply <- reply{err: h.handleRemove(r.member, "")}
 	case opEvict:
 		r.reply <- reply{err: h.handleRemove(r.member, r.text)}
+	case opPart:
+		r.reply <- reply{err: h.handlePart(r.member, r.text)}
 	case opMessage:
 		h.handleMessage(r.member, r.text)
 	case opPost:

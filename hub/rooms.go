@@ -1,5 +1,7 @@
 package hub
 
+import "fmt"
+
 // WithStamp hands the numbering of events to stamp: the hub calls it in
 // its own goroutine for every event it records, instead of giving it the
 // next ID of its own, and records what it returns. The event comes with
@@ -20,4 +22,28 @@ func WithStamp(stamp func(Event) Event) Option {
 // ends (Remove, Evict, Drop, Close) as any other.
 func WithoutPresence() Option {
 	return func(c *config) { c.noPresence = true }
+}
+
+// Part is Remove at the session's own request with a reason: the room
+// sees the remove or leave with Reason set (a part message). The stream
+// closes with a nil Err, as after Remove.
+func (h *Hub) Part(userID, sessionID, reason string) error {
+	rep, err := h.call(request{op: opPart, member: Member{UserID: userID, SessionID: sessionID}, text: reason})
+	if err != nil {
+		return err
+	}
+	return rep.err
+}
+
+func (h *Hub) handlePart(m Member, reason string) error {
+	s, ok := h.bySession[sessionKey{m.UserID, m.SessionID}]
+	if !ok {
+		return fmt.Errorf("%w: %s/%s", ErrNotFound, m.UserID, m.SessionID)
+	}
+	h.catchUp(s)
+	h.detach(s)
+	d := h.depart(s)
+	d.Reason = reason
+	h.emitPresence(d)
+	return nil
 }

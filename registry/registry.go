@@ -91,6 +91,8 @@ type Registry struct {
 	ignores map[string][]string // guarded by mu; userID → the userIDs it ignores; slices never changed in place
 
 	main   file                      // st
+	rooms  map[string]Room           // guarded by mu; RoomKey(id) → the room; values never changed in place
+	roomsF file                      // rooms
 	encode func(any) ([]byte, error) // json.MarshalIndent, but in tests
 
 	ignoresDir   string     // a file per user: its ignore list; "" in memory
@@ -120,11 +122,16 @@ const (
 // BackupSuffix); MoveAside clears the way for an empty registry.
 func Open(path string) (*Registry, error) {
 	r := &Registry{main: file{path: path, interval: minWriteInterval}, ignores: map[string][]string{},
+		roomsF: file{interval: minWriteInterval},
 		encode: func(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }}
 	if path != "" {
 		r.ignoresDir = strings.TrimSuffix(path, ".json") + "-ignores"
+		r.roomsF.path = strings.TrimSuffix(path, ".json") + "-rooms.json"
 	}
 	if err := load(path, &r.st); err != nil {
+		return nil, err
+	}
+	if err := r.readRooms(); err != nil {
 		return nil, err
 	}
 	legacy := r.st.Ignores
@@ -559,7 +566,12 @@ func (r *Registry) commit(f *file, v uint64) error {
 		time.Sleep(time.Until(f.lastWrite.Add(gap)))
 	}
 	r.mu.Lock()
-	snap := r.snapshot()
+	var snap any
+	if f == &r.roomsF {
+		snap = r.roomsSnapshot()
+	} else {
+		snap = r.snapshot()
+	}
 	latest := f.version
 	r.mu.Unlock()
 	start := time.Now()
