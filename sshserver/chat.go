@@ -27,10 +27,11 @@ const (
 type chatSession struct {
 	id, remote string
 	end        chan string // capacity 1: why the session is to end (/detach); the pump reads it
+	streams    *streams    // where the rooms it enters go; the pump reads them
 }
 
-func newChatSession(id, remote string) *chatSession {
-	return &chatSession{id: id, remote: remote, end: make(chan string, 1)}
+func newChatSession(id, remote string, st *streams) *chatSession {
+	return &chatSession{id: id, remote: remote, end: make(chan string, 1), streams: st}
 }
 
 func (c *chatSession) ID() string     { return c.id }
@@ -43,11 +44,14 @@ func (c *chatSession) End(reason string) {
 	}
 }
 
+// Enter hands the pump the stream of a room a command put the session in.
+func (c *chatSession) Enter(room chat.RoomInfo, sub *hub.Subscription) { c.streams.enter(room, sub) }
+
 // roster is the chat's presence as the member lists read it (ui.Roster).
 type roster struct{ c *chat.Core }
 
-func (r roster) Members(_ string, n int) ([]ui.Member, int) {
-	top, total := r.c.Members(n)
+func (r roster) Members(room string, n int) ([]ui.Member, int) {
+	top, total := r.c.Members(room, n)
 	members := make([]ui.Member, len(top))
 	for i, m := range top {
 		members[i] = ui.Member{UserID: m.UserID, Name: m.Name, Sessions: m.Sessions, Away: m.Away}
@@ -76,13 +80,18 @@ type scriptSession struct {
 	id func() string
 }
 
-func (x *scriptSession) ID() string               { return x.id() }
-func (x *scriptSession) Remote() string           { return x.RemoteAddr().String() }
-func (x *scriptSession) End(string)               { closeConn(x.Session.Context()) }
-func (x *scriptSession) Context() context.Context { return x.Session.Context() }
-func (x *scriptSession) Stdin() io.Reader         { return x.Session }
-func (x *scriptSession) Stdout() io.Writer        { return x.Session }
-func (x *scriptSession) Stderr() io.Writer        { return x.Session.Stderr() }
+func (x *scriptSession) ID() string     { return x.id() }
+func (x *scriptSession) Remote() string { return x.RemoteAddr().String() }
+func (x *scriptSession) End(string)     { closeConn(x.Session.Context()) }
+
+// Enter is never called for a script: no script command runs a slash
+// command. Were one to, its stream would be left to the room, which
+// takes it out when the script's session leaves.
+func (x *scriptSession) Enter(chat.RoomInfo, *hub.Subscription) {}
+func (x *scriptSession) Context() context.Context               { return x.Session.Context() }
+func (x *scriptSession) Stdin() io.Reader                       { return x.Session }
+func (x *scriptSession) Stdout() io.Writer                      { return x.Session }
+func (x *scriptSession) Stderr() io.Writer                      { return x.Session.Stderr() }
 
 // Follow queues the output in an outbox, as a screen's is: a script that
 // stops reading is cut, and holds nothing up.

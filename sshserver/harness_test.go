@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
 )
@@ -26,28 +27,45 @@ import (
 // wait bounds every wait for the server or a screen.
 const wait = 10 * time.Second
 
-// testServer is a Server with its hub on 127.0.0.1:0, for tests that go
-// through SSH.
+// testServer is a Server with its rooms in memory on 127.0.0.1:0, for
+// tests that go through SSH.
 type testServer struct {
-	t    *testing.T
-	srv  *Server
-	hub  *hub.Hub
-	reg  *registry.Registry
-	addr string
+	t      *testing.T
+	srv    *Server
+	hub    *hub.Hub // the lobby's
+	direct *hub.Hub // the direct messages'
+	reg    *registry.Registry
+	addr   string
+
+	mu   sync.Mutex
+	hubs map[string]*hub.Hub // guarded by mu: every room's, by ID
 }
 
 func startTestServer(t *testing.T, opts ...Option) *testServer {
 	t.Helper()
-	h := hub.New("lobby", 64, 256)
 	reg, err := registry.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts := &testServer{t: t, reg: reg, hubs: map[string]*hub.Hub{}}
+	open := func(id string) (chat.Room, error) {
+		var h *hub.Hub
+		if id == chat.DirectID {
+			h = hub.New(id, 64, 256, hub.WithoutPresence())
+		} else {
+			h = hub.New(id, 64, 256)
+		}
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		ts.hubs[id] = h
+		return h, nil
+	}
 	opts = append([]Option{WithRegistry(reg), WithConfig(Config{MessageBurst: 1000, MessageRate: 1000, ConnsPerIP: 1000, NewConnsPerIPMin: 100000})}, opts...)
-	srv, err := New(h, []gossh.Signer{newSigner(t)}, slog.New(slog.DiscardHandler), opts...)
+	srv, err := New(Rooms{Lobby: "lobby", Open: open}, []gossh.Signer{newSigner(t)}, slog.New(slog.DiscardHandler), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts.srv, ts.hub, ts.direct = srv, ts.room("lobby"), ts.room(chat.DirectID)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +82,15 @@ func startTestServer(t *testing.T, opts ...Option) *testServer {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &testServer{t: t, srv: srv, hub: h, reg: reg, addr: ln.Addr().String()}
+	ts.addr = ln.Addr().String()
+	return ts
+}
+
+// room is the hub of room id, or nil.
+func (s *testServer) room(id string) *hub.Hub {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hubs[id]
 }
 
 func newSigner(t *testing.T) gossh.Signer {
@@ -311,7 +337,7 @@ func (c *screen) close() {
 
 // online is the key of the user online under name.
 func (s *testServer) online(name string) (userID string, ok bool) {
-	all, _ := s.srv.chat.Members(math.MaxInt)
+	all, _ := s.srv.chat.Members(s.srv.chat.Lobby(), math.MaxInt)
 	for _, m := range all {
 		if strings.EqualFold(m.Name, name) {
 			return m.UserID, true
@@ -328,12 +354,12 @@ func (s *testServer) chat(name, command, args string) (string, error) {
 	if !ok {
 		s.t.Fatalf("%s is not online", name)
 	}
-	seat, _, err := s.srv.chat.Arrive(userID, name, newChatSession("harness-"+name, "192.0.2.1:1"))
+	seat, _, err := s.srv.chat.Arrive(userID, name, newChatSession("harness-"+name, "192.0.2.1:1", newStreams(userID, nil)))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer seat.Leave()
-	return seat.Run(command, args)
+	return seat.Run(s.srv.chat.Lobby(), command, args)
 }
 
 // waitOffline waits until nobody online goes by name.

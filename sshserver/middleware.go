@@ -22,7 +22,8 @@ import (
 //	logSessions    every session, how it began and ended
 //	admitKeys      the allow-list and bans, before anything runs
 //	routeCommands  a command (ssh HOST say hi) goes to the script commands
-//	chat           a session without one gets the chat
+//	chat           a session without one gets the chat, and one whose
+//	               command is a room's name (ssh -t HOST '#go') the chat in it
 func (s *Server) middleware() wish.Middleware {
 	return wishrecover.MiddlewareWithLogger(panicLog{s.log},
 		s.chatStage,
@@ -38,6 +39,7 @@ func (s *Server) middleware() wish.Middleware {
 type session struct {
 	ssh.Session
 	winch <-chan ssh.Window
+	room  string // the room the chat opens in, when the command named one
 }
 
 // serveSession runs the middleware for one session of a session channel:
@@ -132,6 +134,14 @@ func (s *Server) routeCommands(next ssh.Handler) ssh.Handler {
 			next(sess)
 			return
 		}
+		if len(argv) == 1 && strings.HasPrefix(argv[0], "#") {
+			// A room's name is no script command: it opens the chat there.
+			if ws, ok := sess.(*session); ok {
+				ws.room = argv[0]
+			}
+			next(sess)
+			return
+		}
 		_ = sess.Exit(s.exec(sess, userOf(sess), argv))
 	}
 }
@@ -145,11 +155,14 @@ func (s *Server) maxCommand() int { return 2 * s.cfg.MaxMessage }
 // after it.
 func (s *Server) serveChat(ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		var winch <-chan ssh.Window
+		var (
+			winch <-chan ssh.Window
+			room  string
+		)
 		if ws, ok := sess.(*session); ok {
-			winch = ws.winch
+			winch, room = ws.winch, ws.room
 		}
-		s.handle(sess, userOf(sess), winch)
+		s.handle(sess, userOf(sess), winch, room)
 	}
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	MaxConnections   int           // TCP connections in all; default 12000
 	ConnsPerIP       int           // connections from one IP at once; default 16
 	NewConnsPerIPMin int           // new connections from one IP per minute; default 60
+	MaxRooms         int           // rooms the server keeps, the lobby included; default 1000
+	RoomsPerUser     int           // rooms one user may create; default 10
+	RoomsPerSession  int           // rooms one session may be in at once; default 20
 }
 
 func (c Config) withDefaults() Config {
@@ -133,9 +136,18 @@ func WithConfig(c Config) Option {
 	return func(s *Server) { s.cfg = c.withDefaults() }
 }
 
-// Server serves one hub's room over SSH.
+// Rooms is how the server gets its rooms.
+type Rooms struct {
+	// Lobby is the default room's ID (default "lobby"): where a session
+	// opens without a room asked for, and the script commands' room.
+	Lobby string
+	// Open makes the hub of a room (chat.Config.OpenRoom); nil: hubs in
+	// memory, for the life of the server.
+	Open func(id string) (chat.Room, error)
+}
+
+// Server serves the chat's rooms over SSH.
 type Server struct {
-	hub       *hub.Hub
 	log       *slog.Logger
 	cfg       Config
 	ssh       *ssh.Server
@@ -158,13 +170,13 @@ type Server struct {
 	served []*servedListener // guarded by life: the listeners given to Serve
 }
 
-// New makes a server for the room of h, with the given host keys. It does
-// not listen until Serve.
-func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) (*Server, error) {
+// New makes a server for rooms, with the given host keys: it opens the
+// lobby and every room the registry keeps. It does not listen until Serve.
+func New(rooms Rooms, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) (*Server, error) {
 	if len(hostKeys) == 0 {
 		return nil, ErrNoHostKey
 	}
-	s := &Server{hub: h, log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}}
+	s := &Server{log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}}
 	s.chatStage = s.serveChat
 	for _, o := range opts {
 		o(s)
@@ -172,20 +184,30 @@ func New(h *hub.Hub, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option) 
 	if s.reg == nil {
 		s.reg, _ = registry.Open("") // in memory: cannot fail
 	}
-	s.chat = chat.New(h, s.reg, log, chat.Config{
-		MaxMessage:   s.cfg.MaxMessage,
-		MessageRate:  s.cfg.MessageRate,
-		MessageBurst: s.cfg.MessageBurst,
-		Store:        s.store,
-		Throttled:    s.observe.Throttled,
-		SessionLimit: s.sessionLimit,
-		Line:         plainLine,
+	core, err := chat.New(s.reg, log, chat.Config{
+		MaxMessage:         s.cfg.MaxMessage,
+		MessageRate:        s.cfg.MessageRate,
+		MessageBurst:       s.cfg.MessageBurst,
+		Lobby:              rooms.Lobby,
+		OpenRoom:           rooms.Open,
+		MaxRooms:           s.cfg.MaxRooms,
+		MaxRoomsPerUser:    s.cfg.RoomsPerUser,
+		MaxRoomsPerSession: s.cfg.RoomsPerSession,
+		Backlog:            s.cfg.Backlog,
+		Store:              s.store,
+		Throttled:          s.observe.Throttled,
+		SessionLimit:       s.sessionLimit,
+		Line:               plainLine,
 	})
+	if err != nil {
+		return nil, fmt.Errorf("open the rooms: %w", err)
+	}
+	s.chat = core
 	s.outBufs = newBufferPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	srv, err := wish.NewServer(s.options(hostKeys)...)
 	if err != nil {
-		return nil, fmt.Errorf("ssh server: %w", err)
+		return nil, errors.Join(fmt.Errorf("ssh server: %w", err), core.Close())
 	}
 	s.ssh = srv
 	return s, nil
@@ -241,11 +263,11 @@ func (s *Server) Serve(l net.Listener) error {
 	return fmt.Errorf("serve ssh: %w", err)
 }
 
-// Shutdown stops accepting connections, closes the hub (every session sees
-// the close event and ends) and waits for the sessions to end. When ctx
-// ends first, the remaining connections are cut and ctx's error returned;
-// it does not wait then for a hub that has not closed (its listeners may
-// hold it up): the goroutine closing it ends when the hub has closed.
+// Shutdown stops accepting connections, closes every room (every session
+// sees the close event and ends) and waits for the sessions to end. When
+// ctx ends first, the remaining connections are cut and ctx's error
+// returned; it does not wait then for rooms that have not closed (the log
+// may hold them up): the goroutine closing them ends when they have.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	s.life.Lock()
@@ -263,14 +285,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.ssh.Shutdown(ctx) }()
 	hubClosed := make(chan error, 1)
-	go func() { hubClosed <- s.hub.Close() }()
+	go func() { hubClosed <- s.chat.Close() }()
 	closed := false
 	select {
 	case err := <-hubClosed:
 		if err != nil && !errors.Is(err, hub.ErrClosed) {
 			_ = s.ssh.Close()
 			<-stopped
-			return fmt.Errorf("close hub: %w", err)
+			return fmt.Errorf("close the rooms: %w", err)
 		}
 		closed = true
 		select {
@@ -284,7 +306,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	case <-ctx.Done():
-		s.log.Warn("the room did not close in time: cutting connections")
+		s.log.Warn("the rooms did not close in time: cutting connections")
 	}
 	_ = s.ssh.Close()
 	<-stopped
@@ -310,10 +332,10 @@ func (l *servedListener) Accept() (net.Conn, error) {
 	return l.Listener.Accept()
 }
 
-// Close cuts every connection at once.
+// Close cuts every connection at once and closes the rooms.
 func (s *Server) Close() error {
 	s.closing.Store(true)
-	return s.ssh.Close()
+	return errors.Join(s.ssh.Close(), s.chat.Close())
 }
 
 // accept admits a new connection, or refuses it: through the auth banner

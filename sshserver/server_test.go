@@ -42,7 +42,7 @@ func TestLoginTimeout(t *testing.T) {
 // TestNewNeedsHostKey: a server without a host key is refused, rather than
 // given one made up on the spot.
 func TestNewNeedsHostKey(t *testing.T) {
-	if _, err := New(nil, []gossh.Signer{}, nil); !errors.Is(err, ErrNoHostKey) {
+	if _, err := New(Rooms{}, []gossh.Signer{}, nil); !errors.Is(err, ErrNoHostKey) {
 		t.Errorf("New without host keys: %v, want %v", err, ErrNoHostKey)
 	}
 }

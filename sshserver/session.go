@@ -1,10 +1,12 @@
 package sshserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -32,8 +34,8 @@ const (
 )
 
 // handle serves the chat to userID, admitted already, with the window
-// changes on winch.
-func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window) {
+// changes on winch, opening in room (the lobby when "").
+func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window, room string) {
 	ctx := sess.Context()
 	pty, _, ok := sess.Pty()
 	if !ok {
@@ -45,11 +47,21 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	sessionID := channelID(ctx)
 	log := s.log.With("user", userID, "session", sessionID, "remote", sess.RemoteAddr().String())
 
-	si := newChatSession(sessionID, sess.RemoteAddr().String())
-	seat, arrived, err := s.chat.Arrive(userID, sess.User(), si)
-	if err != nil {
-		log.Error("choose a name", "err", err)
-		fmt.Fprintln(sess.Stderr(), "sshchat: could not join the room")
+	// Every room's hub wakes the pump on one channel: the session's
+	// streams, which the seat subscribes with.
+	var seat *chat.Seat
+	src := newStreams(userID, func() map[string]bool { return seat.Ignored() })
+	si := newChatSession(sessionID, sess.RemoteAddr().String(), src)
+	seat, arrived, err := s.chat.Arrive(userID, sess.User(), si, src.subscribeOption())
+	switch {
+	case errors.Is(err, hub.ErrClosed):
+		s.observe.Refused("shutting_down")
+		fmt.Fprintln(sess.Stderr(), "sshchat: the server is shutting down")
+		_ = sess.Exit(1)
+		return
+	case err != nil:
+		log.Error("arrive", "err", err)
+		fmt.Fprintln(sess.Stderr(), "sshchat: could not join the chat")
 		_ = sess.Exit(1)
 		return
 	}
@@ -96,7 +108,7 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		notices = append([]string{"message of the day: " + motd}, notices...)
 	}
 
-	sub, err := seat.Join(s.cfg.Backlog)
+	first, refused, err := s.enterFirst(seat, room)
 	if err != nil {
 		if errors.Is(err, hub.ErrClosed) {
 			s.observe.Refused("shutting_down")
@@ -108,36 +120,37 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		_ = sess.Exit(1)
 		return
 	}
-	log.Info("session started", "name", name)
+	if refused != "" {
+		notices = append(notices, refused)
+	}
+	log.Info("session started", "name", name, "room", first.info.ID)
 	if arrived.Warning != "" {
-		_ = s.hub.Post(hub.Event{Type: hub.EventTypeNotice, Message: arrived.Warning})
+		_ = s.chat.Notice(arrived.Warning)
 	}
 	defer func() {
-		// Out of the roster first, so that the screens redrawing on the
+		// Out of the rosters first, so that the screens redrawing on the
 		// departure no longer list it.
-		seat.Leave()
-		var err error
 		if tooSlow.Load() {
-			// Told to the room and counted as an eviction; the client
+			// Told to the rooms and counted as an eviction; the client
 			// itself cannot be told, it does not read.
-			err = s.hub.Evict(userID, sessionID, "output queue full")
+			seat.Evict("output queue full")
 		} else {
-			err = s.hub.Remove(userID, sessionID)
-		}
-		if err != nil && !errors.Is(err, hub.ErrNotFound) && !errors.Is(err, hub.ErrClosed) {
-			log.Error("remove", "err", err)
+			seat.Leave()
 		}
 	}()
 
+	direct := roomStream{info: chat.RoomInfo{ID: chat.DirectID}, sub: seat.Direct()}
+	src.add(first)
+	src.add(direct)
 	model := ui.New(ui.Config{
-		Rooms:      []ui.RoomView{{ID: s.hub.ID(), History: seat.Visible(sub.History())}},
+		Rooms:      []ui.RoomView{roomView(seat, first, direct.sub)},
 		UserID:     userID,
 		Name:       name,
 		Notices:    notices,
 		Renderer:   renderer,
-		Post:       func(_, text string) error { return seat.Post(text) },
+		Post:       seat.Post,
 		Commands:   commands,
-		Run:        func(_, name, args string) (string, error) { return seat.Run(name, args) },
+		Run:        seat.Run,
 		Roster:     roster{s.chat},
 		Width:      width,
 		Height:     height,
@@ -147,7 +160,9 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		Locale:     ui.LocaleFrom(env.Getenv),
 		Input:      in,
 	})
-	sub.Release() // the model has made its own transcript
+	// The model has made its own transcripts.
+	first.sub.Release()
+	direct.sub.Release()
 	// The model draws itself on its Screen, which sends only what changed
 	// and scrolls the transcript with the terminal (see ui.Screen): Bubble
 	// Tea's renderer would send every row again whenever a message arrives.
@@ -167,7 +182,7 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		s.pump(pumpCtx, p, sub, winch, seat, si.end, ended, log)
+		s.pump(pumpCtx, p, src, winch, seat, si.end, ended, log)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		log.Error("program", "err", err)
@@ -235,11 +250,13 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 	}
 }
 
-// pump moves hub events and window changes into the program until ctx
-// ends. It is the only caller of p.Send for the session. Events that are
-// ready together go as one batch, so the program renders once for them.
-func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription, winch <-chan ssh.Window, seat *chat.Seat, end <-chan string, ended chan<- string, log *slog.Logger) {
-	events := sub.Events()
+// pump moves the events of the session's rooms and window changes into
+// the program until ctx ends. It is the only caller of p.Send for the
+// session. Events that are ready together go as one batch, so the program
+// renders once for them. It has two parts: the event source (readStreams,
+// woken by every room's hub on one channel) and the frame pacing.
+func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <-chan ssh.Window, seat *chat.Seat, end <-chan string, ended chan<- string, log *slog.Logger) {
+	wake := src.notify // nil once the session ends: nothing more is read
 
 	// Frame pacing: a batch goes to the program at most once a frame, so a
 	// busy room costs one Update and View per frame, not one per event.
@@ -275,7 +292,8 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		case reason := <-end:
 			tell(ended, reason)
 			p.Send(ui.EndMsg{Reason: reason})
-			events, batch = nil, nil // the program quits; the handler removes the session
+			wake, batch = nil, nil // the program quits; the handler removes the session
+			src.stop()
 		case w, ok := <-winch:
 			if !ok {
 				winch = nil
@@ -287,25 +305,12 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 		case <-flush.C:
 			armed = false
 			send()
-		case ev, ok := <-events:
-			open := ok
-			for ok {
-				// The ignores as of this event: one loaded for the whole
-				// batch could be older than an /ignore the events after it
-				// follow, on a pump that was descheduled meanwhile.
-				if hub.Visible(ev, seat.UserID(), seat.Ignored()) {
-					batch, kept = gather(batch, kept, ev)
-				}
-				if len(batch) >= maxBatch {
-					break
-				}
-				select { // take whatever else is ready
-				case ev, ok = <-events:
-					open = ok
-				default:
-					ok = false
-				}
-			}
+		case <-wake:
+			// The event source: what the streams hold, up to a batch.
+			closing := s.readStreams(p, src, seat, maxBatch-len(batch), send,
+				func(ev hub.Event) { batch, kept = gather(batch, kept, ev) }, log)
+
+			// Frame pacing.
 			// Arrivals and departures alone wait longer: in a storm of
 			// them every screen would otherwise redraw at full rate for
 			// lines nobody reads as they fly by.
@@ -315,10 +320,12 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, sub *hub.Subscription
 			}
 			due := last.Add(pace)
 			switch {
-			case !open:
+			case closing != "":
 				send()
-				s.endStream(p, sub, ended, log)
-				events = nil
+				tell(ended, closing)
+				p.Send(ui.EndMsg{Reason: closing})
+				wake = nil // the program quits; the handler removes the session
+				src.stop()
 			case len(batch) >= maxBatch || !time.Now().Before(due):
 				send()
 			case len(batch) > 0 && (!armed || due.Before(armedFor)):
@@ -416,21 +423,90 @@ func tell(ended chan<- string, reason string) {
 	}
 }
 
-// endStream tells the program why the hub ended the session's stream.
-func (s *Server) endStream(p *tea.Program, sub *hub.Subscription, ended chan<- string, log *slog.Logger) {
-	reason := "session ended"
-	switch err := sub.Err(); {
-	case errors.Is(err, hub.ErrClosed):
-		reason = "the server is shutting down"
-	case errors.Is(err, hub.ErrEvicted):
-		log.Warn("session evicted", "reason", strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": "))
-		reason = "disconnected: this session fell too far behind the chat (" +
-			strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": ") + ")"
-	case errors.Is(err, hub.ErrDropped):
-		reason = "disconnected: " + strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": ")
+// readStreams is the pump's event source. It hands the program the rooms
+// the session entered since it last looked (JoinedMsg), then gives keep
+// what the streams hold, up to limit events. A stream that ended ends
+// only its room (PartedMsg: a /part, a kick or ban from the room, the
+// room dropped), or the whole session: then it returns why. flush sends
+// the batch kept so far, so that a room's events reach the program before
+// the program lets the room go.
+func (s *Server) readStreams(p *tea.Program, src *streams, seat *chat.Seat, limit int, flush func(), keep func(hub.Event), log *slog.Logger) (closing string) {
+	for _, r := range src.take() {
+		flush()
+		p.Send(ui.JoinedMsg{Room: roomView(seat, r, nil)})
+		r.sub.Release() // the model has made its transcript
+		src.add(r)
 	}
-	tell(ended, reason)
-	p.Send(ui.EndMsg{Reason: reason})
+	for _, r := range src.collect(limit, keep) {
+		why, ends := s.streamEnded(r, log)
+		switch {
+		case ends && closing == "":
+			closing = why
+		case !ends:
+			flush()
+			p.Send(ui.PartedMsg{Room: r.info.ID, Reason: why})
+		}
+	}
+	return closing
+}
+
+// streamEnded says why a room's stream ended, and whether that ends the
+// session: the server closing, an eviction (the session fell behind) or
+// the end of its direct messages (the user was put out of the server)
+// do; leaving one room does not.
+func (s *Server) streamEnded(r roomStream, log *slog.Logger) (why string, endsSession bool) {
+	err := r.sub.Err()
+	direct := r.info.ID == chat.DirectID
+	switch {
+	case errors.Is(err, hub.ErrClosed):
+		return "the server is shutting down", true
+	case errors.Is(err, hub.ErrEvicted):
+		why := strings.TrimPrefix(err.Error(), hub.ErrEvicted.Error()+": ")
+		log.Warn("session evicted", "room", r.info.ID, "reason", why)
+		return "disconnected: this session fell too far behind the chat (" + why + ")", true
+	case errors.Is(err, hub.ErrDropped):
+		why := strings.TrimPrefix(err.Error(), hub.ErrDropped.Error()+": ")
+		if direct {
+			return "disconnected: " + why, true
+		}
+		return why, false
+	case direct:
+		return "session ended", true
+	}
+	return "", false // a /part
+}
+
+// enterFirst puts a new session in the room it asked for, or else the
+// lobby: a room it may not enter (not a room name, invite only, a ban)
+// opens the lobby instead, with a line that says why.
+func (s *Server) enterFirst(seat *chat.Seat, room string) (first roomStream, refused string, err error) {
+	if room != "" {
+		sub, info, err := seat.Join(room, s.cfg.Backlog)
+		if err == nil {
+			return roomStream{info: info, sub: sub}, "", nil
+		}
+		refused = err.Error()
+	}
+	sub, info, err := seat.Join(s.chat.Lobby(), s.cfg.Backlog)
+	if err != nil {
+		if s.closing.Load() {
+			err = fmt.Errorf("%w: %w", hub.ErrClosed, err)
+		}
+		return roomStream{}, "", err
+	}
+	return roomStream{info: info, sub: sub}, refused, nil
+}
+
+// roomView is a room as the program is given it: its backlog, with the
+// user's direct messages of direct (nil: none) among it in ID order, both
+// filtered for the user.
+func roomView(seat *chat.Seat, r roomStream, direct *hub.Subscription) ui.RoomView {
+	history := r.sub.History()
+	if direct != nil {
+		history = slices.SortedStableFunc(slices.Values(slices.Concat(history, direct.History())),
+			func(a, b hub.Event) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	return ui.RoomView{ID: r.info.ID, Topic: r.info.Topic, History: seat.Visible(history)}
 }
 
 // admission says why a key may not use the server, or "": not on the

@@ -9,6 +9,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
 )
 
@@ -21,7 +22,13 @@ func TestShutdownWithBlockedListener(t *testing.T) {
 	h := hub.New("lobby", 8, 8)
 	stuck := make(chan hub.Event) // nobody reads it yet
 	h.AttachListener(stuck)
-	s, err := New(h, []gossh.Signer{signer}, slog.New(slog.DiscardHandler))
+	open := func(id string) (chat.Room, error) {
+		if id == "lobby" {
+			return h, nil
+		}
+		return hub.New(id, 8, 8, hub.WithoutPresence()), nil // the direct messages'
+	}
+	s, err := New(Rooms{Lobby: "lobby", Open: open}, []gossh.Signer{signer}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

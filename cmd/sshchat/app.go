@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sshchat/sshchat/bus"
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hostkeys"
 	"github.com/sshchat/sshchat/hub"
@@ -20,11 +21,14 @@ import (
 	"github.com/sshchat/sshchat/sshserver"
 )
 
-// app is a running server: host keys, log, hub and SSH server wired.
+// app is a running server: host keys, log, bus, rooms and SSH server
+// wired.
 type app struct {
 	cfg      config
 	log      *slog.Logger
 	events   *history.Log
+	bus      *bus.Local
+	rooms    *rooms // the hubs of the rooms, for the metrics
 	server   *sshserver.Server
 	addr     net.Addr
 	serveErr chan error // the error Serve ended with, unless it was Shutdown
@@ -70,24 +74,35 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := hub.New(cfg.Room, 1024, cfg.History, hub.WithHistory(a.events.Recent()), hub.WithLastID(a.events.LastID()),
-		hub.WithMaxBehind(cfg.MaxBehind), hub.WithMaxLag(cfg.MaxLag))
-	h.AttachListener(a.events.Listener())
-	// From here on, a failure must close the hub, which ends the log's and
-	// the metrics' listeners, before the log is closed.
+	// Every room's hub numbers its events through one bus, which hands
+	// them to the log in that order: one sequence of IDs for the data
+	// directory, and a log in ID order across rooms.
+	var out chan<- hub.Event = a.events.Listener()
+	a.rooms = newRooms(cfg, a.events.RecentByRoom())
+	if a.metrics != nil {
+		out = a.rooms.tee(out)
+	}
+	a.bus = bus.NewLocal(a.events.LastID(), out)
+	a.rooms.stamp = a.bus.Stamp
+	// From here on, a failure must close the rooms and the bus, which end
+	// the log's and the metrics' listeners, before the log is closed.
 	defer func() {
 		if err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 			defer cancel()
 			a.stopSide(ctx)
-			err = errors.Join(err, h.Close(), a.events.Close(ctx))
+			if a.server != nil {
+				err = errors.Join(err, a.server.Close())
+			}
+			a.rooms.closeAll()
+			err = errors.Join(err, a.closeLog(ctx))
 		}
 	}()
 	// While the log cannot write (a full disk), messages are refused
 	// rather than shown to the room and lost.
 	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg), sshserver.WithStore(a.events.Healthy)}
 	if a.metrics != nil {
-		a.metrics.Watch(h)
+		a.metrics.Watch(a.rooms)
 		a.metrics.WatchLog(a.events)
 		opts = append(opts, sshserver.WithObserver(a.metrics))
 		side, err := serveHTTP("metrics", cfg.MetricsAddr, a.metrics.Handler(a.healthy), logger)
@@ -103,7 +118,7 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 		}
 		a.side = append(a.side, side)
 	}
-	if a.server, err = sshserver.New(h, keys.Signers(), logger, opts...); err != nil {
+	if a.server, err = sshserver.New(sshserver.Rooms{Lobby: cfg.Room, Open: a.rooms.open}, keys.Signers(), logger, opts...); err != nil {
 		return nil, err
 	}
 	if err := a.reload(); err != nil {
@@ -125,7 +140,7 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 		"room", cfg.Room,
 		"host_key", keys.String(),
 		"log", logPath,
-		"restored_events", len(a.events.Recent()),
+		"restored_rooms", a.rooms.restored,
 		"last_id", a.events.LastID(),
 		"connect", "ssh -p "+port+" localhost")
 	return a, nil
@@ -143,7 +158,7 @@ func (a *app) shutdown(ctx context.Context) error {
 	if err := a.server.Shutdown(srvCtx); err != nil {
 		a.log.Warn("shutdown was not graceful", "err", err)
 	}
-	err := a.events.Close(ctx)
+	err := a.closeLog(ctx)
 	if a.metrics != nil {
 		_ = a.metrics.Wait(ctx)
 	}
@@ -153,6 +168,22 @@ func (a *app) shutdown(ctx context.Context) error {
 	}
 	a.log.Info("stopped")
 	return nil
+}
+
+// closeLog closes the bus, which tells the log that no event follows,
+// and the log, within ctx. The rooms have closed by then, their close
+// events handed to the log; a room still closing (a log that cannot
+// write holds it up) holds the bus until the log gives up waiting and
+// drops what is sent to it.
+func (a *app) closeLog(ctx context.Context) error {
+	busClosed := make(chan struct{})
+	go func() {
+		defer close(busClosed)
+		a.bus.Close()
+	}()
+	err := a.events.Close(ctx)
+	<-busClosed
+	return err
 }
 
 // withReserve is ctx with its deadline brought forward by a 1/part of the

@@ -107,7 +107,7 @@ func TestMeWhoWhoisAwayBack(t *testing.T) {
 	bob.say("/away lunch")
 	ann.waitText("bob is away (lunch)")
 	ann.say("/who")
-	ann.waitText("online: 2")
+	ann.waitText("in #lobby: 2")
 	ann.waitText("bob (away: lunch)")
 	ann.say("/whois bob")
 	ann.waitText(ssh.FingerprintSHA256(bobKey.PublicKey()))
@@ -213,7 +213,7 @@ func TestModeration(t *testing.T) {
 	admin.waitJoined("bob", "carol")
 
 	bob.say("/kick carol")
-	bob.waitText("unknown command /kick")
+	bob.waitText("/kick in #lobby is for the server's admins")
 
 	admin.say("/kick bob flooding")
 	bob.waitText("kicked by boss: flooding")

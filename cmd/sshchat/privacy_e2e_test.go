@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// A direct message is not in anyone else's history, in either format.
+// A direct message is in no room's history, in either format.
 func TestHistoryKeepsDirectMessagesPrivate(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	alice := s.connect("alice", newKey(t), 100, 30)
@@ -27,9 +27,10 @@ func TestHistoryKeepsDirectMessagesPrivate(t *testing.T) {
 		if strings.Contains(stdout, "SECRET-42") {
 			t.Errorf("%s as eve shows alice's direct message to bob:\n%s", cmd, stdout)
 		}
-		stdout, _, _ = s.runCmd("bob", bobKey, "", cmd)
-		if !strings.Contains(stdout, "SECRET-42") {
-			t.Errorf("%s as bob lacks the direct message to him:\n%s", cmd, stdout)
+		// Direct messages are in no room, so in no room's history,
+		// bob's own included: his screen showed it above.
+		if stdout, _, _ = s.runCmd("bob", bobKey, "", cmd); strings.Contains(stdout, "SECRET-42") {
+			t.Errorf("%s as bob shows a direct message in the room's history:\n%s", cmd, stdout)
 		}
 	}
 }
