@@ -34,3 +34,24 @@ func TestBatchFoldsACrowd(t *testing.T) {
 		t.Errorf("batch after %d kept = %v, want %s", presenceKept, types, want)
 	}
 }
+
+// TestBatchFoldsEachRoomApart: past presenceKept, arrivals fold into a
+// roster event of their own room: one room's crowd never stands for
+// another's.
+func TestBatchFoldsEachRoomApart(t *testing.T) {
+	var batch []hub.Event
+	kept := 0
+	for i := range presenceKept {
+		batch, kept = gather(batch, kept, hub.Event{ID: i + 1, ChatRoomID: "a", Type: hub.EventTypeJoin})
+	}
+	batch, kept = gather(batch, kept, hub.Event{ID: 100, ChatRoomID: "a", Type: hub.EventTypeJoin})
+	batch, kept = gather(batch, kept, hub.Event{ID: 101, ChatRoomID: "b", Type: hub.EventTypeJoin})
+	batch, _ = gather(batch, kept, hub.Event{ID: 102, ChatRoomID: "b", Type: hub.EventTypeLeave})
+	var got []string
+	for _, ev := range batch[presenceKept:] {
+		got = append(got, fmt.Sprint(ev.Type, ev.ChatRoomID, ev.ID))
+	}
+	if want := "[rostera100 rosterb102]"; fmt.Sprint(got) != want {
+		t.Errorf("folded = %v, want %s", got, want)
+	}
+}

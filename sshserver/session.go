@@ -391,10 +391,10 @@ func gather(batch []hub.Event, kept int, ev hub.Event) ([]hub.Event, int) {
 	return append(batch, ev), kept + 1
 }
 
-// foldRoster folds the arrival or departure ev into a roster event at the
-// end of batch.
+// foldRoster folds the arrival or departure ev into a roster event of its
+// room at the end of batch.
 func foldRoster(batch []hub.Event, ev hub.Event) []hub.Event {
-	if n := len(batch); n > 0 && batch[n-1].Type == hub.EventTypeRoster {
+	if n := len(batch); n > 0 && batch[n-1].Type == hub.EventTypeRoster && batch[n-1].ChatRoomID == ev.ChatRoomID {
 		batch[n-1].ID, batch[n-1].UnixTime = ev.ID, ev.UnixTime
 		return batch
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/sshserver"
@@ -42,8 +43,8 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", ":2222", "address to listen on")
 	fs.StringVar(&cfg.Data, "data", "./data", "data directory (events.log, hostkeys/)")
-	fs.StringVar(&cfg.Room, "room", "lobby", "name of the room")
-	fs.IntVar(&cfg.History, "history", 1024, "events kept in memory and restored at start")
+	fs.StringVar(&cfg.Room, "room", "lobby", "the default room: where a session opens unless it names one (ssh -t HOST '#go'), and the script commands' room")
+	fs.IntVar(&cfg.History, "history", 1024, "events of each room kept in memory and restored at start")
 	fs.IntVar(&cfg.MaxBehind, "max-behind", hub.DefaultMaxBehind, "messages a session may fall behind the room before it is evicted (arrivals and departures do not count)")
 	fs.DurationVar(&cfg.MaxLag, "max-lag", hub.DefaultMaxLag, "evict a session whose oldest undelivered message waited this long")
 	fs.Var(&cfg.Fsync, "fsync", "log durability: always, batch (at most ~100ms at risk) or never")
@@ -69,6 +70,9 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Server.MaxConnections, "max-connections", 12000, "TCP connections in all")
 	fs.IntVar(&cfg.Server.ConnsPerIP, "conns-per-ip", 16, "connections from one IP address at once")
 	fs.IntVar(&cfg.Server.NewConnsPerIPMin, "new-conns-per-ip", 60, "new connections from one IP address per minute")
+	fs.IntVar(&cfg.Server.MaxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms the server keeps, the default room included")
+	fs.IntVar(&cfg.Server.RoomsPerUser, "rooms-per-user", chat.DefaultMaxRoomsPerUser, "rooms one user may create")
+	fs.IntVar(&cfg.Server.RoomsPerSession, "rooms-per-session", chat.DefaultMaxRoomsPerSession, "rooms one session may be in at once")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat [serve] [flags]\n\nEvery flag can also be set with SSHCHAT_<FLAG> (e.g. SSHCHAT_ADDR, SSHCHAT_MAX_MESSAGE); a flag wins.\n\n")
 		fs.PrintDefaults()
@@ -99,6 +103,8 @@ func (c config) validate() error {
 	switch {
 	case c.Room == "":
 		return fmt.Errorf("--room must not be empty")
+	case roomErr(c.Room) != nil:
+		return fmt.Errorf("--room: %w", roomErr(c.Room))
 	case c.History < 0:
 		return fmt.Errorf("--history must not be negative")
 	case c.MaxBehind < 1 || c.MaxLag <= 0:
@@ -107,8 +113,9 @@ func (c config) validate() error {
 		return fmt.Errorf("--max-message must be positive")
 	case c.Server.MessageRate <= 0 || c.Server.MessageBurst < 1 || c.Server.SessionsPerUser < 1 ||
 		c.Server.MaxSessions < 1 || c.Server.MaxConnections < 1 || c.Server.ConnsPerIP < 1 || c.Server.NewConnsPerIPMin < 1 ||
-		c.Server.FPS < 1 || c.Server.FPS > 120 || c.Server.FrameBudget < 1:
-		return fmt.Errorf("the rate, burst, session and connection limits must be positive, and --fps from 1 to 120")
+		c.Server.FPS < 1 || c.Server.FPS > 120 || c.Server.FrameBudget < 1 ||
+		c.Server.MaxRooms < 1 || c.Server.RoomsPerUser < 1 || c.Server.RoomsPerSession < 1:
+		return fmt.Errorf("the rate, burst, session, connection and room limits must be positive, and --fps from 1 to 120")
 	case c.PprofAddr != "" && !loopback(c.PprofAddr):
 		return fmt.Errorf("--pprof-addr %q: profiling is served on loopback addresses only", c.PprofAddr)
 	}
@@ -127,4 +134,10 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// roomErr says why name cannot be the default room.
+func roomErr(name string) error {
+	_, err := chat.RoomID(name)
+	return err
 }
