@@ -418,9 +418,8 @@ func (s *Seat) leave(evicted string) {
 			gone(r.hub)
 		}
 	}
-	if s.direct != nil {
+	if s.direct != nil { // a second Leave finds nothing to remove
 		gone(s.core.direct)
-		s.direct = nil
 	}
 }
 

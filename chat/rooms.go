@@ -106,9 +106,10 @@ func (c *Core) Rooms(userID string) []RoomInfo {
 	}
 	c.mu.Unlock()
 	var out []RoomInfo
+	in := c.presence.roomsOfUser(userID)
 	for _, rec := range c.reg.Rooms() {
 		r, ok := open[registry.RoomKey(rec.ID)]
-		if !ok || !c.maySee(userID, r, rec) {
+		if !ok || !c.maySee(userID, in, r, rec) {
 			continue
 		}
 		out = append(out, c.info(r, rec))
@@ -125,12 +126,11 @@ func (c *Core) Rooms(userID string) []RoomInfo {
 	return out
 }
 
-// maySee reports whether userID may see the room in a list.
-func (c *Core) maySee(userID string, r *room, rec registry.Room) bool {
-	if !rec.Private && !rec.InviteOnly || c.isAdmin(userID) || rec.IsOp(userID) || slices.Contains(rec.Invited, userID) {
-		return true
-	}
-	return slices.Contains(c.presence.inRoom(r.id), userID)
+// maySee reports whether userID, in the rooms in, may see the room in a
+// list.
+func (c *Core) maySee(userID string, in []string, r *room, rec registry.Room) bool {
+	return !rec.Private && !rec.InviteOnly || c.isAdmin(userID) || rec.IsOp(userID) ||
+		slices.Contains(rec.Invited, userID) || slices.Contains(in, r.id)
 }
 
 // mayModerate reports whether userID may moderate room r: its owner and
