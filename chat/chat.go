@@ -181,9 +181,10 @@ type Core struct {
 	lobby    *room
 	direct   Room
 
-	mu     sync.Mutex
-	rooms  map[string]*room // guarded by mu; registry.RoomKey(id) → the open room
-	closed bool             // guarded by mu
+	creating sync.Mutex       // held through the creation of a room
+	mu       sync.Mutex       // never held through a hub's call or a write
+	rooms    map[string]*room // guarded by mu; registry.RoomKey(id) → the open room
+	closed   bool             // guarded by mu
 }
 
 // New makes the core of a server, with names, ignores, bans, mutes, the

@@ -221,16 +221,22 @@ func (c *Core) mayEnter(userID string, r *room, rec registry.Room) error {
 	return nil
 }
 
-// create makes the room id, owned by userID, within the limits.
+// create makes the room id, owned by userID, within the limits. Creations
+// go one at a time, but the rooms' lock is not held while the new room is
+// written down: posts in every other room go on meanwhile.
 func (c *Core) create(userID, id string) (*room, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, errors.New("the server is stopping")
-	}
+	c.creating.Lock()
+	defer c.creating.Unlock()
 	k := registry.RoomKey(id)
-	if r, ok := c.rooms[k]; ok { // made a moment ago
+	c.mu.Lock()
+	r, ok := c.rooms[k] // made a moment ago
+	closed := c.closed
+	c.mu.Unlock()
+	switch {
+	case ok:
 		return r, nil
+	case closed:
+		return nil, errors.New("the server is stopping")
 	}
 	rec := registry.Room{ID: id, Owner: userID, Created: time.Now().Unix()}
 	switch err := c.reg.CreateRoom(rec, c.cfg.MaxRooms, c.cfg.MaxRoomsPerUser); {
@@ -246,10 +252,19 @@ func (c *Core) create(userID, id string) (*room, error) {
 		_, _ = c.reg.DropRoom(id)
 		return nil, fmt.Errorf("create #%s: %w", id, err)
 	}
-	r := &room{id: id, hub: h}
-	c.rooms[k] = r
 	if err := h.Post(hub.Event{Type: hub.EventTypeCreate, UserID: userID, Message: "created #" + id}); err != nil {
 		c.log.Error("post the creation of a room", "room", id, "err", err)
+	}
+	r = &room{id: id, hub: h}
+	c.mu.Lock()
+	closed = c.closed
+	if !closed {
+		c.rooms[k] = r
+	}
+	c.mu.Unlock()
+	if closed {
+		_ = h.Close()
+		return nil, errors.New("the server is stopping")
 	}
 	return r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -676,5 +677,63 @@ func TestOpenRoomFailure(t *testing.T) {
 		if err := h.Close(); !errors.Is(err, hub.ErrClosed) {
 			t.Errorf("%s left open: %v", h.ID(), err)
 		}
+	}
+}
+
+// TestConcurrentRooms: many sessions making, joining, posting in and
+// parting the same rooms at once make each room once, with one owner,
+// and the rosters end as the sessions are.
+func TestConcurrentRooms(t *testing.T) {
+	tc := newTestCore(t, Config{MessageBurst: 1000, MessageRate: 1000}, nil)
+	const users = 8
+	seats := make([]*Seat, users)
+	for i := range seats {
+		seats[i], _, _ = tc.arrive(fmt.Sprintf("SHA256:c%d", i), fmt.Sprintf("c%d", i), "s")
+	}
+	var wg sync.WaitGroup
+	for i, seat := range seats {
+		wg.Go(func() {
+			for round := range 5 {
+				for _, room := range []string{"#alpha", "#Beta", "#gamma"} {
+					if _, _, err := seat.Join(room, 0); err != nil && !errors.Is(err, ErrInRoom) {
+						t.Error(err)
+					}
+					_ = seat.Post(room, "hi")
+				}
+				if (i+round)%2 == 0 {
+					_ = seat.Part("beta", "")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	owners := map[string]bool{}
+	for _, id := range []string{"alpha", "beta", "gamma"} {
+		info, ok := tc.core.RoomInfo(id)
+		if !ok {
+			t.Fatalf("#%s missing", id)
+		}
+		owners[info.Owner] = true
+		want := 0
+		for _, seat := range seats {
+			if slices.Contains(seat.Rooms(), id) {
+				want++
+			}
+		}
+		if info.Members != want {
+			t.Errorf("#%s: %d members listed, %d sessions in it", id, info.Members, want)
+		}
+		creates := 0
+		for _, ev := range tc.hubOf(id).History() {
+			if ev.Type == hub.EventTypeCreate {
+				creates++
+			}
+		}
+		if creates != 1 {
+			t.Errorf("#%s was created %d times", id, creates)
+		}
+	}
+	if len(tc.reg.Rooms()) != 4 {
+		t.Errorf("%d rooms kept, want 4", len(tc.reg.Rooms()))
 	}
 }
