@@ -23,6 +23,10 @@ var (
 	// ErrCannotSave refuses a message while the server cannot keep it: a
 	// room that showed it would lose it.
 	ErrCannotSave = errors.New("the server cannot save messages right now: try again in a while")
+	// ErrInRoom: the session is in the room already (/join only answers).
+	ErrInRoom = errors.New("already in the room")
+	// ErrNotInRoom: the session is not in the room it names.
+	ErrNotInRoom = errors.New("not in the room")
 
 	errUsage = errors.New("usage")
 	// errNotSaved is a change that holds, but could not be written down:

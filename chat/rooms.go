@@ -11,14 +11,6 @@ import (
 	"github.com/sshchat/sshchat/registry"
 )
 
-// Errors of the rooms a session may act on.
-var (
-	// ErrInRoom: the session is in the room already (/join only answers).
-	ErrInRoom = errors.New("already in the room")
-	// ErrNotInRoom: the session is not in the room it names.
-	ErrNotInRoom = errors.New("not in the room")
-)
-
 const (
 	minRoomLen = 2
 	maxRoomLen = 32
