@@ -380,6 +380,13 @@ func (s *Seat) Direct() *hub.Subscription { return s.direct }
 // room's roster lists it. The error says in words why not: a bad or
 // reserved name, an invite-only room, a ban from it, a limit; it wraps
 // ErrInRoom when the session is in the room already.
+//
+// The stream ends when the session leaves the room, and Err says how: nil
+// after Part (or Leave); an error wrapping hub.ErrDropped, with the
+// reason in words, after a kick or ban from the room (or the server) and
+// when the room is dropped; hub.ErrEvicted when the session fell too far
+// behind; hub.ErrClosed when the server stops. Leaving a room never ends
+// the session: with no room left it stays, and may /join one.
 func (s *Seat) Join(room string, backlog int) (*hub.Subscription, RoomInfo, error) {
 	return s.core.join(s, room, backlog)
 }

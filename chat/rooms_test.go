@@ -737,3 +737,28 @@ func TestConcurrentRooms(t *testing.T) {
 		t.Errorf("%d rooms kept, want 4", len(tc.reg.Rooms()))
 	}
 }
+
+// TestEvictLeavesEveryRoom: a session whose client stopped reading leaves
+// each of its rooms with the reason, and the lobby hears a notice.
+func TestEvictLeavesEveryRoom(t *testing.T) {
+	tc := newTestCore(t, Config{}, nil)
+	ann, annLobby := tc.join(annID, "ann", "a1")
+	annGo := joinRoom(t, ann, "go")
+	bob, _ := tc.join(bobID, "bob", "b1")
+	joinRoom(t, bob, "go")
+	bob.Evict("output queue full")
+	for _, sub := range []*hub.Subscription{annLobby, annGo} {
+		if ev := untilType(t, sub, hub.EventTypeLeave); ev.UserID != bobID || ev.Reason != "evicted: output queue full" {
+			t.Errorf("the room saw %+v", ev)
+		}
+	}
+	if _, n := tc.core.Members("go", 10); n != 1 {
+		t.Errorf("#go lists %d after the eviction", n)
+	}
+	if err := tc.core.Notice("someone asked for ann"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, annLobby); ev.Type != hub.EventTypeNotice || ev.Message != "someone asked for ann" {
+		t.Errorf("the lobby got %+v", ev)
+	}
+}
