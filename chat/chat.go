@@ -23,6 +23,10 @@ var (
 	// ErrCannotSave refuses a message while the server cannot keep it: a
 	// room that showed it would lose it.
 	ErrCannotSave = errors.New("the server cannot save messages right now: try again in a while")
+	// ErrInRoom: the session is in the room already (/join only answers).
+	ErrInRoom = errors.New("already in the room")
+	// ErrNotInRoom: the session is not in the room it names.
+	ErrNotInRoom = errors.New("not in the room")
 
 	errUsage = errors.New("usage")
 	// errNotSaved is a change that holds, but could not be written down:
@@ -181,9 +185,10 @@ type Core struct {
 	lobby    *room
 	direct   Room
 
-	mu     sync.Mutex
-	rooms  map[string]*room // guarded by mu; registry.RoomKey(id) → the open room
-	closed bool             // guarded by mu
+	creating sync.Mutex       // held through the creation of a room
+	mu       sync.Mutex       // never held through a hub's call or a write
+	rooms    map[string]*room // guarded by mu; registry.RoomKey(id) → the open room
+	closed   bool             // guarded by mu
 }
 
 // New makes the core of a server, with names, ignores, bans, mutes, the
@@ -375,6 +380,13 @@ func (s *Seat) Direct() *hub.Subscription { return s.direct }
 // room's roster lists it. The error says in words why not: a bad or
 // reserved name, an invite-only room, a ban from it, a limit; it wraps
 // ErrInRoom when the session is in the room already.
+//
+// The stream ends when the session leaves the room, and Err says how: nil
+// after Part (or Leave); an error wrapping hub.ErrDropped, with the
+// reason in words, after a kick or ban from the room (or the server) and
+// when the room is dropped; hub.ErrEvicted when the session fell too far
+// behind; hub.ErrClosed when the server stops. Leaving a room never ends
+// the session: with no room left it stays, and may /join one.
 func (s *Seat) Join(room string, backlog int) (*hub.Subscription, RoomInfo, error) {
 	return s.core.join(s, room, backlog)
 }
@@ -418,9 +430,8 @@ func (s *Seat) leave(evicted string) {
 			gone(r.hub)
 		}
 	}
-	if s.direct != nil {
+	if s.direct != nil { // a second Leave finds nothing to remove
 		gone(s.core.direct)
-		s.direct = nil
 	}
 }
 

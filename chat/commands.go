@@ -336,7 +336,7 @@ func (s *Seat) cmdKick(r *room, args string) (string, error) {
 		return "", err
 	}
 	reason = sanitize.Line(strings.TrimSpace(reason))
-	if r != s.core.lobby && !slices.Contains(s.core.presence.inRoom(r.id), u.userID) {
+	if r != s.core.lobby && !slices.Contains(s.core.presence.roomsOfUser(u.userID), r.id) {
 		return "", fmt.Errorf("%s is not in #%s", name, r.id)
 	}
 	if err := r.hub.Post(hub.Event{Type: hub.EventTypeKick, UserID: s.user.userID, To: u.userID, Reason: reason}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -190,3 +191,5 @@ func (tc *testCore) lastOfType(typ string) (hub.Event, bool) {
 	}
 	return hub.Event{}, false
 }
+
+func writeFile(path, data string) error { return os.WriteFile(path, []byte(data), 0o600) }

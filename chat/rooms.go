@@ -11,14 +11,6 @@ import (
 	"github.com/sshchat/sshchat/registry"
 )
 
-// Errors of the rooms a session may act on.
-var (
-	// ErrInRoom: the session is in the room already (/join only answers).
-	ErrInRoom = errors.New("already in the room")
-	// ErrNotInRoom: the session is not in the room it names.
-	ErrNotInRoom = errors.New("not in the room")
-)
-
 const (
 	minRoomLen = 2
 	maxRoomLen = 32
@@ -106,9 +98,10 @@ func (c *Core) Rooms(userID string) []RoomInfo {
 	}
 	c.mu.Unlock()
 	var out []RoomInfo
+	in := c.presence.roomsOfUser(userID)
 	for _, rec := range c.reg.Rooms() {
 		r, ok := open[registry.RoomKey(rec.ID)]
-		if !ok || !c.maySee(userID, r, rec) {
+		if !ok || !c.maySee(userID, in, r, rec) {
 			continue
 		}
 		out = append(out, c.info(r, rec))
@@ -125,12 +118,11 @@ func (c *Core) Rooms(userID string) []RoomInfo {
 	return out
 }
 
-// maySee reports whether userID may see the room in a list.
-func (c *Core) maySee(userID string, r *room, rec registry.Room) bool {
-	if !rec.Private && !rec.InviteOnly || c.isAdmin(userID) || rec.IsOp(userID) || slices.Contains(rec.Invited, userID) {
-		return true
-	}
-	return slices.Contains(c.presence.inRoom(r.id), userID)
+// maySee reports whether userID, in the rooms in, may see the room in a
+// list.
+func (c *Core) maySee(userID string, in []string, r *room, rec registry.Room) bool {
+	return !rec.Private && !rec.InviteOnly || c.isAdmin(userID) || rec.IsOp(userID) ||
+		slices.Contains(rec.Invited, userID) || slices.Contains(in, r.id)
 }
 
 // mayModerate reports whether userID may moderate room r: its owner and
@@ -221,16 +213,22 @@ func (c *Core) mayEnter(userID string, r *room, rec registry.Room) error {
 	return nil
 }
 
-// create makes the room id, owned by userID, within the limits.
+// create makes the room id, owned by userID, within the limits. Creations
+// go one at a time, but the rooms' lock is not held while the new room is
+// written down: posts in every other room go on meanwhile.
 func (c *Core) create(userID, id string) (*room, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, errors.New("the server is stopping")
-	}
+	c.creating.Lock()
+	defer c.creating.Unlock()
 	k := registry.RoomKey(id)
-	if r, ok := c.rooms[k]; ok { // made a moment ago
+	c.mu.Lock()
+	r, ok := c.rooms[k] // made a moment ago
+	closed := c.closed
+	c.mu.Unlock()
+	switch {
+	case ok:
 		return r, nil
+	case closed:
+		return nil, errors.New("the server is stopping")
 	}
 	rec := registry.Room{ID: id, Owner: userID, Created: time.Now().Unix()}
 	switch err := c.reg.CreateRoom(rec, c.cfg.MaxRooms, c.cfg.MaxRoomsPerUser); {
@@ -246,10 +244,19 @@ func (c *Core) create(userID, id string) (*room, error) {
 		_, _ = c.reg.DropRoom(id)
 		return nil, fmt.Errorf("create #%s: %w", id, err)
 	}
-	r := &room{id: id, hub: h}
-	c.rooms[k] = r
 	if err := h.Post(hub.Event{Type: hub.EventTypeCreate, UserID: userID, Message: "created #" + id}); err != nil {
 		c.log.Error("post the creation of a room", "room", id, "err", err)
+	}
+	r = &room{id: id, hub: h}
+	c.mu.Lock()
+	closed = c.closed
+	if !closed {
+		c.rooms[k] = r
+	}
+	c.mu.Unlock()
+	if closed {
+		_ = h.Close()
+		return nil, errors.New("the server is stopping")
 	}
 	return r, nil
 }

@@ -283,9 +283,14 @@ func (c *Core) runTail(x *scriptCall) int {
 
 func (c *Core) runRooms(x *scriptCall) int {
 	var asJSON bool
-	if _, ok := x.flags("rooms", func(fs *flag.FlagSet) {
+	fs, ok := x.flags("rooms", func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "one JSON object per room")
-	}); !ok {
+	})
+	if !ok {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(x.Stderr(), "sshchat: rooms takes no arguments: %q\n", fs.Args())
 		return exitUsage
 	}
 	enc := json.NewEncoder(x.Stdout())

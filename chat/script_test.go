@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -127,5 +128,102 @@ func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	cancel()
 	if out := x.stdout.String(); status != exitOK || !strings.Contains(out, "MARK-2") || strings.Contains(out, "SECRET") || strings.Contains(out, "NOISE") || !x.finished {
 		t.Errorf("tail: status %d, finished %v, shows carol:\n%s", status, x.finished, out)
+	}
+}
+
+// TestScriptRooms: say, history, who and tail take --room (go or #go);
+// rooms lists them, --json too; a private room is not read by outsiders.
+func TestScriptRooms(t *testing.T) {
+	tc := newTestCore(t, Config{Line: func(ev hub.Event) string { return ev.Message }}, nil)
+	ann, _ := tc.join(annID, "ann", "a1")
+	annGo := joinRoom(t, ann, "go")
+	if _, err := ann.Run("go", "topic", "gophers"); err != nil {
+		t.Fatal(err)
+	}
+	joinRoom(t, ann, "secret")
+	if _, err := ann.Run("secret", "mode", "+i"); err != nil {
+		t.Fatal(err)
+	}
+
+	if status, x := tc.script(bobID, "bob", "", "say", "--room", "#go", "hello", "go"); status != exitOK {
+		t.Fatalf("say --room: %d %s", status, x.stderr.String())
+	}
+	if ev := untilType(t, annGo, hub.EventTypeMessage); ev.Message != "hello go" || ev.ChatRoomID != "go" || ev.Name != "bob" {
+		t.Errorf("#go got %+v", ev)
+	}
+	if status, x := tc.script(bobID, "bob", "", "say", "--room", "nowhere", "hi"); status != exitFailed || !strings.Contains(x.stderr.String(), "no room #nowhere") {
+		t.Errorf("say in a room that does not exist: %d %q", status, x.stderr.String())
+	}
+	if status, x := tc.script(bobID, "bob", "", "say", "--room", "secret", "hi"); status != exitFailed || !strings.Contains(x.stderr.String(), "invite only") {
+		t.Errorf("say in an invite-only room: %d %q", status, x.stderr.String())
+	}
+	_, x := tc.script(bobID, "bob", "", "history", "--room", "go", "-n", "1")
+	if got := x.stdout.String(); got != "hello go\n" {
+		t.Errorf("history --room go -n 1 = %q", got)
+	}
+	_, x = tc.script(bobID, "bob", "", "history", "-n", "100")
+	if strings.Contains(x.stdout.String(), "hello go") {
+		t.Errorf("the lobby's history holds #go's message:\n%s", x.stdout.String())
+	}
+	if status, x := tc.script(bobID, "bob", "", "history", "--room", "secret"); status != exitFailed || x.stdout.Len() != 0 {
+		t.Errorf("history of an invite-only room to an outsider: %d %q", status, x.stdout.String())
+	}
+	_, x = tc.script(bobID, "bob", "", "who", "--room", "go")
+	if !strings.Contains(x.stdout.String(), "ann") {
+		t.Errorf("who --room go = %q", x.stdout.String())
+	}
+	if status, x := tc.script(bobID, "bob", "", "who", "--room", "secret"); status != exitFailed {
+		t.Errorf("who of an invite-only room to an outsider: %d %q", status, x.stdout.String())
+	}
+
+	_, x = tc.script(bobID, "bob", "", "rooms")
+	if out := x.stdout.String(); !strings.Contains(out, "#lobby") || !strings.Contains(out, "gophers") || strings.Contains(out, "secret") {
+		t.Errorf("rooms = %q", out)
+	}
+	_, x = tc.script(annID, "ann", "", "rooms", "--json")
+	var got []RoomInfo
+	for line := range strings.Lines(x.stdout.String()) {
+		var ri RoomInfo
+		if err := json.Unmarshal([]byte(line), &ri); err != nil {
+			t.Fatalf("rooms --json line %q: %v", line, err)
+		}
+		got = append(got, ri)
+	}
+	want := []RoomInfo{
+		{ID: "lobby", Members: 1},
+		{ID: "go", Topic: "gophers", Owner: annID, Members: 1},
+		{ID: "secret", Owner: annID, Members: 1, InviteOnly: true, Private: true},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("rooms --json = %+v, want %+v", got, want)
+	}
+	if status, _ := tc.script(annID, "ann", "", "rooms", "extra", "--bogus"); status != exitUsage {
+		t.Errorf("rooms --bogus: %d", status)
+	}
+
+	// tail --room follows that room only, and ends when it is dropped.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	x = &fakeScript{fakeSession: newFakeSession("tail"), ctx: ctx, user: "bob", stdin: strings.NewReader("")}
+	done := make(chan int)
+	go func() { done <- tc.core.Exec(x, bobID, []string{"tail", "--room", "go"}) }()
+	untilType(t, annGo, hub.EventTypeJoin) // bob's tail is in
+	if err := ann.Post("lobby", "LOBBY"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ann.Post("go", "GO"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.Run("go", "drop", "bye"); err != nil {
+		t.Fatal(err)
+	}
+	if status := <-done; status != exitFailed || !strings.Contains(x.stderr.String(), "dropped") {
+		t.Errorf("tail of a dropped room: %d %q", status, x.stderr.String())
+	}
+	if out := x.stdout.String(); !strings.Contains(out, "GO") || strings.Contains(out, "LOBBY") {
+		t.Errorf("tail --room go wrote %q", out)
+	}
+	if status, x := tc.script(bobID, "bob", "", "tail", "--room", "go"); status != exitFailed || !strings.Contains(x.stderr.String(), "no room") {
+		t.Errorf("tail of a room that is gone: %d %q", status, x.stderr.String())
 	}
 }

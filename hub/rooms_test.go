@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -168,5 +169,32 @@ func TestTypesHasTheRoomEvents(t *testing.T) {
 		if !slices.Contains(hub.Types(), typ) {
 			t.Errorf("Types() lacks %q", typ)
 		}
+	}
+}
+
+func TestPartCarriesTheReason(t *testing.T) {
+	h := newHub(t)
+	ann := mustSubscribe(t, h, "ann", "a1")
+	bob := mustSubscribe(t, h, "bob", "b1")
+	if err := h.Part("bob", "b1", "off to lunch"); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, bob.Events())
+	if bob.Err() != nil {
+		t.Errorf("a part ends the stream with %v, want nil", bob.Err())
+	}
+	var ev hub.Event
+	for ev.Type != hub.EventTypeLeave {
+		ev = next(t, ann.Events())
+	}
+	if ev.UserID != "bob" || ev.Reason != "off to lunch" {
+		t.Errorf("the room saw %+v, want bob's leave with the reason", ev)
+	}
+	if err := h.Part("bob", "b1", ""); !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("a second part: %v, want ErrNotFound", err)
+	}
+	_ = h.Close()
+	if err := h.Part("ann", "a1", ""); !errors.Is(err, hub.ErrClosed) {
+		t.Errorf("a part after Close: %v, want ErrClosed", err)
 	}
 }

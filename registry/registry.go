@@ -1,10 +1,12 @@
 // Package registry keeps what the server knows about users between
 // restarts: which key owns which names, whom each user ignores, bans,
-// mutes and the message of the day. It is a JSON file, rewritten
-// atomically after a change, with the changes made during a write going
-// together in the next; and beside it a directory with a file for each
-// user's ignore list, so that no write costs the size of everyone's
-// lists. It knows nothing of SSH or terminals; users are their key
+// mutes and the message of the day, and the rooms (owner, operators,
+// topic, modes, invitations, a room's bans and mutes). It is a JSON file,
+// rewritten atomically after a change, with the changes made during a
+// write going together in the next; beside it the rooms' file
+// (registry-rooms.json: no room name is ever a path), and a directory
+// with a file for each user's ignore list, so that no write costs the
+// size of everyone's lists. It knows nothing of SSH or terminals; users are their key
 // fingerprints.
 package registry
 
