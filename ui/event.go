@@ -82,9 +82,9 @@ func entryFor(ev hub.Event, loc *time.Location, g *glyphs) *entry {
 	case eventTypeDrop:
 		e.text = name + " dropped " + roomTitle(ev.ChatRoomID) + reason
 	case eventTypeOp:
-		e.text = target(ev) + " is now an operator" + by(ev)
+		e.text = target(ev) + " was made an operator" + by(ev)
 	case eventTypeDeop:
-		e.text = target(ev) + " is no longer an operator" + by(ev)
+		e.text = target(ev) + " was removed as an operator" + by(ev)
 	case eventTypeMode:
 		switch mode := sanitize.Line(ev.Message); mode {
 		case "+i":

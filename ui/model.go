@@ -408,6 +408,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.transcript.scrollDown(page)
 	case key.Matches(msg, m.keys.Follow) && m.transcript.scrolled():
 		m.transcript.toBottom()
+	case key.Matches(msg, m.keys.Room):
+		m.switchTo(int(msg.Runes[0] - '1'))
+	case key.Matches(msg, m.keys.NextRoom):
+		m.cycle(1)
+	case key.Matches(msg, m.keys.PrevRoom):
+		m.cycle(-1)
 	case key.Matches(msg, m.keys.Redraw):
 		switch {
 		case m.screen != nil:

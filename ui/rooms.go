@@ -117,6 +117,7 @@ func (m *Model) show(r *room) {
 	r.unread, r.mentioned = 0, false
 	m.header.setRoom(r.title, r.topic)
 	m.members.setRoom(r.id)
+	m.header.setOnline(m.members.count())
 	m.list.dirty = true
 	m.handleResize(m.width, m.height)
 	if m.lines != nil {
@@ -307,7 +308,7 @@ func (l *roomList) lines(rooms []*room, cur *room, n int) []string {
 		if cw > 0 {
 			cw++
 		}
-		name := st.fit(st.show(r.title), max(inner-2-cw, 1))
+		name := st.fit(st.show(r.title), max(inner-3-cw, 1))
 		text := mark + num + " " + name
 		w := st.width(text)
 		paint := st.system
