@@ -205,7 +205,7 @@ func roomsModel(width, height int) *Model {
 		in("lobby", g.msg(bob, "me")),
 		in("rust", g.msg(carol, "ann, the borrow checker won again")),
 		in(DirectRoom, g.direct(carol, ann, "psst: lunch?")),
-		in("go", g.said(eventTypeTopic, bob, "Go 1.26: iterators everywhere")),
+		in("go", g.said(hub.EventTypeTopic, bob, "Go 1.26: iterators everywhere")),
 	})
 	for i := range 120 {
 		send(m, EventsMsg{in("a-room-with-a-very-long-name", g.msg(dave, "spam "+strconv.Itoa(i)))})

@@ -317,7 +317,7 @@ func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
 			m.name = displayName(m.userID, ev.Name)
 			m.header.setName(m.name)
 		}
-		if ev.Type == eventTypeTopic {
+		if ev.Type == hub.EventTypeTopic {
 			r.topic = sanitize.Line(ev.Message)
 			if r == m.cur {
 				m.header.setRoom(r.title, r.topic)

@@ -391,7 +391,7 @@ func TestTopic(t *testing.T) {
 		t.Errorf("the lobby shows the topic of #go: %q", h)
 	}
 	topic := func(room, text string) hub.Event {
-		ev := in(room, g.said(eventTypeTopic, bob, text))
+		ev := in(room, g.said(hub.EventTypeTopic, bob, text))
 		return ev
 	}
 	send(m, EventsMsg{topic("lobby", "welcome \x1b[31mall"), topic("go", "generics")})
