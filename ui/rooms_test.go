@@ -606,3 +606,13 @@ func TestLineModeRooms(t *testing.T) {
 		t.Errorf("line mode wrote\n%s\nwant\n%s", strings.Join(shown, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestEmptyRoomCost: a room the session is in, empty and not shown,
+// costs a small fixed amount (about 300 bytes measured; the bound leaves
+// room for the collector's noise).
+func TestEmptyRoomCost(t *testing.T) {
+	const bound = 1024
+	if got := emptyRoomBytes(); got > bound {
+		t.Errorf("an empty room not shown holds %.0f bytes, want at most %d", got, bound)
+	}
+}
