@@ -282,7 +282,10 @@ func TestJoinedAndParted(t *testing.T) {
 	if r := roomNamed(t, m, "go"); m.cur != r || len(m.rooms) != 2 || slices.Contains(texts(r), "again") || r.topic != "gophers" {
 		t.Errorf("JoinedMsg of a room ann is in: showing #%s, rooms %v, #go %q topic %q", m.cur.id, roomIDs(m), texts(r), r.topic)
 	}
-	send(m, JoinedMsg{Room: RoomView{ID: "rust"}}, alt('2'))
+	send(m, JoinedMsg{Room: RoomView{ID: "rust"}}, JoinedMsg{Room: RoomView{ID: "\x1b[2J"}}, alt('2'))
+	if !slices.Equal(roomIDs(m), []string{"lobby", "go", "rust"}) {
+		t.Errorf("rooms %v after a JoinedMsg of no room", roomIDs(m))
+	}
 
 	send(m, PartedMsg{Room: "go", Reason: "kicked by admin: spam"})
 	if m.cur.id != "lobby" || !slices.Equal(roomIDs(m), []string{"lobby", "rust"}) {
@@ -575,6 +578,7 @@ func TestLineModeRooms(t *testing.T) {
 	send(m, JoinedMsg{Room: RoomView{ID: "rust", History: []hub.Event{in("rust", g.msg(dave, "rust before"))}}})
 	send(m, PartedMsg{Room: "rust", Reason: "dropped"})
 	enter(m, "hi")
+	send(m, PartedMsg{Room: "lobby"}, PartedMsg{Room: "go"}, JoinedMsg{Room: RoomView{ID: "go"}})
 	if !slices.Equal(p.rooms, []string{"go"}) {
 		t.Errorf("posted in %q, want go", p.rooms)
 	}
@@ -601,6 +605,10 @@ func TestLineModeRooms(t *testing.T) {
 		"now in #rust",
 		"now in #go: gophers",
 		"you left #rust (dropped)",
+		"you left #lobby",
+		"you left #go",
+		noRoomText,
+		"now in #go",
 	}
 	if !slices.Equal(shown, want) {
 		t.Errorf("line mode wrote\n%s\nwant\n%s", strings.Join(shown, "\n"), strings.Join(want, "\n"))
