@@ -159,6 +159,7 @@ func (m *Model) handleJoined(msg JoinedMsg) {
 		r.topic = sanitize.Line(msg.Room.Topic)
 	}
 	m.show(r)
+	m.header.setRoom(r.title, r.topic)
 	m.resizeSide()
 	m.refreshStatus()
 }

@@ -282,6 +282,10 @@ func TestJoinedAndParted(t *testing.T) {
 	if r := roomNamed(t, m, "go"); m.cur != r || len(m.rooms) != 2 || slices.Contains(texts(r), "again") || r.topic != "gophers" {
 		t.Errorf("JoinedMsg of a room ann is in: showing #%s, rooms %v, #go %q topic %q", m.cur.id, roomIDs(m), texts(r), r.topic)
 	}
+	send(m, JoinedMsg{Room: RoomView{ID: "go", Topic: "gophers, again"}})
+	if h := strings.SplitN(shows(m), "\n", 2)[0]; !strings.Contains(h, "gophers, again") {
+		t.Errorf("JoinedMsg with a new topic of the room shown: header %q", h)
+	}
 	send(m, JoinedMsg{Room: RoomView{ID: "rust"}}, JoinedMsg{Room: RoomView{ID: "\x1b[2J"}}, alt('2'))
 	if !slices.Equal(roomIDs(m), []string{"lobby", "go", "rust"}) {
 		t.Errorf("rooms %v after a JoinedMsg of no room", roomIDs(m))
@@ -434,8 +438,12 @@ func TestMembersOfTheRoomShown(t *testing.T) {
 	}
 	roster.asked = nil
 	send(m, EventsMsg{in("lobby", newEvents().join(erin))})
-	if slices.Contains(roster.asked, "lobby") {
-		t.Errorf("an arrival in the lobby read its roster while #go is shown: %q", roster.asked)
+	if len(roster.asked) != 0 {
+		t.Errorf("an arrival in the lobby read the roster while #go is shown: %q", roster.asked)
+	}
+	send(m, EventsMsg{in("go", newEvents().join(erin))})
+	if !slices.Equal(roster.asked, []string{"go", "go"}) {
+		t.Errorf("an arrival in #go read the roster of %q, want #go's, for the count and the list", roster.asked)
 	}
 }
 
