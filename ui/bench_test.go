@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"io"
+	"runtime"
 	"strconv"
 	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/sshchat/sshchat/hub"
 )
@@ -64,4 +68,66 @@ func BenchmarkRender(b *testing.B) {
 			b.ReportMetric(float64(out.n)/float64(b.N), "sent-B/op")
 		})
 	}
+}
+
+// BenchmarkEmptyRoom measures what a session holds for each room it is
+// in beyond the first, empty and not shown (see emptyRoomBytes).
+func BenchmarkEmptyRoom(b *testing.B) {
+	var perRoom float64
+	for b.Loop() {
+		perRoom = emptyRoomBytes()
+	}
+	b.ReportMetric(perRoom, "B/room")
+}
+
+// emptyRoomBytes is what a session holds for each room it is in beyond
+// the first, empty and not shown: sessions at 120×40, each joining 19
+// rooms (the default limit is 20 a session) and going back to the first;
+// the heap is read after a collection before and after.
+func emptyRoomBytes() float64 {
+	const sessions, extra = 50, 19
+	models := make([]*Model, sessions)
+	for i := range models {
+		models[i], _ = newModel(120, 40, func(c *Config) {
+			c.Renderer = colorRenderer()
+			c.Screen = NewScreen(io.Discard, nil)
+		})
+	}
+	before := heapInUse()
+	for _, m := range models {
+		for r := range extra {
+			m.Update(JoinedMsg{Room: RoomView{ID: "room" + strconv.Itoa(r)}})
+		}
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'1'}, Alt: true})
+	}
+	after := heapInUse()
+	runtime.KeepAlive(models)
+	return (float64(after) - float64(before)) / (sessions * extra)
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkOtherRoom is a message in a room the session is in but does
+// not show: an entry, and the counter of the room list redrawn.
+func BenchmarkOtherRoom(b *testing.B) {
+	out := &countingWriter{}
+	m, msgs := benchModel(b, 10, NewScreen(out, nil))
+	m.Update(JoinedMsg{Room: RoomView{ID: "go"}})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'1'}, Alt: true})
+	batch := make(EventsMsg, 1)
+	next := 0
+	out.n = 0
+	b.ReportAllocs()
+	for b.Loop() {
+		batch[0] = msgs[next%len(msgs)]
+		batch[0].ChatRoomID = "go"
+		next++
+		m.Update(batch)
+	}
+	b.ReportMetric(float64(out.n)/float64(b.N), "sent-B/op")
 }

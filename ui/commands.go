@@ -25,6 +25,7 @@ type command struct {
 // localCommands are the commands the session runs itself.
 func localCommands() []command {
 	return []command{
+		{name: "join", args: "#ROOM", help: "show a room you are in, or join one", run: (*Model).runJoin},
 		{name: "help", args: "[COMMAND]", help: "show the commands and keys, or one command", run: (*Model).runHelp},
 		{name: "quit", help: "leave the chat", run: (*Model).runQuit},
 		{name: "reply", args: "TEXT", help: "answer the last direct message sent to you", run: (*Model).runReply},
@@ -180,6 +181,22 @@ func (m *Model) helpOne(name string) tea.Cmd {
 // column is one line of /help: an indented term, then its description.
 func column(st *styles, term string, width int, desc string) string {
 	return "  " + term + spaces(width-st.width(term)+2) + desc
+}
+
+// runJoin shows a room the session is in, without asking the server;
+// any other room is the server's to join.
+func (m *Model) runJoin(args string) tea.Cmd {
+	if args == "" {
+		return m.usageError("join")
+	}
+	if name, _, _ := strings.Cut(args, " "); name != "" {
+		if r, _ := m.find(roomID(name)); r != nil {
+			m.show(r)
+			m.resizeSide()
+			return nil
+		}
+	}
+	return m.runServer("join", args)
 }
 
 func (m *Model) runQuit(args string) tea.Cmd {

@@ -117,7 +117,7 @@ func TestLocalCommandsHideTheServers(t *testing.T) {
 	for _, c := range m.commands {
 		names = append(names, c.name)
 	}
-	want := []string{"away", "back", "bell", "help", "me", "msg", "nick", "quit", "reply", "timestamp", "who", "whois"}
+	want := []string{"away", "back", "bell", "help", "join", "me", "msg", "nick", "quit", "reply", "timestamp", "who", "whois"}
 	if !slices.Equal(names, want) {
 		t.Errorf("commands %q, want %q", names, want)
 	}

@@ -55,8 +55,9 @@ func (in *input) complete(find func(prefix string, start bool) []string) {
 }
 
 // completions finds what Tab offers for prefix: at the start of the line,
-// after a '/', the commands; anywhere else the names of the users online
-// but this one (an '@' before the name is kept), ignoring case.
+// after a '/', the commands; after a '#', the rooms the session is in;
+// anywhere else the names of the users online but this one (an '@'
+// before the name is kept), ignoring case.
 func (m *Model) completions(prefix string, start bool) []string {
 	if start && strings.HasPrefix(prefix, "/") {
 		p := strings.ToLower(prefix[1:])
@@ -64,6 +65,15 @@ func (m *Model) completions(prefix string, start bool) []string {
 		for _, c := range m.commands {
 			if strings.HasPrefix(c.name, p) {
 				names = append(names, "/"+c.name)
+			}
+		}
+		return names
+	}
+	if strings.HasPrefix(prefix, "#") {
+		var names []string
+		for _, r := range m.rooms {
+			if strings.HasPrefix(r.title, strings.ToLower(prefix)) {
+				names = append(names, r.title)
 			}
 		}
 		return names

@@ -4,11 +4,29 @@
 // EventsMsg (one message, and so one frame, per batch), the terminal size
 // as ResizeMsg and the end of the stream as EndMsg; the model
 // publishes what the user types through Config.Post and runs the
-// server's slash commands through Config.Run, each inside a tea.Cmd.
-// Its own commands (/help, /reply, /timestamp, /bell, /quit) and the
-// server's make one registry, which /help and Tab completion read. The
-// terminal bell, for mentions and direct messages, goes out with a frame
-// (see bell.go).
+// server's slash commands through Config.Run, each inside a tea.Cmd and
+// in the context of the room shown.
+// Its own commands (/help, /join of a room the session is in, /reply,
+// /timestamp, /bell, /quit) and the server's make one registry, which
+// /help and Tab completion read. The terminal bell, for mentions and
+// direct messages, in any room, goes out with a frame (see bell.go).
+//
+// Rooms: a session is in several (Config.Rooms, then JoinedMsg and
+// PartedMsg), each with its own transcript and scrollback, and shows one.
+// The events of all of them come in the same EventsMsg, each routed to
+// its room by its ChatRoomID; direct messages (DirectRoom) are in no
+// room and show in the room shown. What others say in a room not shown
+// counts as unread, with a mark ('@') when it names the reader; on a
+// wide screen the room list, beside the member list, shows the counts,
+// on a narrow one the status line does. Alt+1…9 show a room by its number
+// in the list, Ctrl+N and Ctrl+P the next and the one before, and /join
+// #room one the session is in, without asking the server. A room not
+// shown lays nothing out: an event there adds an entry and changes the
+// counter, which is all it redraws, and a room keeps no laid-out lines
+// while it is not shown. In line mode (Lines) every room's lines are
+// written as they come, those of a room not shown after its name in
+// brackets ("[#go] 12:00 ann: hi"), and a line says which room is shown
+// when it changes.
 //
 // It knows nothing of SSH. Every style comes from the renderer it is given
 // (Config.Renderer), never from lipgloss's global one. It asks the
@@ -36,7 +54,7 @@
 // entries (arrivals and departures in a row gather into one), and the
 // member list is rebuilt only when it changes.
 //
-// The screen, top to bottom: a header (room, users online, your name), the
-// transcript with the member list to its right on wide terminals, a status
-// line and the input line.
+// The screen, top to bottom: a header (room, users in it, its topic, your
+// name), the transcript with the room list and the member list to its
+// right on wide terminals, a status line and the input line.
 package ui

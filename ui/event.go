@@ -72,20 +72,20 @@ func entryFor(ev hub.Event, loc *time.Location, g *glyphs) *entry {
 		if r := sanitize.Line(ev.Reason); r != "" {
 			e.text = r
 		}
-	case eventTypeTopic:
+	case hub.EventTypeTopic:
 		e.text = name + " cleared the topic"
 		if topic := sanitize.Line(ev.Message); topic != "" {
 			e.text = name + " set the topic: " + topic
 		}
-	case eventTypeCreate:
+	case hub.EventTypeCreate:
 		e.text = name + " created " + roomTitle(ev.ChatRoomID)
-	case eventTypeDrop:
+	case hub.EventTypeDrop:
 		e.text = name + " dropped " + roomTitle(ev.ChatRoomID) + reason
-	case eventTypeOp:
-		e.text = target(ev) + " is now an operator" + by(ev)
-	case eventTypeDeop:
-		e.text = target(ev) + " is no longer an operator" + by(ev)
-	case eventTypeMode:
+	case hub.EventTypeOp:
+		e.text = target(ev) + " was made an operator" + by(ev)
+	case hub.EventTypeDeop:
+		e.text = target(ev) + " was removed as an operator" + by(ev)
+	case hub.EventTypeMode:
 		switch mode := sanitize.Line(ev.Message); mode {
 		case "+i":
 			e.text = name + " made the room invite-only"
@@ -94,7 +94,7 @@ func entryFor(ev hub.Event, loc *time.Location, g *glyphs) *entry {
 		default:
 			e.text = name + " set the mode " + mode
 		}
-	case eventTypeInvite:
+	case hub.EventTypeInvite:
 		e.text = name + " invited " + target(ev)
 	default:
 		// A type newer than this code: its Message says what it is.
@@ -105,17 +105,6 @@ func entryFor(ev hub.Event, loc *time.Location, g *glyphs) *entry {
 	}
 	return e
 }
-
-// The room events (hub's own names are to come with them).
-const (
-	eventTypeTopic  = "topic"  // UserID set the topic to Message; "" clears it
-	eventTypeCreate = "create" // UserID created the room
-	eventTypeDrop   = "drop"   // UserID removed the room (Reason)
-	eventTypeOp     = "op"     // UserID made To an operator
-	eventTypeDeop   = "deop"   // UserID took it back
-	eventTypeMode   = "mode"   // UserID set the mode Message: "+i" or "-i"
-	eventTypeInvite = "invite" // UserID invited To
-)
 
 // target is the name of the user a moderation event concerns.
 func target(ev hub.Event) string { return displayName(ev.To, ev.ToName) }

@@ -73,6 +73,24 @@ func TestEventLines(t *testing.T) {
 			ev.Message = "dav3"
 			return ev
 		}(), []string{"22:38 the name dav3 of dave was released by admin"}},
+		{"topic", g.said(hub.EventTypeTopic, bob, "release \x1b[2Jday"), []string{"22:39 Bob set the topic: release day"}},
+		{"topic cleared", g.said(hub.EventTypeTopic, bob, ""), []string{"22:40 Bob cleared the topic"}},
+		{"create", in("go", g.said(hub.EventTypeCreate, bob, "")), []string{"22:41 Bob created #go"}},
+		{"drop", func() hub.Event {
+			ev := in("go", g.said(hub.EventTypeDrop, admin, ""))
+			ev.Reason = "abandoned"
+			return ev
+		}(), []string{"22:42 admin dropped #go (abandoned)"}},
+		{"op", g.moderate(hub.EventTypeOp, dave, 0, ""), []string{"22:43 dave was made an operator by admin"}},
+		{"deop", g.moderate(hub.EventTypeDeop, dave, 0, ""), []string{"22:44 dave was removed as an operator by admin"}},
+		{"mode +i", g.said(hub.EventTypeMode, bob, "+i"), []string{"22:45 Bob made the room invite-only"}},
+		{"mode -i", g.said(hub.EventTypeMode, bob, "-i"), []string{"22:46 Bob opened the room to all"}},
+		{"mode other", g.said(hub.EventTypeMode, bob, "+m"), []string{"22:47 Bob set the mode +m"}},
+		{"invite", func() hub.Event {
+			ev := g.said(hub.EventTypeInvite, bob, "")
+			ev.To, ev.ToName = carol.id, carol.name
+			return ev
+		}(), []string{"22:48 Bob invited carol"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

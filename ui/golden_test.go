@@ -179,3 +179,49 @@ func TestGoldenNewEvents(t *testing.T) {
 	checkScreen(t, m, 80, 24)
 	golden(t, "events-80x24", shows(m))
 }
+
+// roomsModel is ann's session at width×height in four rooms, #go shown
+// (it has a topic), with things said in the others: a mention in #rust,
+// a direct message while she reads #go.
+func roomsModel(width, height int) *Model {
+	g := newEvents()
+	roster := online(ann, bob, carol, dave)
+	roster.rooms = map[string][]Member{"go": online(ann, bob, dave).members}
+	m, _ := newModel(width, height, func(c *Config) {
+		c.Roster = roster
+		c.Rooms = []RoomView{
+			{ID: "lobby", History: []hub.Event{g.msg(bob, "morning all")}},
+			{ID: "go", Topic: "Go 1.26 is out: range over func, iterators everywhere", History: []hub.Event{
+				in("go", g.join(dave)), in("go", g.msg(dave, "who tried the new GC?")),
+			}},
+			{ID: "rust"},
+			{ID: "a-room-with-a-very-long-name"},
+		}
+	})
+	send(m, alt('2'))
+	send(m, EventsMsg{
+		in("go", g.msg(bob, "not yet, ann did")),
+		in("lobby", g.msg(carol, "anyone for lunch?")),
+		in("lobby", g.msg(bob, "me")),
+		in("rust", g.msg(carol, "ann, the borrow checker won again")),
+		in(DirectRoom, g.direct(carol, ann, "psst: lunch?")),
+		in("go", g.said(hub.EventTypeTopic, bob, "Go 1.26: iterators everywhere")),
+	})
+	for i := range 120 {
+		send(m, EventsMsg{in("a-room-with-a-very-long-name", g.msg(dave, "spam "+strconv.Itoa(i)))})
+	}
+	return m
+}
+
+// TestGoldenRooms: the room list beside the member list on a wide
+// screen, what waits elsewhere in the status line on a narrow one.
+func TestGoldenRooms(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		name := "rooms-" + strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1])
+		t.Run(name, func(t *testing.T) {
+			m := roomsModel(size[0], size[1])
+			checkScreen(t, m, size[0], size[1])
+			golden(t, name, shows(m))
+		})
+	}
+}

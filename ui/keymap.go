@@ -18,6 +18,9 @@ type keyMap struct {
 	PageDown key.Binding
 	Follow   key.Binding // back to the bottom; End moves in the input when already there
 	Redraw   key.Binding // paints the whole screen again, after something else wrote on it
+	Room     key.Binding // Alt+1…9: the room of that number in the room list
+	NextRoom key.Binding
+	PrevRoom key.Binding
 }
 
 func defaultKeyMap() keyMap {
@@ -32,6 +35,10 @@ func defaultKeyMap() keyMap {
 		PageDown: key.NewBinding(key.WithKeys("pgdown")),
 		Follow:   key.NewBinding(key.WithKeys("end"), key.WithHelp("End", "back to the bottom")),
 		Redraw:   key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("Ctrl+L", "redraw the screen")),
+		Room: key.NewBinding(key.WithKeys("alt+1", "alt+2", "alt+3", "alt+4", "alt+5", "alt+6", "alt+7", "alt+8", "alt+9"),
+			key.WithHelp("Alt+1..9", "show the room of that number")),
+		NextRoom: key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("Ctrl+N/Ctrl+P", "show the next or the previous room")),
+		PrevRoom: key.NewBinding(key.WithKeys("ctrl+p")),
 	}
 }
 
@@ -51,7 +58,7 @@ var editKeys = []key.Help{
 // help lists every key, for /help: the chat's, then the input line's.
 func (k keyMap) help() []key.Help {
 	var hs []key.Help
-	for _, b := range []key.Binding{k.Send, k.Complete, k.Prev, k.PageUp, k.Follow, k.Redraw, k.Quit} {
+	for _, b := range []key.Binding{k.Send, k.Complete, k.Prev, k.PageUp, k.Follow, k.Room, k.NextRoom, k.Redraw, k.Quit} {
 		if h := b.Help(); h.Key != "" {
 			hs = append(hs, h)
 		}

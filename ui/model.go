@@ -317,7 +317,7 @@ func (m *Model) handleEvents(evs EventsMsg) tea.Cmd {
 			m.name = displayName(m.userID, ev.Name)
 			m.header.setName(m.name)
 		}
-		if ev.Type == eventTypeTopic {
+		if ev.Type == hub.EventTypeTopic {
 			r.topic = sanitize.Line(ev.Message)
 			if r == m.cur {
 				m.header.setRoom(r.title, r.topic)
@@ -408,6 +408,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.transcript.scrollDown(page)
 	case key.Matches(msg, m.keys.Follow) && m.transcript.scrolled():
 		m.transcript.toBottom()
+	case key.Matches(msg, m.keys.Room):
+		m.switchTo(int(msg.Runes[0] - '1'))
+	case key.Matches(msg, m.keys.NextRoom):
+		m.cycle(1)
+	case key.Matches(msg, m.keys.PrevRoom):
+		m.cycle(-1)
 	case key.Matches(msg, m.keys.Redraw):
 		switch {
 		case m.screen != nil:

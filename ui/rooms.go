@@ -43,9 +43,11 @@ type room struct {
 	mentioned bool // and one of them named the reader
 }
 
-// roomTitle is how a room is shown: "#go".
+// roomTitle is how a room is shown: "#go". Room names are ASCII; any
+// other character, which no room name has, is shown as a '?', so that a
+// title is always as wide as measured.
 func roomTitle(id string) string {
-	id = sanitize.Line(id)
+	id = toASCII(sanitize.Line(id))
 	if !strings.HasPrefix(id, "#") {
 		id = "#" + id
 	}
@@ -117,13 +119,12 @@ func (m *Model) show(r *room) {
 	r.unread, r.mentioned = 0, false
 	m.header.setRoom(r.title, r.topic)
 	m.members.setRoom(r.id)
+	m.header.setOnline(m.members.count())
 	m.list.dirty = true
 	m.handleResize(m.width, m.height)
-	if m.lines != nil {
+	if m.lines != nil && r.id != "" { // in no room, the line that says so follows
 		text := "now in " + r.title
-		if r.id == "" {
-			text = noRoomText
-		} else if r.topic != "" {
+		if r.topic != "" {
 			text += ": " + r.topic
 		}
 		m.lines.println(m.st.show(text))
@@ -151,20 +152,14 @@ func (m *Model) handleJoined(msg JoinedMsg) {
 	r, _ := m.find(id)
 	if r == nil {
 		msg.Room.ID = id
-		r = m.newRoom(msg.Room, nil)
+		r = m.newRoom(msg.Room, m.lines) // a line-mode chat writes its history: it is shown
 		m.rooms = append(m.rooms, r)
 		m.list.dirty = true
 	} else if msg.Room.Topic != "" {
 		r.topic = sanitize.Line(msg.Room.Topic)
 	}
-	if m.lines != nil && r != m.cur {
-		// Its history, as a line-mode chat writes what it shows.
-		r.t.tag = ""
-		for _, e := range r.t.entries {
-			m.lines.println(e.plain(m.st, m.loc, m.clock))
-		}
-	}
 	m.show(r)
+	m.header.setRoom(r.title, r.topic)
 	m.resizeSide()
 	m.refreshStatus()
 }
@@ -211,13 +206,7 @@ func (m *Model) cycle(by int) {
 	if n == 0 {
 		return
 	}
-	_, i := m.find(m.cur.id)
-	if m.cur.id == "" || i < 0 {
-		i = 0
-		if by > 0 {
-			i = -1
-		}
-	}
+	_, i := m.find(m.cur.id) // never -1: with a room, one is shown
 	m.switchTo(((i+by)%n + n) % n)
 }
 
@@ -307,7 +296,7 @@ func (l *roomList) lines(rooms []*room, cur *room, n int) []string {
 		if cw > 0 {
 			cw++
 		}
-		name := st.fit(st.show(r.title), max(inner-2-cw, 1))
+		name := st.fit(st.show(r.title), max(inner-3-cw, 1))
 		text := mark + num + " " + name
 		w := st.width(text)
 		paint := st.system

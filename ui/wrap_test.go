@@ -139,6 +139,9 @@ func TestViewFitsProperty(t *testing.T) {
 		}}), func(c *Config) {
 			c.Name = own
 			c.Rooms[0].ID = unicodeText().Draw(t, "room")
+			for range rapid.IntRange(0, 12).Draw(t, "more rooms") {
+				c.Rooms = append(c.Rooms, RoomView{ID: unicodeText().Draw(t, "room"), Topic: unicodeText().Draw(t, "topic")})
+			}
 			if color {
 				c.Renderer = colorRenderer()
 			}
@@ -153,7 +156,8 @@ func TestViewFitsProperty(t *testing.T) {
 			hub.EventTypeJoin, hub.EventTypeAdd, hub.EventTypeRemove, hub.EventTypeLeave, hub.EventTypeClose,
 			hub.EventTypeAction, hub.EventTypeDirect, hub.EventTypeDirect, hub.EventTypeNick,
 			hub.EventTypeAway, hub.EventTypeBack, hub.EventTypeNotice, hub.EventTypeKick,
-			hub.EventTypeBan, hub.EventTypeUnban, hub.EventTypeMute, hub.EventTypeMotd, "future"}
+			hub.EventTypeBan, hub.EventTypeUnban, hub.EventTypeMute, hub.EventTypeMotd, "future",
+			hub.EventTypeTopic, hub.EventTypeCreate, hub.EventTypeDrop, hub.EventTypeOp, hub.EventTypeMode}
 		steps := rapid.IntRange(1, 12).Draw(t, "batches")
 		for range steps {
 			var batch EventsMsg
@@ -172,12 +176,23 @@ func TestViewFitsProperty(t *testing.T) {
 					ev.Name = unicodeText().Draw(t, "new name")
 				}
 				ev.Until = rapid.SampledFrom([]int64{0, ev.UnixTime + 60, ev.UnixTime + 86400*40}).Draw(t, "until")
+				ev.ChatRoomID = rapid.SampledFrom(append(roomIDs(m), DirectRoom, "elsewhere")).Draw(t, "in room")
 				batch = append(batch, ev)
 			}
 			if cmd := send(m, batch); cmd != nil && rapid.Bool().Draw(t, "bell ends") {
 				send(m, bellDoneMsg{m.bells})
 			}
-			switch rapid.IntRange(0, 11).Draw(t, "action") {
+			switch rapid.IntRange(0, 15).Draw(t, "action") {
+			case 8:
+				send(m, alt(rapid.RuneFrom([]rune("123456789")).Draw(t, "alt")))
+			case 9:
+				send(m, tea.KeyMsg{Type: rapid.SampledFrom([]tea.KeyType{tea.KeyCtrlN, tea.KeyCtrlP}).Draw(t, "cycle")})
+			case 10:
+				send(m, JoinedMsg{Room: RoomView{ID: unicodeText().Draw(t, "joined"), Topic: unicodeText().Draw(t, "topic")}})
+			case 11:
+				if ids := roomIDs(m); len(ids) > 0 {
+					send(m, PartedMsg{Room: rapid.SampledFrom(ids).Draw(t, "parted"), Reason: unicodeText().Draw(t, "why")})
+				}
 			case 0:
 				press(m, tea.KeyPgUp)
 			case 1:
