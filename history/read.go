@@ -20,6 +20,9 @@ type Filter struct {
 	// User keeps the events of one user, named by display name (any letter
 	// case) or by userID, the key fingerprint ("SHA256:...", exact).
 	User string
+	// Rooms lists the rooms to keep, by chatroomId as stored ("go",
+	// "@direct" for direct messages); empty keeps all.
+	Rooms []string
 	// Since and Until keep events in [Since, Until); a zero bound is open.
 	// An event is at the start of its second (Event.UnixTime).
 	Since, Until time.Time
@@ -28,6 +31,9 @@ type Filter struct {
 // Match reports whether f selects e.
 func (f Filter) Match(e hub.Event) bool {
 	if len(f.Types) > 0 && !slices.Contains(f.Types, e.Type) {
+		return false
+	}
+	if len(f.Rooms) > 0 && !slices.Contains(f.Rooms, e.ChatRoomID) {
 		return false
 	}
 	if f.User != "" && e.UserID != f.User && !strings.EqualFold(e.Name, f.User) {
