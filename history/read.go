@@ -23,6 +23,9 @@ type Filter struct {
 	// Rooms lists the rooms to keep, by chatroomId as stored ("go",
 	// "@direct" for direct messages); empty keeps all.
 	Rooms []string
+	// RoomKey, if set, is the form in which two room IDs are the same room
+	// (look-alikes: registry.Canonical); nil compares them exactly.
+	RoomKey func(id string) string
 	// Since and Until keep events in [Since, Until); a zero bound is open.
 	// An event is at the start of its second (Event.UnixTime).
 	Since, Until time.Time
@@ -33,7 +36,7 @@ func (f Filter) Match(e hub.Event) bool {
 	if len(f.Types) > 0 && !slices.Contains(f.Types, e.Type) {
 		return false
 	}
-	if len(f.Rooms) > 0 && !slices.Contains(f.Rooms, e.ChatRoomID) {
+	if len(f.Rooms) > 0 && !f.inRooms(e.ChatRoomID) {
 		return false
 	}
 	if f.User != "" && e.UserID != f.User && !strings.EqualFold(e.Name, f.User) {
@@ -47,6 +50,14 @@ func (f Filter) Match(e hub.Event) bool {
 		return false
 	}
 	return true
+}
+
+func (f Filter) inRooms(id string) bool {
+	if f.RoomKey == nil {
+		return slices.Contains(f.Rooms, id)
+	}
+	k := f.RoomKey(id)
+	return slices.ContainsFunc(f.Rooms, func(r string) bool { return f.RoomKey(r) == k })
 }
 
 // Record is one stored event with the line it was decoded from.

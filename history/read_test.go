@@ -46,6 +46,8 @@ func TestFilterMatch(t *testing.T) {
 		{"room listed", Filter{Rooms: []string{"go", "lobby"}}, e, true},
 		{"room not listed", Filter{Rooms: []string{"go", "@direct"}}, e, false},
 		{"room other case", Filter{Rooms: []string{"LOBBY"}}, e, false},
+		{"room by key", Filter{Rooms: []string{"L0BBY"}, RoomKey: strings.ToLower}, e, false},
+		{"room by key", Filter{Rooms: []string{"LOBBY"}, RoomKey: strings.ToLower}, e, true},
 		{"all match", Filter{Types: []string{"message"}, User: "Alice", Since: at(1000, 0), Until: at(2000, 0)}, e, true},
 		{"all but type", Filter{Types: []string{"leave"}, User: "Alice", Since: at(1000, 0), Until: at(2000, 0)}, e, false},
 	} {

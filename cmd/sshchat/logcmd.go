@@ -18,6 +18,7 @@ import (
 
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/registry"
 	"github.com/sshchat/sshchat/sanitize"
 	"github.com/sshchat/sshchat/ui"
 )
@@ -33,9 +34,10 @@ dimmed on a terminal (not with NO_COLOR, nor when piped). User text is
 sanitized: nothing in the log can reach the terminal as an escape
 sequence.
 
---room keeps the events of one room, go or #go (any letter case), or
-@direct for the direct messages; repeat it, or separate rooms with
-commas, for several. It selects by the room's chatroomId in the log.
+--room keeps the events of one room, go or #go (any letter case, and
+look-alikes: g0 is go, my_room is my-room), or @direct for the direct
+messages; repeat it, or separate rooms with commas, for several. It
+selects by the room's chatroomId in the log.
 
 --json prints the stored lines unchanged instead, one event a line, for
 jq and other programs: the text in them is not sanitized for terminals.
@@ -172,6 +174,11 @@ func parseLog(args []string, now time.Time) (*logCmd, error) {
 		return nil, errors.New("-f and --until cannot be used together: followed events are newer than any --until")
 	case !since.IsZero() && !until.IsZero() && !since.Before(until):
 		return nil, errors.New("--since must be before --until")
+	}
+	if len(cmd.filter.Rooms) > 0 {
+		// g0 is go, my_room my-room: look-alikes are one room, whichever
+		// of them made it.
+		cmd.filter.RoomKey = registry.Canonical
 	}
 	cmd.path = filepath.Join(data, "events.log")
 	return cmd, nil

@@ -73,6 +73,8 @@ func TestLogRooms(t *testing.T) {
 		{"with # and any case", []string{"--room", "#GO"}, []int{2, 3, 7}},
 		{"repeated", []string{"--room", "go", "--room", "#rust"}, []int{2, 3, 4, 7}},
 		{"commas", []string{"--room", "lobby, rust"}, []int{1, 4, 6}},
+		{"look-alike", []string{"--room", "#G0"}, []int{2, 3, 7}},
+		{"look-alike of a room with a dash", []string{"--room", "rus_t"}, []int{4}},
 		{"same room twice", []string{"--room", "go", "--room", "Go"}, []int{2, 3, 7}},
 		{"direct messages", []string{"--room", "@direct"}, []int{5}},
 		{"no such room", []string{"--room", "python"}, nil},
