@@ -18,7 +18,8 @@
 //   - listeners receive every event, in order; a slow listener slows the hub
 //     rather than losing an event;
 //   - IDs increase for the life of the event log: a hub can be seeded with
-//     the history it had before a restart.
+//     the history it had before a restart, and the hubs of several rooms
+//     can share one sequence (WithStamp).
 //
 // Slow consumers: the hub never blocks on a subscriber. Its channel holds
 // DefaultSubscriberBuffer events; what does not fit waits in a queue the

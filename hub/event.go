@@ -55,7 +55,8 @@ const (
 	// EventTypeNotice is a line from the server to the room (Message).
 	EventTypeNotice = "notice"
 
-	// Moderation, by the admin UserID: To is the user concerned.
+	// Moderation, by UserID (an admin, or the room's owner or an
+	// operator): To is the user concerned, in the room of the event.
 	EventTypeKick   = "kick"
 	EventTypeBan    = "ban"
 	EventTypeUnban  = "unban"
@@ -64,6 +65,22 @@ const (
 	EventTypeMotd   = "motd" // the message of the day is now Message
 	// EventTypeRelease: the name Message, which To owned, is free again.
 	EventTypeRelease = "release"
+
+	// Rooms. Each of these events is in the room it concerns.
+	// EventTypeTopic: UserID set the room's topic to Message ("" clears it).
+	EventTypeTopic = "topic"
+	// EventTypeCreate: UserID created the room, and owns it.
+	EventTypeCreate = "create"
+	// EventTypeDrop: UserID removed the room (Reason); everyone in it is out.
+	EventTypeDrop = "drop"
+	// EventTypeOp and EventTypeDeop: UserID made To an operator of the
+	// room, or took it back.
+	EventTypeOp   = "op"
+	EventTypeDeop = "deop"
+	// EventTypeMode: UserID set the room's mode Message ("+i": invite only, "-i": open).
+	EventTypeMode = "mode"
+	// EventTypeInvite: UserID invited To into the room.
+	EventTypeInvite = "invite"
 
 	// EventTypeRoster is never recorded nor sent to listeners: it stands
 	// in a lagging subscriber's stream for presence events it was not
@@ -80,6 +97,7 @@ func Types() []string {
 		EventTypeMessage, EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose,
 		EventTypeAction, EventTypeDirect, EventTypeNick, EventTypeAway, EventTypeBack, EventTypeNotice,
 		EventTypeKick, EventTypeBan, EventTypeUnban, EventTypeMute, EventTypeUnmute, EventTypeMotd,
-		EventTypeRelease,
+		EventTypeRelease, EventTypeTopic, EventTypeCreate, EventTypeDrop, EventTypeOp, EventTypeDeop,
+		EventTypeMode, EventTypeInvite,
 	}
 }

@@ -106,6 +106,8 @@ type config struct {
 	maxLag        time.Duration
 	flushInterval time.Duration
 	now           func() time.Time
+	stamp         func(Event) Event
+	noPresence    bool
 }
 
 // WithHistory seeds the hub with the events it had before a restart, oldest
@@ -157,10 +159,13 @@ type Hub struct {
 	maxLag        time.Duration
 	flushInterval time.Duration
 	now           func() time.Time
+	stamp         func(Event) Event // nil: the hub numbers its events itself
+	noPresence    bool              // arrivals, departures and renames are not events
 	reqs          chan request
 	done          chan struct{} // closed when run has ended
 
-	nextID    int                        // owned by run
+	nextID    int                        // owned by run; without stamp
+	lastID    int                        // owned by run; the ID of the last event recorded
 	history   ring                       // owned by run
 	subs      []*subscriber              // owned by run; order is irrelevant
 	bySession map[sessionKey]*subscriber // owned by run
@@ -267,6 +272,8 @@ func New(id string, reqBufferSize, historySize int, opts ...Option) *Hub {
 		maxLag:        cfg.maxLag,
 		flushInterval: max(cfg.flushInterval, time.Millisecond),
 		now:           cfg.now,
+		stamp:         cfg.stamp,
+		noPresence:    cfg.noPresence,
 		reqs:          make(chan request, max(reqBufferSize, 0)),
 		done:          make(chan struct{}),
 		nextID:        cfg.lastID + 1,
@@ -280,6 +287,7 @@ func New(id string, reqBufferSize, historySize int, opts ...Option) *Hub {
 		h.history.push(ev)
 		h.nextID = max(h.nextID, ev.ID+1)
 	}
+	h.lastID = h.nextID - 1
 	go h.run()
 	return h
 }
@@ -559,12 +567,16 @@ func (h *Hub) handleSubscribe(m Member, backlog int, withUsers bool) reply {
 	if withUsers {
 		sub.users = h.snapshotUsers()
 	}
-	// The arrival goes to the others with the presence events; the new
-	// stream starts with it at once, and takes only what follows it.
-	ev := h.record(Event{Type: typ, UserID: m.UserID, SessionID: m.SessionID, Name: u.name})
-	h.delay(ev)
-	sub.events <- ev
-	s := &subscriber{key: key, index: len(h.subs), since: ev.ID, sub: sub, ch: sub.events, lagging: -1}
+	since := h.lastID // without presence, the stream starts after the last event
+	if !h.noPresence {
+		// The arrival goes to the others with the presence events; the new
+		// stream starts with it at once, and takes only what follows it.
+		ev := h.record(Event{Type: typ, UserID: m.UserID, SessionID: m.SessionID, Name: u.name})
+		h.delay(ev)
+		sub.events <- ev
+		since = ev.ID
+	}
+	s := &subscriber{key: key, index: len(h.subs), since: since, sub: sub, ch: sub.events, lagging: -1}
 	h.subs = append(h.subs, s)
 	h.bySession[key] = s
 	return reply{sub: sub}
@@ -583,7 +595,7 @@ func (h *Hub) handleRemove(m Member, reason string) error {
 	}
 	h.catchUp(s)
 	h.detach(s)
-	h.emit(h.depart(s))
+	h.emitPresence(h.depart(s))
 	return nil
 }
 
@@ -612,7 +624,7 @@ func (h *Hub) handleRename(userID, name string) error {
 	}
 	old := u.name
 	u.name = name
-	h.emit(Event{Type: EventTypeNick, UserID: userID, Name: name, OldName: old})
+	h.emitPresence(Event{Type: EventTypeNick, UserID: userID, Name: name, OldName: old})
 	return nil
 }
 
@@ -634,7 +646,7 @@ func (h *Hub) handleDrop(userID, reason string) error {
 	for _, s := range gone {
 		d := h.depart(s)
 		d.Reason = reason
-		h.emit(d)
+		h.emitPresence(d)
 	}
 	return nil
 }
@@ -682,18 +694,32 @@ func (h *Hub) handleClose() {
 	h.subs, h.bySession, h.users, h.listeners, h.presence, h.lagging = nil, nil, nil, nil, nil, nil
 }
 
-// record stamps ev with the next ID, keeps it in the history and hands it
+// record stamps ev with the next ID (or has the stamp of WithStamp do
+// it), keeps it in the history and hands it
 // to every listener, waiting for each.
 func (h *Hub) record(ev Event) Event {
-	ev.ID = h.nextID
-	h.nextID++
 	ev.ChatRoomID = h.id
 	ev.UnixTime = h.now().Unix()
+	if h.stamp != nil {
+		ev = h.stamp(ev)
+	} else {
+		ev.ID = h.nextID
+		h.nextID++
+	}
+	h.lastID = ev.ID
 	h.history.push(ev)
 	for _, l := range h.listeners {
 		l <- ev
 	}
 	return ev
+}
+
+// emitPresence emits an arrival, departure or rename, unless the hub
+// makes no presence events (WithoutPresence).
+func (h *Hub) emitPresence(ev Event) {
+	if !h.noPresence {
+		h.emit(ev)
+	}
 }
 
 // emit records ev and delivers it. Presence events wait to go out
@@ -876,7 +902,7 @@ func (h *Hub) evict(gone []*subscriber, reason string) {
 	for _, s := range gone {
 		d := h.depart(s)
 		d.Reason = "evicted: " + reason
-		h.emit(d)
+		h.emitPresence(d)
 	}
 }
 
