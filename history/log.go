@@ -188,8 +188,10 @@ func Open(path string, opts Options) (*Log, error) {
 func (l *Log) Recent() []hub.Event { return slices.Clone(l.recent) }
 
 // RecentByRoom returns, for each room (chatroomId) found by Open, its last
-// Options.Keep valid events, oldest first, to seed the room's hub. Direct
-// messages count as a room of their own, "@direct". Open reads only the
+// Options.Keep valid events, oldest first, to seed the room's hub: from its
+// create event at most, since older ones are of a room of the same name
+// that was dropped. Direct messages count as a room of their own,
+// "@direct". Open reads only the
 // last Options.RecentScan bytes of the log for it: a room quiet for longer
 // than that is missing. It does not include events written since.
 func (l *Log) RecentByRoom() map[string][]hub.Event {
