@@ -32,10 +32,11 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 // BenchmarkOpen opens a log of SSHCHAT_BENCH_LOG_MB megabytes (default 64)
-// for hubs that keep 1024 events, with one room or 100 rooms taking turns:
-// Open reads DefaultRecentScan bytes of it.
+// for hubs that keep 1024 events, with 1, 100 or 1,000 rooms taking turns:
+// Open reads DefaultRecentScan bytes of it, and with 1,000 rooms decodes
+// every event there.
 func BenchmarkOpen(b *testing.B) {
-	for _, rooms := range []int{1, 100} {
+	for _, rooms := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("rooms=%d", rooms), func(b *testing.B) {
 			path := benchLog(b, rooms)
 			for b.Loop() {

@@ -27,11 +27,14 @@ func Decode(line []byte) (hub.Event, error) {
 	if len(line) > MaxLine {
 		return hub.Event{}, fmt.Errorf("%w: %d bytes, longer than %d", ErrCorrupt, len(line), MaxLine)
 	}
-	var e hub.Event
+	e, ok := decodeFast(line)
 	// Unmarshal rejects anything after the object, so a line holding two
 	// events glued together (a lost '\n') is corrupt, not half-read.
-	if err := json.Unmarshal(line, &e); err != nil {
-		return hub.Event{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	if !ok {
+		e = hub.Event{}
+		if err := json.Unmarshal(line, &e); err != nil {
+			return hub.Event{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
 	}
 	// "null" unmarshals without error; the id check rejects it too.
 	if e.ID <= 0 {

@@ -48,9 +48,10 @@ const listenerBuffer = 1024
 const DefaultMaxPending = 32 << 20
 
 // DefaultRecentScan is how much of the end of the log Open reads for
-// RecentByRoom when Options.RecentScan is zero: 64 MiB, some 300,000
-// events, read in well under a second. A room whose events are all older
-// than that starts with no history.
+// RecentByRoom when Options.RecentScan is zero: 64 MiB, some 350,000
+// events. Reading it takes about 0.1 s; decoding the events kept takes
+// more, up to seconds when many rooms keep them all. A room whose events
+// are all older than that starts with no history.
 const DefaultRecentScan = 64 << 20
 
 // Options configure Open. The zero value is ready to use.
@@ -188,8 +189,10 @@ func Open(path string, opts Options) (*Log, error) {
 func (l *Log) Recent() []hub.Event { return slices.Clone(l.recent) }
 
 // RecentByRoom returns, for each room (chatroomId) found by Open, its last
-// Options.Keep valid events, oldest first, to seed the room's hub. Direct
-// messages count as a room of their own, "@direct". Open reads only the
+// Options.Keep valid events, oldest first, to seed the room's hub: from its
+// create event at most, since older ones are of a room of the same name
+// that was dropped. Direct messages count as a room of their own,
+// "@direct". Open reads only the
 // last Options.RecentScan bytes of the log for it: a room quiet for longer
 // than that is missing. It does not include events written since.
 func (l *Log) RecentByRoom() map[string][]hub.Event {

@@ -20,6 +20,12 @@ type Filter struct {
 	// User keeps the events of one user, named by display name (any letter
 	// case) or by userID, the key fingerprint ("SHA256:...", exact).
 	User string
+	// Rooms lists the rooms to keep, by chatroomId as stored ("go",
+	// "@direct" for direct messages); empty keeps all.
+	Rooms []string
+	// RoomKey, if set, is the form in which two room IDs are the same room
+	// (look-alikes: registry.Canonical); nil compares them exactly.
+	RoomKey func(id string) string
 	// Since and Until keep events in [Since, Until); a zero bound is open.
 	// An event is at the start of its second (Event.UnixTime).
 	Since, Until time.Time
@@ -28,6 +34,9 @@ type Filter struct {
 // Match reports whether f selects e.
 func (f Filter) Match(e hub.Event) bool {
 	if len(f.Types) > 0 && !slices.Contains(f.Types, e.Type) {
+		return false
+	}
+	if len(f.Rooms) > 0 && !f.inRooms(e.ChatRoomID) {
 		return false
 	}
 	if f.User != "" && e.UserID != f.User && !strings.EqualFold(e.Name, f.User) {
@@ -41,6 +50,14 @@ func (f Filter) Match(e hub.Event) bool {
 		return false
 	}
 	return true
+}
+
+func (f Filter) inRooms(id string) bool {
+	if f.RoomKey == nil {
+		return slices.Contains(f.Rooms, id)
+	}
+	k := f.RoomKey(id)
+	return slices.ContainsFunc(f.Rooms, func(r string) bool { return f.RoomKey(r) == k })
 }
 
 // Record is one stored event with the line it was decoded from.

@@ -19,7 +19,7 @@ import (
 
 func TestFilterMatch(t *testing.T) {
 	alice := testUsers[0]
-	e := hub.Event{ID: 7, Type: hub.EventTypeMessage, UserID: alice.id, Name: alice.name, UnixTime: 1000}
+	e := hub.Event{ID: 7, ChatRoomID: "lobby", Type: hub.EventTypeMessage, UserID: alice.id, Name: alice.name, UnixTime: 1000}
 	closeEvent := hub.Event{ID: 8, Type: hub.EventTypeClose, UnixTime: 1000}
 	at := func(sec int64, nsec int64) time.Time { return time.Unix(sec, nsec) }
 	for _, tc := range []struct {
@@ -43,6 +43,11 @@ func TestFilterMatch(t *testing.T) {
 		{"until equal", Filter{Until: at(1000, 0)}, e, false},
 		{"until within the second", Filter{Until: at(1000, 1)}, e, true},
 		{"window", Filter{Since: at(999, 0), Until: at(1001, 0)}, e, true},
+		{"room listed", Filter{Rooms: []string{"go", "lobby"}}, e, true},
+		{"room not listed", Filter{Rooms: []string{"go", "@direct"}}, e, false},
+		{"room other case", Filter{Rooms: []string{"LOBBY"}}, e, false},
+		{"room by key", Filter{Rooms: []string{"L0BBY"}, RoomKey: strings.ToLower}, e, false},
+		{"room by key", Filter{Rooms: []string{"LOBBY"}, RoomKey: strings.ToLower}, e, true},
 		{"all match", Filter{Types: []string{"message"}, User: "Alice", Since: at(1000, 0), Until: at(2000, 0)}, e, true},
 		{"all but type", Filter{Types: []string{"leave"}, User: "Alice", Since: at(1000, 0), Until: at(2000, 0)}, e, false},
 	} {

@@ -69,10 +69,14 @@ func (l *Log) create() error {
 // readTail reads f[:end] backwards for LastID, Recent (the last Keep valid
 // events) and RecentByRoom (the last Keep of each room). Every room's
 // history may lie anywhere back, so it reads until RecentScan bytes are
-// behind it, or further while Recent or LastID is not complete.
+// behind it, or further while Recent or LastID is not complete. A room's
+// history starts at its creation: what is older is of a room of the same
+// name that was dropped.
 func (l *Log) readTail(f *os.File, end int64) error {
 	keep := l.opts.Keep
 	l.byRoom = map[string][]hub.Event{}
+	created := map[string]bool{} // rooms whose create event was read
+	full := func(room string) bool { return created[room] || len(l.byRoom[room]) >= keep }
 	more := func() bool {
 		return l.lastID == 0 || len(l.recent) < keep || keep > 0 && l.scanned < l.opts.RecentScan
 	}
@@ -80,7 +84,7 @@ func (l *Log) readTail(f *os.File, end int64) error {
 		l.scanned = end - ln.off
 		// A line of a room that has all it needs is not decoded: on a
 		// long read most lines are.
-		if room, ok := roomOf(ln.b); ok && l.lastID != 0 && len(l.recent) >= keep && len(l.byRoom[string(room)]) >= keep {
+		if room, ok := roomOf(ln.b); ok && l.lastID != 0 && len(l.recent) >= keep && full(string(room)) {
 			return more()
 		}
 		e, err := ln.decode()
@@ -96,8 +100,9 @@ func (l *Log) readTail(f *os.File, end int64) error {
 			if len(l.recent) < keep {
 				l.recent = append(l.recent, e)
 			}
-			if room := l.byRoom[e.ChatRoomID]; len(room) < keep {
-				l.byRoom[e.ChatRoomID] = append(room, e)
+			if !full(e.ChatRoomID) {
+				l.byRoom[e.ChatRoomID] = append(l.byRoom[e.ChatRoomID], e)
+				created[e.ChatRoomID] = e.Type == hub.EventTypeCreate
 			}
 		}
 		return more()

@@ -288,3 +288,42 @@ func TestRecentByRoomMatchesDecoding(t *testing.T) {
 		}
 	}
 }
+
+// TestRecentByRoomSinceCreate: a room dropped and made again under the same
+// name starts with the history of the new one only, from its create event.
+func TestRecentByRoomSinceCreate(t *testing.T) {
+	var es []hub.Event
+	add := func(room, typ string) {
+		e := roomEvent(len(es)+1, room)
+		e.Type = typ
+		es = append(es, e)
+	}
+	add("go", hub.EventTypeCreate)
+	add("go", hub.EventTypeMessage)
+	add("lobby", hub.EventTypeMessage)
+	add("go", hub.EventTypeDrop)
+	add("go", hub.EventTypeClose)
+	add("rust", hub.EventTypeCreate) // 6
+	add("go", hub.EventTypeCreate)   // 7
+	add("go", hub.EventTypeMessage)  // 8
+	add("lobby", hub.EventTypeMessage)
+	path := logPath(t)
+	writeFile(t, path, encodeLines(t, es)...)
+	l := mustOpen(t, path, Options{Keep: 10})
+	defer l.Close(context.Background())
+	want := map[string][]int{"go": {7, 8}, "rust": {6}, "lobby": {3, 9}}
+	if got := byRoomIDs(l.RecentByRoom()); !equalByRoom(got, want) {
+		t.Errorf("RecentByRoom = %v, want %v", got, want)
+	}
+	if got := ids(l.Recent()); !slices.Equal(got, seq(1, 9)) {
+		t.Errorf("Recent = %v, want every event", got)
+	}
+}
+
+func encodeLines(t *testing.T, es []hub.Event) []string {
+	var lines []string
+	for _, e := range es {
+		lines = append(lines, encodeLine(t, e))
+	}
+	return lines
+}

@@ -18,18 +18,26 @@ import (
 
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/registry"
 	"github.com/sshchat/sshchat/sanitize"
 	"github.com/sshchat/sshchat/ui"
 )
 
-const logUsage = `usage: sshchat log [--data DIR] [-f] [--json] [--type T[,T]] [--user NAME|FINGERPRINT]
-                  [--since 2h|RFC3339] [--until 2h|RFC3339] [-n N] [--tz ZONE]
+const logUsage = `usage: sshchat log [--data DIR] [-f] [--json] [--room ROOM]... [--type T[,T]]
+                  [--user NAME|FINGERPRINT] [--since 2h|RFC3339] [--until 2h|RFC3339]
+                  [-n N] [--tz ZONE]
 
-Prints the event log, DATA/events.log, oldest first. Each line shows the
-local time, the room, the name and the text; joins, leaves, sessions and
-the server's close are dimmed on a terminal (not with NO_COLOR, nor when
-piped). User text is sanitized: nothing in the log can reach the terminal
-as an escape sequence.
+Prints the event log of every room, DATA/events.log, oldest first. Each
+line shows the local time, the room (#go; @direct for a direct message),
+the name and the text; joins, leaves, sessions and the server's close are
+dimmed on a terminal (not with NO_COLOR, nor when piped). User text is
+sanitized: nothing in the log can reach the terminal as an escape
+sequence.
+
+--room keeps the events of one room, go or #go (any letter case, and
+look-alikes: g0 is go, my_room is my-room), or @direct for the direct
+messages; repeat it, or separate rooms with commas, for several. It
+selects by the room's chatroomId in the log.
 
 --json prints the stored lines unchanged instead, one event a line, for
 jq and other programs: the text in them is not sanitized for terminals.
@@ -105,6 +113,15 @@ func newLogFlags(cmd *logCmd, data *string, now time.Time) *flag.FlagSet {
 		cmd.loc, err = time.LoadLocation(s)
 		return err
 	})
+	flags.Func("room", "only events of this `room` (go or #go; @direct for direct messages); repeat for several", func(s string) error {
+		rooms, err := parseRooms(s)
+		for _, r := range rooms {
+			if !slices.Contains(cmd.filter.Rooms, r) {
+				cmd.filter.Rooms = append(cmd.filter.Rooms, r)
+			}
+		}
+		return err
+	})
 	flags.StringVar(&cmd.filter.User, "user", "", "only the events of this `user`: a display name (any letter case) or a SHA256: key fingerprint")
 	flags.Func("since", "only events from this `time` on: a duration back from now (2h) or an RFC3339 time", func(s string) (err error) {
 		cmd.filter.Since, err = parseWhen(s, now)
@@ -158,6 +175,11 @@ func parseLog(args []string, now time.Time) (*logCmd, error) {
 	case !since.IsZero() && !until.IsZero() && !since.Before(until):
 		return nil, errors.New("--since must be before --until")
 	}
+	if len(cmd.filter.Rooms) > 0 {
+		// g0 is go, my_room my-room: look-alikes are one room, whichever
+		// of them made it.
+		cmd.filter.RoomKey = registry.Canonical
+	}
 	cmd.path = filepath.Join(data, "events.log")
 	return cmd, nil
 }
@@ -191,6 +213,37 @@ func parseTypes(s string) ([]string, error) {
 		}
 	}
 	return types, nil
+}
+
+// directRoom is the chatroomId of direct messages, which are in no room.
+const directRoom = "@direct"
+
+// parseRooms reads one --room: room IDs as the log stores them, from
+// names with or without their '#', any letter case, separated by commas.
+func parseRooms(s string) ([]string, error) {
+	var rooms []string
+	for r := range strings.SplitSeq(s, ",") {
+		r = strings.ToLower(strings.TrimSpace(r))
+		id := strings.TrimPrefix(r, "#")
+		if id != directRoom && !validRoomID(id) {
+			return nil, fmt.Errorf("%q is not a room: # and 2 to 32 of a-z 0-9 _ - (the # may be left out), or %s for direct messages", r, directRoom)
+		}
+		rooms = append(rooms, id)
+	}
+	return rooms, nil
+}
+
+// validRoomID reports whether id can name a room: 2 to 32 of a-z 0-9 _ -.
+func validRoomID(id string) bool {
+	if len(id) < 2 || len(id) > 32 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseWhen reads --since or --until: a duration back from now, rounded
@@ -336,10 +389,16 @@ func (p *logPrinter) check(err error) error {
 // eventLine formats an event for people as the chat shows it, every
 // user-supplied string sanitized: "2026-11-27 14:03:05 #lobby alice:
 // hello", or for the events that are not messages (system reports true)
-// "… #lobby → alice joined". The continuation lines of a multi-line
-// message are indented under its first line's text.
+// "… #lobby → alice joined"; a direct message is in no room and shows
+// "@direct" there. The room is on every line, so that grep '#go ' finds
+// a room's lines. The continuation lines of a multi-line message are
+// indented under its first line's text.
 func eventLine(e hub.Event, loc *time.Location) (line string, system bool) {
-	head := time.Unix(e.UnixTime, 0).In(loc).Format(logTimeLayout) + " #" + sanitize.Line(e.ChatRoomID) + " "
+	room := "#" + sanitize.Line(e.ChatRoomID)
+	if e.ChatRoomID == directRoom {
+		room = directRoom
+	}
+	head := time.Unix(e.UnixTime, 0).In(loc).Format(logTimeLayout) + " " + room + " "
 	if line, system, ok := ui.Plain(e, loc, head); ok {
 		return line, system
 	}
