@@ -160,6 +160,13 @@ func (s *testServer) connect(user string, key ssh.Signer, width, height int) *cl
 }
 
 func (s *testServer) open(conn *ssh.Client, name string, width, height int) *client {
+	s.t.Helper()
+	return s.openCmd(conn, name, width, height, "")
+}
+
+// openCmd opens a session with a PTY on conn that runs command, or the
+// shell when command is "".
+func (s *testServer) openCmd(conn *ssh.Client, name string, width, height int, command string) *client {
 	t := s.t
 	t.Helper()
 	sess, err := conn.NewSession()
@@ -188,8 +195,13 @@ func (s *testServer) open(conn *ssh.Client, name string, width, height int) *cli
 	// terminal would: pass the answers on to the server.
 	go func() { _, _ = io.Copy(stdin, readerFunc(c.readReplies)) }()
 	go c.readScreen(stdout)
-	if err := sess.Shell(); err != nil {
-		t.Fatalf("shell: %v", err)
+	if command == "" {
+		err = sess.Shell()
+	} else {
+		err = sess.Start(command)
+	}
+	if err != nil {
+		t.Fatalf("shell or %q: %v", command, err)
 	}
 	t.Cleanup(c.close)
 	return c
