@@ -281,3 +281,41 @@ func TestDirectMessageReachesEveryView(t *testing.T) {
 		t.Errorf("carol sees a direct message to ann:\n%s", carol.screen())
 	}
 }
+
+// TestLeavingARoomKeepsTheSession: a kick from a room, /part and a
+// dropped room end only that room's stream: the screen says why, shows
+// another room, and the session goes on; with no room left it says how
+// to /join one.
+func TestLeavingARoomKeepsTheSession(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	owner := s.connectIn("ann", newKey(t), 120, 40, "#go")
+	owner.waitShown("#go")
+	bob := s.connect("bob", newKey(t), 120, 40)
+	bob.waitShown("#lobby")
+	bob.say("/join #go")
+	bob.waitShown("#go")
+	owner.waitJoined("bob")
+
+	owner.say("/kick bob off topic")
+	bob.waitText("you left #go")
+	bob.waitText("off topic")
+	bob.waitShown("#lobby")
+	bob.say("still here")
+	bob.waitText("bob: still here")
+	if ev, ok := s.lastEvent(hub.EventTypeKick); !ok || ev.ChatRoomID != "go" {
+		t.Errorf("kick event in the log = %+v, want one in #go", ev)
+	}
+
+	owner.say("/join #rust")
+	owner.waitShown("#rust")
+	owner.say("/part #go")
+	owner.waitText("you left #go")
+	owner.waitShown("#rust")
+	owner.say("/drop #rust")
+	owner.waitText("you left #rust")
+	owner.waitText("/join #room")
+	owner.say("/join #go")
+	owner.waitShown("#go")
+	owner.say("back in go")
+	owner.waitText("ann: back in go")
+}
