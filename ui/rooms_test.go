@@ -143,10 +143,21 @@ func TestMentionMarkOnANarrowScreen(t *testing.T) {
 	if got, want := rows[22], "unread: #go 1@ ⋅ #rust 2"; got != want {
 		t.Errorf("status line %q, want %q", got, want)
 	}
+	if !strings.HasPrefix(rows[0], " #lobby 1/3 ⋅ ") {
+		t.Errorf("header %q, want which of the rooms", rows[0])
+	}
 	send(m, tea.KeyMsg{Type: tea.KeyCtrlN})
 	rows = strings.Split(shows(m), "\n")
 	if got, want := rows[22], "unread: #rust 2"; got != want {
 		t.Errorf("#go shown: status line %q, want %q", got, want)
+	}
+	if !strings.HasPrefix(rows[0], " #go 2/3 ⋅ ") {
+		t.Errorf("header %q, want which of the rooms", rows[0])
+	}
+	// A wide screen has the room list instead.
+	send(m, ResizeMsg{Width: 120, Height: 40})
+	if rows = strings.Split(shows(m), "\n"); !strings.HasPrefix(rows[0], " #go ⋅ ") || !strings.HasPrefix(rows[38], "PgUp/PgDn") {
+		t.Errorf("wide: header %q, status %q", rows[0], rows[38])
 	}
 }
 
@@ -402,15 +413,15 @@ func TestTopic(t *testing.T) {
 		return ev
 	}
 	send(m, EventsMsg{topic("lobby", "welcome \x1b[31mall"), topic("go", "generics")})
-	if h := header(); !strings.HasPrefix(h, " #lobby ⋅ 1 online ⋅ welcome all ") {
+	if h := header(); !strings.HasPrefix(h, " #lobby 1/3 ⋅ 1 online ⋅ welcome all ") {
 		t.Errorf("header %q", h)
 	}
 	send(m, alt('2'))
-	if h := header(); !strings.HasPrefix(h, " #go ⋅ 1 online ⋅ generics ") {
+	if h := header(); !strings.HasPrefix(h, " #go 2/3 ⋅ 1 online ⋅ generics ") {
 		t.Errorf("header %q", h)
 	}
 	send(m, EventsMsg{topic("go", "")})
-	if h := header(); !strings.HasPrefix(h, " #go ⋅ 1 online ") || strings.Contains(h, "generics") {
+	if h := header(); !strings.HasPrefix(h, " #go 2/3 ⋅ 1 online ") || strings.Contains(h, "generics") {
 		t.Errorf("topic cleared: header %q", h)
 	}
 	if got := lastLine(m); got != "Bob cleared the topic" {
