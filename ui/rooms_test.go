@@ -643,3 +643,30 @@ func TestEmptyRoomCost(t *testing.T) {
 		t.Errorf("an empty room not shown holds %.0f bytes, want at most %d", got, bound)
 	}
 }
+
+// TestRoomListInASCII: on a terminal that is not UTF-8 the room list and
+// the status line are ASCII too.
+func TestRoomListInASCII(t *testing.T) {
+	for _, width := range []int{120, 80} {
+		var out bytes.Buffer
+		m, _ := newModel(width, 24, threeRooms, func(c *Config) {
+			c.Screen = NewScreen(&out, nil)
+			c.Locale = Locale{ASCII: true}
+		})
+		m.Init()
+		g := newEvents()
+		m.Update(EventsMsg{in("go", g.msg(bob, "ann?")), in("rust", g.msg(carol, "café"))})
+		for i, c := range out.Bytes() {
+			if c >= 0x80 {
+				t.Fatalf("width %d: byte %d of the output is %#x, not ASCII: %q", width, i, c, out.String())
+			}
+		}
+		want := "| >1 #lobby"
+		if width == 80 {
+			want = "unread: #go 1@ | #rust 1"
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("width %d: the screen lacks %q: %q", width, want, out.String())
+		}
+	}
+}
