@@ -54,7 +54,8 @@
 // entries (arrivals and departures in a row gather into one), and the
 // member list is rebuilt only when it changes.
 //
-// The screen, top to bottom: a header (room, users in it, its topic, your
-// name), the transcript with the room list and the member list to its
-// right on wide terminals, a status line and the input line.
+// The screen, top to bottom: a header (the room, which of yours it is when
+// no room list shows it, users in it, its topic, your name), the
+// transcript with the room list and the member list to its right on wide
+// terminals, a status line and the input line.
 package ui

@@ -579,10 +579,16 @@ func (m *Model) handlePostFailed(msg postFailedMsg) {
 }
 
 func (m *Model) refreshStatus() {
-	rooms := ""
+	rooms, pos := "", ""
 	if !m.wide() || m.listRows() == 0 {
+		// No room list: the header says which room this is, the
+		// status line what waits in the others.
 		rooms = m.unreadSummary()
+		if _, i := m.find(m.cur.id); len(m.rooms) > 1 && i >= 0 {
+			pos = strconv.Itoa(i+1) + "/" + strconv.Itoa(len(m.rooms))
+		}
 	}
+	m.header.setPos(pos)
 	m.status.set(m.transcript.scrolled(), m.transcript.newMessages(), rooms)
 }
 

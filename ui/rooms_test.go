@@ -143,10 +143,21 @@ func TestMentionMarkOnANarrowScreen(t *testing.T) {
 	if got, want := rows[22], "unread: #go 1@ ⋅ #rust 2"; got != want {
 		t.Errorf("status line %q, want %q", got, want)
 	}
+	if !strings.HasPrefix(rows[0], " #lobby 1/3 ⋅ ") {
+		t.Errorf("header %q, want which of the rooms", rows[0])
+	}
 	send(m, tea.KeyMsg{Type: tea.KeyCtrlN})
 	rows = strings.Split(shows(m), "\n")
 	if got, want := rows[22], "unread: #rust 2"; got != want {
 		t.Errorf("#go shown: status line %q, want %q", got, want)
+	}
+	if !strings.HasPrefix(rows[0], " #go 2/3 ⋅ ") {
+		t.Errorf("header %q, want which of the rooms", rows[0])
+	}
+	// A wide screen has the room list instead.
+	send(m, ResizeMsg{Width: 120, Height: 40})
+	if rows = strings.Split(shows(m), "\n"); !strings.HasPrefix(rows[0], " #go ⋅ ") || !strings.HasPrefix(rows[38], "PgUp/PgDn") {
+		t.Errorf("wide: header %q, status %q", rows[0], rows[38])
 	}
 }
 
@@ -402,15 +413,15 @@ func TestTopic(t *testing.T) {
 		return ev
 	}
 	send(m, EventsMsg{topic("lobby", "welcome \x1b[31mall"), topic("go", "generics")})
-	if h := header(); !strings.HasPrefix(h, " #lobby ⋅ 1 online ⋅ welcome all ") {
+	if h := header(); !strings.HasPrefix(h, " #lobby 1/3 ⋅ 1 online ⋅ welcome all ") {
 		t.Errorf("header %q", h)
 	}
 	send(m, alt('2'))
-	if h := header(); !strings.HasPrefix(h, " #go ⋅ 1 online ⋅ generics ") {
+	if h := header(); !strings.HasPrefix(h, " #go 2/3 ⋅ 1 online ⋅ generics ") {
 		t.Errorf("header %q", h)
 	}
 	send(m, EventsMsg{topic("go", "")})
-	if h := header(); !strings.HasPrefix(h, " #go ⋅ 1 online ") || strings.Contains(h, "generics") {
+	if h := header(); !strings.HasPrefix(h, " #go 2/3 ⋅ 1 online ") || strings.Contains(h, "generics") {
 		t.Errorf("topic cleared: header %q", h)
 	}
 	if got := lastLine(m); got != "Bob cleared the topic" {
@@ -630,5 +641,32 @@ func TestEmptyRoomCost(t *testing.T) {
 	const bound = 1024
 	if got := emptyRoomBytes(); got > bound {
 		t.Errorf("an empty room not shown holds %.0f bytes, want at most %d", got, bound)
+	}
+}
+
+// TestRoomListInASCII: on a terminal that is not UTF-8 the room list and
+// the status line are ASCII too.
+func TestRoomListInASCII(t *testing.T) {
+	for _, width := range []int{120, 80} {
+		var out bytes.Buffer
+		m, _ := newModel(width, 24, threeRooms, func(c *Config) {
+			c.Screen = NewScreen(&out, nil)
+			c.Locale = Locale{ASCII: true}
+		})
+		m.Init()
+		g := newEvents()
+		m.Update(EventsMsg{in("go", g.msg(bob, "ann?")), in("rust", g.msg(carol, "café"))})
+		for i, c := range out.Bytes() {
+			if c >= 0x80 {
+				t.Fatalf("width %d: byte %d of the output is %#x, not ASCII: %q", width, i, c, out.String())
+			}
+		}
+		want := "| >1 #lobby"
+		if width == 80 {
+			want = "unread: #go 1@ | #rust 1"
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("width %d: the screen lacks %q: %q", width, want, out.String())
+		}
 	}
 }

@@ -12,6 +12,7 @@ type header struct {
 	width  int
 	room   string // sanitized, with its '#'; "" for none
 	topic  string // sanitized
+	pos    string // "2/3": which of the session's rooms, when no room list shows it
 	name   string // sanitized
 	online int
 
@@ -36,6 +37,12 @@ func (h *header) setRoom(room, topic string) {
 	}
 }
 
+func (h *header) setPos(pos string) {
+	if pos != h.pos {
+		h.pos, h.dirty = pos, true
+	}
+}
+
 func (h *header) setOnline(n int) {
 	if n != h.online {
 		h.online, h.dirty = n, true
@@ -50,7 +57,11 @@ func (h *header) View() string {
 	h.dirty = false
 	left := " no room"
 	if h.room != "" {
-		left = " " + h.st.show(h.room) + h.st.g.dot + strconv.Itoa(h.online) + " online"
+		left = " " + h.st.show(h.room)
+		if h.pos != "" {
+			left += " " + h.pos
+		}
+		left += h.st.g.dot + strconv.Itoa(h.online) + " online"
 	}
 	if h.topic != "" {
 		left += h.st.g.dot + h.st.show(h.topic)
