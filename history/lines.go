@@ -103,13 +103,24 @@ func forwardLines(r io.Reader, yield func(line) bool) (consumed int64, err error
 
 // backLines calls yield for each complete line of r[:end], last to first,
 // until yield returns false. end must be 0 or just past a '\n'. l.b is only
-// valid during the call to yield.
+// valid during the call to yield: its memory is used again for the chunks
+// read after, so that reading 64 MiB back does not allocate 64 MiB.
 func backLines(r io.ReaderAt, end int64, yield func(line) bool) error {
 	var (
-		buf  []byte // r[pos:stop] where stop is just past the '\n' of the next line to yield
-		pos  = end
-		long bool // the next line is longer than MaxLine; buf was dropped
+		buf   []byte // r[pos:stop] where stop is just past the '\n' of the next line to yield
+		pos   = end
+		long  bool   // the next line is longer than MaxLine; buf was dropped
+		spare []byte // memory no longer in buf, for the next chunk
 	)
+	// chunk returns a slice of length size that shares no memory with buf.
+	chunk := func(size int) []byte {
+		if cap(spare) >= size {
+			c := spare[:size]
+			spare = nil
+			return c
+		}
+		return make([]byte, size, max(size, 2*chunkSize))
+	}
 	for {
 		if len(buf) > 0 && !long {
 			body := buf[:len(buf)-1]
@@ -125,7 +136,7 @@ func backLines(r io.ReaderAt, end int64, yield func(line) bool) error {
 				return nil
 			}
 			if len(body) > MaxLine {
-				long, buf = true, nil
+				long, spare, buf = true, buf[:0], nil
 			}
 		}
 		if pos == 0 {
@@ -135,18 +146,21 @@ func backLines(r io.ReaderAt, end int64, yield func(line) bool) error {
 			return nil
 		}
 		n := min(chunkSize, pos)
-		c := make([]byte, n, int(n)+len(buf))
-		if err := readFullAt(r, c, pos-n); err != nil {
+		c := chunk(int(n) + len(buf))
+		if err := readFullAt(r, c[:n], pos-n); err != nil {
 			return err
 		}
 		pos -= n
 		if !long {
-			buf = append(c, buf...)
+			copy(c[n:], buf)
+			spare, buf = buf[:0], c
 			continue
 		}
 		// Skipping a long line: only its start matters.
+		c = c[:n]
 		i := bytes.LastIndexByte(c, '\n')
 		if i < 0 {
+			spare = c[:0]
 			continue
 		}
 		if !yield(line{off: pos + int64(i) + 1, long: true}) {

@@ -1,8 +1,11 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,4 +76,40 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the event:\n%+v\n%+v", e, e2)
 		}
 	})
+}
+
+// TestBackLinesRandom compares the backward reader, which reuses its
+// memory, with the forward one on lines of random sizes and bytes.
+func TestBackLinesRandom(t *testing.T) {
+	for seed := range uint64(10) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		var b bytes.Buffer
+		for b.Len() < 2<<20 {
+			n := r.IntN(300)
+			if r.IntN(20) == 0 {
+				n = r.IntN(3 * chunkSize)
+			}
+			for range n {
+				b.WriteByte(byte('!' + r.IntN(90)))
+			}
+			b.WriteByte('\n')
+		}
+		var fwd, back [][]byte
+		if _, err := forwardLines(bytes.NewReader(b.Bytes()), func(l line) bool {
+			fwd = append(fwd, slices.Clone(l.b))
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := backLines(bytes.NewReader(b.Bytes()), int64(b.Len()), func(l line) bool {
+			back = append(back, slices.Clone(l.b))
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(back)
+		if !slices.EqualFunc(fwd, back, bytes.Equal) {
+			t.Fatalf("seed %d: the backward reader read %d lines, not the %d of the forward one, or other bytes", seed, len(back), len(fwd))
+		}
+	}
 }
