@@ -1,7 +1,9 @@
 // Package metrics exposes what the server is doing as Prometheus metrics,
-// with a health endpoint beside them. It learns about the room as a hub
-// listener and about connections and the log through small hooks; it
-// knows nothing of SSH or terminals.
+// with a health endpoint beside them. It learns about the rooms as a
+// listener of their events (all rooms together: no series per room, so
+// that a thousand rooms do not make a thousand series) and about
+// connections and the log through small hooks; it knows nothing of SSH or
+// terminals.
 package metrics
 
 import (
@@ -37,10 +39,10 @@ func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sshchat_sessions", Help: "Sessions subscribed to the room.",
+			Name: "sshchat_sessions", Help: "Sessions in rooms, every room added up: a session in three rooms counts three.",
 		}),
 		users: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sshchat_users", Help: "Users with at least one session.",
+			Name: "sshchat_users", Help: "Users with at least one session in a room, every room added up.",
 		}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sshchat_events_total", Help: "Events through the hub, by type.",

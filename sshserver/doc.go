@@ -1,7 +1,9 @@
 // Package sshserver is the SSH face of sshchat: it accepts SSH connections
 // with public-key authentication, turns each interactive session into a
-// subscriber of the room's hub, and runs one Bubble Tea program per session
-// to draw it. What may be said, by whom and to whom (presence, names,
+// subscriber of the hubs of the rooms it is in (and of its direct
+// messages), and runs one Bubble Tea program per session to draw it. A
+// session opens in the default room, or in the room its command names
+// (ssh -t HOST '#go'). What may be said, by whom and to whom (presence, names,
 // commands, moderation, the script commands) is the chat core's (package
 // chat): a session arrives there, and posts and runs commands through its
 // chat.Seat.
@@ -21,7 +23,9 @@
 //
 // The goroutines of a chat session all end when it ends: the SSH handler,
 // which runs the program (and those Bubble Tea starts for it); one pump
-// that moves hub events and window changes into the program in batches;
+// that moves the events of all its rooms and window changes into the
+// program in batches, woken by every room's hub on one channel (see
+// streams), so that a room costs a session no goroutine;
 // and, only while output is queued, one writer that moves it to the
 // network, so that a client which stops reading never blocks the program
 // (see outbox): an idle session has no writer. Before them, each session

@@ -41,6 +41,16 @@ func TestMetricsEndpoint(t *testing.T) {
 	alice.say("counted")
 	alice.waitText("alice: counted")
 	waitMetric(`sshchat_events_total{type="message"} 1`)
+	// Every room counts, added up: no series per room.
+	bob := s.connectIn("bob", newKey(t), 100, 30, "#go")
+	bob.waitShown("#go")
+	bob.say("in another room")
+	bob.waitText("bob: in another room")
+	waitMetric(`sshchat_events_total{type="message"} 2`)
+	waitMetric("sshchat_sessions 2")
+	if strings.Contains(scrape(), `room="`) {
+		t.Error("metrics labelled by room")
+	}
 	if _, _, status := s.runCmd("bot", newKey(t), "", ""); status != 1 {
 		t.Errorf("a session without a terminal exited %d, want 1", status)
 	}
