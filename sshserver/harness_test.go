@@ -328,14 +328,6 @@ func (c *screen) waitText(text string) string {
 	}
 }
 
-// typeText types s at the screen's keyboard.
-func (c *screen) typeText(s string) {
-	c.t.Helper()
-	if _, err := io.WriteString(c.stdin, s); err != nil {
-		c.t.Fatalf("%s: type: %v", c.name, err)
-	}
-}
-
 func (c *screen) close() {
 	_ = c.sess.Close()
 	_ = c.conn.Close()
