@@ -78,9 +78,17 @@ func TestSessionInManyRoomsCost(t *testing.T) {
 	for r := 1; r < rooms; r++ {
 		ts.waitSubscribers(fmt.Sprintf("r%02d", r), sessions)
 	}
-	cost := float64(heapInUse()-before) / float64(sessions*(rooms-1))
-	t.Logf("a session holds %.0f bytes for each room past its first", cost)
+	// What a session holds once its screens are written: on a busy
+	// machine the clients may still be reading the repaints of the joins,
+	// which wait in the outboxes meanwhile.
 	const bound = 20 << 10
+	deadline := time.Now().Add(wait)
+	cost := float64(heapInUse()-before) / float64(sessions*(rooms-1))
+	for cost > bound && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+		cost = float64(heapInUse()-before) / float64(sessions*(rooms-1))
+	}
+	t.Logf("a session holds %.0f bytes for each room past its first", cost)
 	if cost > bound {
 		t.Errorf("a session holds %.0f bytes for each room past its first, over %d", cost, bound)
 	}
