@@ -319,3 +319,28 @@ func TestLeavingARoomKeepsTheSession(t *testing.T) {
 	owner.say("back in go")
 	owner.waitText("ann: back in go")
 }
+
+// TestShutdownClosesEveryRoom: a graceful stop closes every room: each
+// session sees it whatever room it is in, and the log ends with a close
+// event of every room, direct messages' included, all written.
+func TestShutdownClosesEveryRoom(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	inGo := s.connectIn("ann", newKey(t), 100, 30, "#go")
+	inGo.waitShown("#go")
+	inLobby := s.connect("bob", newKey(t), 100, 30)
+	inLobby.waitShown("#lobby")
+	s.stop()
+	for _, c := range []*client{inGo, inLobby} {
+		c.waitText("server is shutting down")
+	}
+	evs := s.events()
+	closed := map[string]bool{}
+	for i := len(evs) - 1; i >= 0 && evs[i].Type == hub.EventTypeClose; i-- {
+		closed[evs[i].ChatRoomID] = true
+	}
+	for _, room := range []string{"go", "lobby", "@direct"} {
+		if !closed[room] {
+			t.Errorf("the log does not end with the close of %q; closes at its end: %v", room, closed)
+		}
+	}
+}
