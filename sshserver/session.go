@@ -309,6 +309,11 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 			// The event source: what the streams hold, up to a batch.
 			closing := s.readStreams(p, src, seat, maxBatch-len(batch), send,
 				func(ev hub.Event) { batch, kept = gather(batch, kept, ev) }, log)
+			if len(batch) == 0 && closing == "" {
+				// A wake for events taken already, or none the user may
+				// see: nothing to pace, and no frame spent.
+				continue
+			}
 
 			// Frame pacing.
 			// Arrivals and departures alone wait longer: in a storm of
