@@ -19,7 +19,7 @@ type rooms struct {
 	mu        sync.Mutex
 	recent    map[string][]hub.Event // guarded by mu: each room's last events, until its hub takes them
 	restored  int                    // rooms found in the log at start
-	hubs      map[string]*hub.Hub    // guarded by mu: the hub of every room opened, by ID
+	hubs      map[string]*hub.Hub    // guarded by mu: the hub of every room open, by ID
 	listeners []chan<- hub.Event     // guarded by mu: they get every event the bus logs (tee)
 }
 
@@ -38,11 +38,28 @@ func (r *rooms) open(id string) (chat.Room, error) {
 	}
 	delete(r.recent, id) // the hub has them now; a room made again later starts empty
 	h := hub.New(id, 1024, r.cfg.History, opts...)
-	r.hubs[id] = h // a room dropped and made again: the new hub counts
-	return h, nil
+	r.hubs[id] = h
+	return closing{h, r}, nil
 }
 
-// all returns the hubs opened so far.
+// closing is a room's hub that the rooms forget when it closes (a room
+// dropped), so that rooms made and dropped do not pile up.
+type closing struct {
+	*hub.Hub
+	r *rooms
+}
+
+func (c closing) Close() error {
+	err := c.Hub.Close()
+	c.r.mu.Lock()
+	defer c.r.mu.Unlock()
+	if c.r.hubs[c.ID()] == c.Hub {
+		delete(c.r.hubs, c.ID())
+	}
+	return err
+}
+
+// all returns the hubs open.
 func (r *rooms) all() []*hub.Hub {
 	r.mu.Lock()
 	defer r.mu.Unlock()
