@@ -17,6 +17,9 @@
 //     event sends them first;
 //   - listeners receive every event, in order; a slow listener slows the hub
 //     rather than losing an event;
+//   - a subscriber may ask to be woken on a channel after its stream
+//     changes (WithNotify), so that one reader waits for many rooms at
+//     once;
 //   - IDs increase for the life of the event log: a hub can be seeded with
 //     the history it had before a restart, and the hubs of several rooms
 //     can share one sequence (WithStamp).

@@ -2,6 +2,8 @@ package sshserver
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,5 +172,45 @@ func TestEnterNeverBlocks(t *testing.T) {
 	waitWake(t, st)
 	if got := len(st.take()); got != 100 {
 		t.Errorf("took %d rooms, want 100", got)
+	}
+}
+
+// TestStreamEndedSaysWhetherTheSessionEnds: leaving a room (a /part, a
+// kick or ban from it, the room dropped) ends only the room; the server
+// closing, an eviction and the end of the direct messages end the
+// session.
+func TestStreamEndedSaysWhetherTheSessionEnds(t *testing.T) {
+	tests := []struct {
+		name   string
+		room   string
+		end    func(h *hub.Hub) error
+		ends   bool
+		reason string // in why
+	}{
+		{"part", "go", func(h *hub.Hub) error { return h.Remove("ann", "s1") }, false, ""},
+		{"kick", "go", func(h *hub.Hub) error { return h.Drop("ann", "kicked from #go") }, false, "kicked from #go"},
+		{"closed", "go", func(h *hub.Hub) error { return h.Close() }, true, "shutting down"},
+		{"evicted", "go", func(h *hub.Hub) error { return h.Evict("ann", "s1", "output queue full") }, true, "fell too far behind"},
+		{"put out of the server", chat.DirectID, func(h *hub.Hub) error { return h.Drop("ann", "banned") }, true, "banned"},
+	}
+	s := &Server{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newTestHub(t, tt.room)
+			st := newStreams("ann", func() map[string]bool { return nil })
+			subscribeAll(t, st, h)
+			if err := tt.end(h); err != nil {
+				t.Fatal(err)
+			}
+			var ended []roomStream
+			for len(ended) == 0 {
+				waitWake(t, st)
+				ended = st.collect(maxBatch, func(hub.Event) {})
+			}
+			why, ends := s.streamEnded(ended[0], slog.New(slog.DiscardHandler))
+			if ends != tt.ends || !strings.Contains(why, tt.reason) {
+				t.Errorf("streamEnded = %q, %v; want %v with %q", why, ends, tt.ends, tt.reason)
+			}
+		})
 	}
 }
