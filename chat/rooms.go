@@ -172,7 +172,7 @@ func (c *Core) join(s *Seat, name string, backlog int) (*hub.Subscription, RoomI
 		return nil, RoomInfo{}, fmt.Errorf("this session is in %d rooms, the most it may be in: /part one first", n)
 	}
 	if !ok {
-		if r, err = c.create(userID, id); err != nil {
+		if r, err = c.create(userID, c.presence.nameOf(s.user), id); err != nil {
 			return nil, RoomInfo{}, err
 		}
 	}
@@ -213,10 +213,11 @@ func (c *Core) mayEnter(userID string, r *room, rec registry.Room) error {
 	return nil
 }
 
-// create makes the room id, owned by userID, within the limits. Creations
-// go one at a time, but the rooms' lock is not held while the new room is
-// written down: posts in every other room go on meanwhile.
-func (c *Core) create(userID, id string) (*room, error) {
+// create makes the room id, owned by userID (who goes by name), within
+// the limits. Creations go one at a time, but the rooms' lock is not held
+// while the new room is written down: posts in every other room go on
+// meanwhile.
+func (c *Core) create(userID, name, id string) (*room, error) {
 	c.creating.Lock()
 	defer c.creating.Unlock()
 	k := registry.RoomKey(id)
@@ -244,7 +245,7 @@ func (c *Core) create(userID, id string) (*room, error) {
 		_, _ = c.reg.DropRoom(id)
 		return nil, fmt.Errorf("create #%s: %w", id, err)
 	}
-	if err := h.Post(hub.Event{Type: hub.EventTypeCreate, UserID: userID, Message: "created #" + id}); err != nil {
+	if err := h.Post(hub.Event{Type: hub.EventTypeCreate, UserID: userID, Name: name, Message: "created #" + id}); err != nil {
 		c.log.Error("post the creation of a room", "room", id, "err", err)
 	}
 	r = &room{id: id, hub: h}

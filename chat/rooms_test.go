@@ -100,7 +100,7 @@ func TestJoinCreatesAndLookAlikesAreOneRoom(t *testing.T) {
 	if info.ID != "go" || info.Owner != annID || info.Members != 1 {
 		t.Errorf("RoomInfo %+v, want go owned by ann with 1 member", info)
 	}
-	if h := sub.History(); len(h) != 1 || h[0].Type != hub.EventTypeCreate || h[0].UserID != annID || h[0].ChatRoomID != "go" {
+	if h := sub.History(); len(h) != 1 || h[0].Type != hub.EventTypeCreate || h[0].UserID != annID || h[0].Name != "ann" || h[0].ChatRoomID != "go" {
 		t.Errorf("backlog of a new room %+v, want its create event", h)
 	}
 	bob, _ := tc.join(bobID, "bob", "b1")

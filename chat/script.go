@@ -54,7 +54,7 @@ var scriptCommands = []scriptCommand{
 	{"tail", "[--room R] [--json]", "stream a room's events as they happen (you join the room while it runs)", (*Core).runTail},
 	{"say", "[--room R] TEXT... (or the text on stdin)", "post a message", (*Core).runSay},
 	{"who", "[--room R] [--json]", "list who is in a room", (*Core).runWho},
-	{"history", "[--room R] [-n N] [--json]", "print a room's most recent events (default 20)", (*Core).runHistory},
+	{"history", "[--room R] [-n N] [--json]", "print a room's most recent events (default 20); --room @direct: your direct messages", (*Core).runHistory},
 	{"rooms", "[--json]", "list the rooms, with how many are in each and their topics", (*Core).runRooms},
 }
 
@@ -206,11 +206,16 @@ func (c *Core) runHistory(x *scriptCall) int {
 		fmt.Fprintln(x.Stderr(), "sshchat: -n must not be negative")
 		return exitUsage
 	}
-	r, ok := c.readable(x, roomName)
-	if !ok {
-		return exitFailed
+	// The direct messages are in no room: @direct reads the user's own.
+	from := c.direct
+	if roomName != DirectID {
+		r, ok := c.readable(x, roomName)
+		if !ok {
+			return exitFailed
+		}
+		from = r.hub
 	}
-	evs := visibleTo(r.hub.History(), x.userID, c.reg.Ignored(x.userID))
+	evs := visibleTo(from.History(), x.userID, c.reg.Ignored(x.userID))
 	evs = evs[max(0, len(evs)-n):]
 	w := c.eventWriter(x.Stdout(), asJSON)
 	for _, ev := range evs {

@@ -88,7 +88,7 @@ func TestScriptSayWhoHistory(t *testing.T) {
 func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	tc := newTestCore(t, Config{}, nil)
 	carol, _ := tc.join(carolID, "carol", "c1")
-	_, bob := tc.join(bobID, "bob", "b1")
+	bobSeat, bob := tc.join(bobID, "bob", "b1")
 	tc.join(rootID, "mallory", "m1")
 	if _, err := carol.Run("lobby", "ignore", "mallory"); err != nil {
 		t.Fatal(err)
@@ -105,6 +105,17 @@ func TestScriptReadPathsHideWhatIsNotTheirs(t *testing.T) {
 	_, x := tc.script(carolID, "carol", "", "history", "--json", "-n", "100")
 	if out := x.stdout.String(); !strings.Contains(out, "MARK-1") || strings.Contains(out, "SECRET") || strings.Contains(out, "NOISE") {
 		t.Errorf("history shows carol:\n%s", out)
+	}
+
+	// The direct messages are in no room: @direct gives each user theirs.
+	if _, err := bobSeat.Run("lobby", "msg", "carol FOR-CAROL"); err != nil {
+		t.Fatal(err)
+	}
+	if _, x := tc.script(carolID, "carol", "", "history", "--room", DirectID); !strings.Contains(x.stdout.String(), "FOR-CAROL") || strings.Contains(x.stdout.String(), "SECRET") {
+		t.Errorf("history --room @direct shows carol:\n%s", x.stdout.String())
+	}
+	if _, x := tc.script(rootID, "mallory", "", "history", "--room", DirectID); strings.Contains(x.stdout.String(), "FOR-CAROL") || strings.Contains(x.stdout.String(), "SECRET") {
+		t.Errorf("history --room @direct shows mallory:\n%s", x.stdout.String())
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
