@@ -21,6 +21,7 @@ type command struct {
 	name, args, help string
 	admin            bool // server admins only
 	posts            bool // the command posts an event: see mayPost
+	events           bool // it makes events, not posts: it takes a token of the rate, but a mute does not stop it
 	mod              bool // moderation of the room: its owner, operators, admins (in the lobby, server-wide: admins)
 	room             bool // needs a room the session is in
 	run              func(s *Seat, r *room, args string) (string, error)
@@ -38,15 +39,15 @@ var commands = []command{
 	{name: "unignore", args: "NAME", help: "show NAME's messages again", run: (*Seat).cmdUnignore},
 	{name: "sessions", help: "your sessions: where from, since when, idle", run: (*Seat).cmdSessions},
 	{name: "detach", args: "N", help: "end your session number N (see /sessions)", run: (*Seat).cmdDetach},
-	{name: "join", args: "#ROOM", help: "go into a room (it is made if it does not exist: you own it)", run: (*Seat).cmdJoin},
-	{name: "part", args: "[#ROOM] [REASON]", help: "leave this room, or #ROOM", run: (*Seat).cmdPart},
+	{name: "join", args: "#ROOM", help: "go into a room (it is made if it does not exist: you own it)", events: true, run: (*Seat).cmdJoin},
+	{name: "part", args: "[#ROOM] [REASON]", help: "leave this room, or #ROOM", events: true, run: (*Seat).cmdPart},
 	{name: "rooms", help: "the rooms, with how many are in each and their topics", run: (*Seat).cmdRooms},
-	{name: "topic", args: "[TEXT]", help: "set this room's topic (empty clears it); without TEXT, show it", room: true, run: (*Seat).cmdTopic},
-	{name: "op", args: "NAME", help: "make NAME an operator of this room (its owner)", room: true, run: (*Seat).cmdOp},
-	{name: "deop", args: "NAME", help: "NAME is no longer an operator of this room (its owner)", room: true, run: (*Seat).cmdDeop},
+	{name: "topic", args: "[TEXT]", help: "set this room's topic (empty clears it); without TEXT, show it", room: true, events: true, run: (*Seat).cmdTopic},
+	{name: "op", args: "NAME", help: "make NAME an operator of this room (its owner)", room: true, events: true, run: (*Seat).cmdOp},
+	{name: "deop", args: "NAME", help: "NAME is no longer an operator of this room (its owner)", room: true, events: true, run: (*Seat).cmdDeop},
 	{name: "mode", args: "+i|-i|+p|-p", help: "this room invite only (+i) or open (-i), private to its members (+p) or listed (-p)", mod: true, room: true, run: (*Seat).cmdMode},
 	{name: "invite", args: "NAME", help: "let NAME into this invite-only room", mod: true, room: true, run: (*Seat).cmdInvite},
-	{name: "drop", args: "[#ROOM] [REASON]", help: "remove this room, or #ROOM, for good (its owner)", run: (*Seat).cmdDrop},
+	{name: "drop", args: "[#ROOM] [REASON]", help: "remove this room, or #ROOM, for good (its owner)", events: true, run: (*Seat).cmdDrop},
 	{name: "kick", args: "NAME [REASON]", help: "put NAME out of this room (in the lobby: disconnect them)", mod: true, room: true, run: (*Seat).cmdKick},
 	{name: "ban", args: "NAME [DURATION] [REASON]", help: "keep NAME out of this room (in the lobby: the server), for DURATION (e.g. 2h) or for good", mod: true, room: true, run: (*Seat).cmdBan},
 	{name: "unban", args: "NAME|FINGERPRINT", help: "lift a ban of this room (in the lobby: of the server)", mod: true, room: true, run: (*Seat).cmdUnban},
@@ -116,7 +117,7 @@ func (s *Seat) Run(roomName, name, args string) (string, error) {
 // messages (each one is a line on every screen). Moderation takes a token
 // too. /me and /msg are checked as messages are (checkOutgoing).
 func (c *Core) mayPost(userID string, r *room, cmd command) error {
-	if !cmd.posts && !cmd.admin && !cmd.mod {
+	if !cmd.posts && !cmd.events && !cmd.admin && !cmd.mod {
 		return nil
 	}
 	if cmd.posts {

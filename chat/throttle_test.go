@@ -76,3 +76,44 @@ func TestMutedUserCannotPostEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomCommandsThrottled: the commands of rooms that make events
+// (/join /part /topic /op /deop /drop) take tokens of the user's rate, so
+// that a /join and /part loop cannot fill the log; a mute does not stop
+// them.
+func TestRoomCommandsThrottled(t *testing.T) {
+	const burst = 4
+	tc := newTestCore(t, Config{MessageBurst: burst, MessageRate: 0.001}, nil)
+	tc.core.SetAdmins(map[string]bool{"SHA256:root": true})
+	seat, _, _ := tc.arrive("SHA256:ann", "ann", "s-ann")
+	tc.arrive("SHA256:bob", "bob", "s-bob")
+	root := tc.runAs("SHA256:root", "root")
+	if _, err := root("mute", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	ran := 0
+	var refusal error
+	for range 50 {
+		for _, cmd := range [][2]string{{"join", "#flood"}, {"topic", "spam"}, {"op", "bob"}, {"part", "#flood"}} {
+			room := tc.core.Lobby()
+			if cmd[0] == "topic" || cmd[0] == "op" {
+				room = "flood"
+			}
+			_, err := seat.Run(room, cmd[0], cmd[1])
+			switch {
+			case err == nil:
+				ran++
+			case strings.Contains(err.Error(), "slow down"):
+				refusal = err
+			case strings.Contains(err.Error(), "muted"):
+				t.Fatalf("/%s refused for a mute: %v", cmd[0], err)
+			}
+		}
+	}
+	if ran != burst {
+		t.Errorf("%d room commands ran; want the burst of %d, then none", ran, burst)
+	}
+	if refusal == nil {
+		t.Error("no refusal said to slow down")
+	}
+}
