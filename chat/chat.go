@@ -181,6 +181,7 @@ type Core struct {
 	cfg      Config
 	presence *presence
 	rates    *rates
+	roomRate *rates                          // the room commands': see roomBurst
 	admins   atomic.Pointer[map[string]bool] // fingerprints of the admins
 	lobby    *room
 	direct   Room
@@ -211,6 +212,7 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) (*Core, error) {
 		cfg:      cfg,
 		presence: newPresence(reg),
 		rates:    newRates(cfg.MessageRate, cfg.MessageBurst),
+		roomRate: newRates(cfg.MessageRate, roomBurst*cfg.MessageBurst),
 		rooms:    map[string]*room{},
 	}
 	if _, ok := reg.Room(lobby); !ok {
@@ -500,6 +502,23 @@ func (c *Core) throttle(userID string) error {
 	}
 	c.cfg.Throttled()
 	return fmt.Errorf("slow down: at most %d messages at once, then %g a second", c.cfg.MessageBurst, c.cfg.MessageRate)
+}
+
+// roomBurst is how many times the message burst a user may run room
+// commands that make events (/join, /part, /topic ...) at once: a session
+// opening with its usual rooms must not be told to slow down, nor lose its
+// next message to them; past the burst they go at the message rate, so a
+// /join and /part loop cannot fill the log.
+const roomBurst = 4
+
+// throttleRooms takes a token of the user's rate of room commands, or
+// says to slow down.
+func (c *Core) throttleRooms(userID string) error {
+	if c.roomRate.allow(userID) {
+		return nil
+	}
+	c.cfg.Throttled()
+	return fmt.Errorf("slow down: at most %d room commands at once, then %g a second", roomBurst*c.cfg.MessageBurst, c.cfg.MessageRate)
 }
 
 // visibleTo keeps the events userID may see (hub.Visible), who ignores

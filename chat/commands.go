@@ -21,7 +21,7 @@ type command struct {
 	name, args, help string
 	admin            bool // server admins only
 	posts            bool // the command posts an event: see mayPost
-	events           bool // it makes events, not posts: it takes a token of the rate, but a mute does not stop it
+	events           bool // it makes events of rooms, not posts: it takes a token of the room commands' rate (roomBurst), and a mute does not stop it
 	mod              bool // moderation of the room: its owner, operators, admins (in the lobby, server-wide: admins)
 	room             bool // needs a room the session is in
 	run              func(s *Seat, r *room, args string) (string, error)
@@ -117,7 +117,10 @@ func (s *Seat) Run(roomName, name, args string) (string, error) {
 // messages (each one is a line on every screen). Moderation takes a token
 // too. /me and /msg are checked as messages are (checkOutgoing).
 func (c *Core) mayPost(userID string, r *room, cmd command) error {
-	if !cmd.posts && !cmd.events && !cmd.admin && !cmd.mod {
+	if cmd.events {
+		return c.throttleRooms(userID)
+	}
+	if !cmd.posts && !cmd.admin && !cmd.mod {
 		return nil
 	}
 	if cmd.posts {

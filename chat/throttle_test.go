@@ -78,9 +78,9 @@ func TestMutedUserCannotPostEvents(t *testing.T) {
 }
 
 // TestRoomCommandsThrottled: the commands of rooms that make events
-// (/join /part /topic /op /deop /drop) take tokens of the user's rate, so
-// that a /join and /part loop cannot fill the log; a mute does not stop
-// them.
+// (/join /part /topic /op /deop /drop) take tokens of the user's rate of
+// room commands, so that a /join and /part loop cannot fill the log; a
+// mute does not stop them.
 func TestRoomCommandsThrottled(t *testing.T) {
 	const burst = 4
 	tc := newTestCore(t, Config{MessageBurst: burst, MessageRate: 0.001}, nil)
@@ -110,8 +110,14 @@ func TestRoomCommandsThrottled(t *testing.T) {
 			}
 		}
 	}
-	if ran != burst {
-		t.Errorf("%d room commands ran; want the burst of %d, then none", ran, burst)
+	if ran != roomBurst*burst {
+		t.Errorf("%d room commands ran; want their burst of %d, then none", ran, roomBurst*burst)
+	}
+	// Their own bucket: the messages' is untouched.
+	for i := range burst {
+		if !tc.core.rates.allow("SHA256:ann") {
+			t.Fatalf("message %d after the room commands refused: they took the messages' tokens", i+1)
+		}
 	}
 	if refusal == nil {
 		t.Error("no refusal said to slow down")
