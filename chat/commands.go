@@ -418,7 +418,7 @@ func (c *Core) disconnect(userID, why string) {
 	}
 	_ = c.direct.Drop(userID, why)
 	for _, si := range c.presence.sessionsByID(userID) {
-		si.sess.End(why)
+		si.sess.End("disconnected: " + why) // as the end of its direct messages says it: whichever comes first
 	}
 }
 
