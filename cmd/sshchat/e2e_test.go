@@ -118,7 +118,7 @@ type client struct {
 	name    string
 	conn    *ssh.Client
 	sess    *ssh.Session
-	stdin   io.WriteCloser
+	stdin   io.Writer     // typed text and the emulator's answers, one write at a time
 	changed chan struct{} // a token whenever the screen changed
 	done    chan struct{} // closed when the output stream ended
 
@@ -185,7 +185,7 @@ func (s *testServer) openCmd(conn *ssh.Client, name string, width, height int, c
 		t.Fatal(err)
 	}
 	c := &client{
-		t: t, name: name, conn: conn, sess: sess, stdin: stdin,
+		t: t, name: name, conn: conn, sess: sess, stdin: &lockedWriter{w: stdin},
 		changed: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		term:    vt.NewEmulator(width, height),
@@ -633,4 +633,18 @@ func TestShutdownRightAfterStart(t *testing.T) {
 	for range 50 {
 		startServer(t, t.TempDir()).stop()
 	}
+}
+
+// lockedWriter makes the writes of several goroutines (the person typing,
+// the emulator answering the terminal's queries) one at a time: an SSH
+// channel's Write is not safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
