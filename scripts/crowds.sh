@@ -30,26 +30,12 @@ TOOL_CPU=${TOOL_CPU:-1}
 RUN_LIMIT=${RUN_LIMIT:-60}
 ADDR=127.0.0.1:$PORT
 
-for cmd in go taskset jq; do
-	command -v "$cmd" >/dev/null || { echo "crowds.sh: needs $cmd" >&2; exit 2; }
-done
-
 cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/sshchat-crowds.XXXXXX")
-server_pid=
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "crowds.sh: reports and server logs kept in $work" >&2
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+SCRIPT=crowds.sh
+# shellcheck source=scripts/loadlib.sh
+. scripts/loadlib.sh
+needs go taskset jq
+start_work
 
 echo "crowds.sh: building the server and the load tool ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))" >&2
 go build -o "$work/sshchat" ./cmd/sshchat
@@ -79,20 +65,6 @@ server_flags_of() {
 	esac
 }
 
-# wait_listening waits until the server accepts connections, at most 10 s.
-wait_listening() {
-	i=0
-	while ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-			echo "crowds.sh: the server did not start; its log:" >&2
-			cat "$1" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-}
-
 # run_once runs scenario $1, run $2: a fresh server, then the tool.
 run_once() {
 	name=$1 n=$2
@@ -108,9 +80,7 @@ run_once() {
 	taskset -c "$TOOL_CPU" timeout -s INT -k 10 "$RUN_LIMIT" \
 		"$work/sshchat-load" -addr "$ADDR" -json -pid "$server_pid" $(flags_of "$name") \
 		>"$work/$name-$n.json" 2>"$work/$name-$n.err" || true
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
+	stop_server
 	rm -rf "$data"
 	if ! jq -e . "$work/$name-$n.json" >/dev/null 2>&1; then
 		echo "crowds.sh: $name run $n gave no report:" >&2

@@ -31,10 +31,6 @@ TOOL_CPU=${TOOL_CPU:-1}
 RUN_LIMIT=${RUN_LIMIT:-150}
 ADDR=127.0.0.1:$PORT
 
-for cmd in go taskset jq; do
-	command -v "$cmd" >/dev/null || { echo "latency.sh: needs $cmd" >&2; exit 2; }
-done
-
 builds=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 	case $1 in
@@ -47,21 +43,11 @@ done
 [ ${#builds[@]} -gt 0 ] || { echo "usage: scripts/latency.sh NAME=BINARY ... [-- scenario ...]" >&2; exit 2; }
 
 cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/sshchat-latency.XXXXXX")
-server_pid=
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "latency.sh: reports kept in $work" >&2
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+SCRIPT=latency.sh
+# shellcheck source=scripts/loadlib.sh
+. scripts/loadlib.sh
+needs go taskset jq
+start_work
 
 tool=${LOAD_TOOL:-}
 if [ -z "$tool" ]; then
@@ -80,19 +66,6 @@ flags_of() {
 	echo "-n $sessions -senders $((rate * 2)) -rate $rate -duration $DURATION -connect-parallel 4 -connect-timeout 60s -warmup 3s"
 }
 
-wait_listening() {
-	i=0
-	while ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-			echo "latency.sh: the server did not start; its log:" >&2
-			cat "$1" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-}
-
 run_once() {
 	scenario=$1 name=$2 bin=$3 n=$4
 	data="$work/data"
@@ -107,9 +80,7 @@ run_once() {
 	# shellcheck disable=SC2046 # the flags are words
 	taskset -c "$TOOL_CPU" timeout -s INT -k 10 "$RUN_LIMIT" \
 		"$tool" -addr "$ADDR" -json -pid "$server_pid" $(flags_of "$scenario") >"$out" 2>"$out.err" || true
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=
+	stop_server
 	jq -e . "$out" >/dev/null 2>&1 || echo '{}' >"$out"
 	jq -r --arg s "$scenario" --arg b "$name" --arg n "$n" --arg load "$load" '
 		def r(x): if x == null then "?" else (x * 10 | round) / 10 end;
