@@ -21,6 +21,7 @@ const (
 	fieldToName
 	fieldOldName
 	fieldUntil
+	fieldNode
 	fieldUnixTime
 )
 
@@ -52,6 +53,8 @@ func fieldOf(key string) int {
 		return fieldOldName
 	case "until":
 		return fieldUntil
+	case "node":
+		return fieldNode
 	case "unixTime":
 		return fieldUnixTime
 	}
@@ -150,6 +153,8 @@ func stringField(e *hub.Event, f int) *string {
 		return &e.To
 	case fieldToName:
 		return &e.ToName
+	case fieldNode:
+		return &e.Node
 	}
 	return &e.OldName
 }

@@ -11,7 +11,7 @@ import (
 // everyField has every field of an event set, as the writer writes them.
 var everyField = hub.Event{ID: 12, ChatRoomID: "go", Type: hub.EventTypeBan, UserID: testUsers[0].id,
 	SessionID: "s1", Name: "alice", Message: "ünïcode ✓", Reason: "spam", To: testUsers[1].id, ToName: "Bob",
-	OldName: "al", Until: 1_800_000_000, UnixTime: 1_700_000_000}
+	OldName: "al", Until: 1_800_000_000, Node: "n1-a3f09c", UnixTime: 1_700_000_000}
 
 // TestDecodeFastTakesTheWritersLines: what the writer writes of a plain
 // event is decoded without encoding/json, and as it would.

@@ -16,6 +16,7 @@ type Event struct {
 	ToName     string `json:"toName,omitempty"`    // To's display name
 	OldName    string `json:"oldName,omitempty"`   // for "nick": the name before
 	Until      int64  `json:"until,omitempty"`     // for "ban" and "mute": when it ends, Unix seconds; 0 for never
+	Node       string `json:"node,omitempty"`      // with several nodes: where the session of an arrival or departure is, or where the event was made
 	UnixTime   int64  `json:"unixTime"`            // seconds since the Unix epoch
 }
 
