@@ -23,6 +23,7 @@ func NewLocal(lastID int, log chan<- hub.Event) *Local {
 }
 
 // Stamp gives ev the next ID and sends it to the log before it returns.
+// It never fails.
 // The send blocks while the log does not take it: the log's backpressure
 // reaches every room, and the lock held across the send is what puts the
 // events on the log channel in ID order. It is the hub.WithStamp function
@@ -30,7 +31,7 @@ func NewLocal(lastID int, log chan<- hub.Event) *Local {
 //
 // After Close, events are still numbered but no longer logged: Close
 // comes after every hub that stamps through the bus has closed.
-func (b *Local) Stamp(ev hub.Event) hub.Event {
+func (b *Local) Stamp(ev hub.Event) (hub.Event, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.last++
@@ -38,7 +39,7 @@ func (b *Local) Stamp(ev hub.Event) hub.Event {
 	if b.log != nil {
 		b.log <- ev
 	}
-	return ev
+	return ev, nil
 }
 
 // LastID returns the last ID given, or lastID of NewLocal if none was.

@@ -41,7 +41,7 @@ func TestStampConcurrentRooms(t *testing.T) {
 		wg.Go(func() {
 			room := fmt.Sprintf("room%d", r)
 			for i := range perRoom {
-				ev := b.Stamp(hub.Event{ChatRoomID: room, Type: hub.EventTypeMessage, Message: fmt.Sprint(i)})
+				ev, _ := b.Stamp(hub.Event{ChatRoomID: room, Type: hub.EventTypeMessage, Message: fmt.Sprint(i)})
 				returned[r] = append(returned[r], ev.ID)
 			}
 		})
@@ -82,7 +82,10 @@ func TestStampWaitsForLog(t *testing.T) {
 	log := make(chan hub.Event) // unbuffered: a send is a hand-over
 	b := NewLocal(0, log)
 	done := make(chan hub.Event)
-	go func() { done <- b.Stamp(hub.Event{Type: hub.EventTypeMessage}) }()
+	go func() {
+		ev, _ := b.Stamp(hub.Event{Type: hub.EventTypeMessage})
+		done <- ev
+	}()
 	select {
 	case ev := <-done:
 		t.Fatalf("Stamp returned %+v before the log took it", ev)
@@ -105,7 +108,7 @@ func TestCloseThenStamp(t *testing.T) {
 	b := NewLocal(7, log)
 	b.Close()
 	b.Close() // a second Close does nothing
-	if ev := b.Stamp(hub.Event{Type: hub.EventTypeClose}); ev.ID != 8 {
+	if ev, _ := b.Stamp(hub.Event{Type: hub.EventTypeClose}); ev.ID != 8 {
 		t.Fatalf("Stamp after Close gave ID %d, want 8", ev.ID)
 	}
 	if ev, ok := <-log; ok {
@@ -116,7 +119,7 @@ func TestCloseThenStamp(t *testing.T) {
 func TestNoLog(t *testing.T) {
 	b := NewLocal(0, nil)
 	for want := 1; want <= 3; want++ {
-		if ev := b.Stamp(hub.Event{}); ev.ID != want {
+		if ev, _ := b.Stamp(hub.Event{}); ev.ID != want {
 			t.Fatalf("ID %d, want %d", ev.ID, want)
 		}
 	}

@@ -109,7 +109,7 @@ type config struct {
 	maxLag        time.Duration
 	flushInterval time.Duration
 	now           func() time.Time
-	stamp         func(Event) Event
+	stamp         func(Event) (Event, error)
 	noPresence    bool
 }
 
@@ -162,7 +162,7 @@ type Hub struct {
 	maxLag        time.Duration
 	flushInterval time.Duration
 	now           func() time.Time
-	stamp         func(Event) Event // nil: the hub numbers its events itself
+	stamp         func(Event) (Event, error) // nil: the hub numbers its events itself
 	noPresence    bool              // arrivals, departures and renames are not events
 	reqs          chan request
 	done          chan struct{} // closed when run has ended
@@ -172,7 +172,8 @@ type Hub struct {
 	history   ring                       // owned by run
 	subs      []*subscriber              // owned by run; order is irrelevant
 	bySession map[sessionKey]*subscriber // owned by run
-	users     map[string]*user           // owned by run
+	users     map[string]*user           // owned by run; the sessions of other nodes count in (remote)
+	remote    map[sessionKey]string      // owned by run; the sessions of other nodes, and their node
 	listeners []chan<- Event             // owned by run
 	presence  []Event                    // owned by run; presence events not yet delivered, oldest first
 	due       time.Time                  // owned by run; when presence is to be delivered
@@ -227,6 +228,10 @@ const (
 	opStats
 	opAttach
 	opClose
+	opApply
+	opAddRemote
+	opReap
+	opRemoteCount
 )
 
 type request struct {
@@ -248,6 +253,7 @@ type reply struct {
 	history []Event
 	users   []User
 	stats   Stats
+	n       int
 }
 
 // New starts a hub for the room id. reqBufferSize is how many requests may
@@ -288,6 +294,7 @@ func New(id string, reqBufferSize, historySize int, opts ...Option) *Hub {
 		history:       newRing(historySize),
 		bySession:     make(map[sessionKey]*subscriber),
 		users:         make(map[string]*user),
+		remote:        make(map[sessionKey]string),
 		timer:         time.NewTimer(time.Hour),
 	}
 	h.timer.Stop()
@@ -546,6 +553,15 @@ func (h *Hub) handle(r request) bool {
 	case opAttach:
 		h.listeners = append(h.listeners, r.listener)
 		r.reply <- reply{}
+	case opApply:
+		h.handleApply(r.event)
+	case opAddRemote:
+		h.countIn(r.member, r.text)
+		r.reply <- reply{}
+	case opReap:
+		r.reply <- reply{n: h.handleReap(r.member.SessionID, r.text)}
+	case opRemoteCount:
+		r.reply <- reply{n: len(h.remote)}
 	case opClose:
 		h.handleClose()
 		r.reply <- reply{}
@@ -703,17 +719,24 @@ func (h *Hub) handleClose() {
 	for _, l := range h.listeners {
 		close(l)
 	}
-	h.subs, h.bySession, h.users, h.listeners, h.presence, h.lagging = nil, nil, nil, nil, nil, nil
+	h.subs, h.bySession, h.users, h.remote, h.listeners, h.presence, h.lagging = nil, nil, nil, nil, nil, nil, nil
 }
 
 // record stamps ev with the next ID (or has the stamp of WithStamp do
 // it), keeps it in the history and hands it
-// to every listener, waiting for each.
+// to every listener, waiting for each. An event the stamp fails on (a
+// bus that gave up) is delivered to this hub's subscribers only: it is
+// neither kept nor given to the listeners, and has the last ID.
 func (h *Hub) record(ev Event) Event {
 	ev.ChatRoomID = h.id
 	ev.UnixTime = h.now().Unix()
 	if h.stamp != nil {
-		ev = h.stamp(ev)
+		stamped, err := h.stamp(ev)
+		if err != nil {
+			ev.ID = h.lastID
+			return ev
+		}
+		ev = stamped
 	} else {
 		ev.ID = h.nextID
 		h.nextID++
@@ -739,7 +762,12 @@ func (h *Hub) emitPresence(ev Event) {
 // an arrival); anything else first sends them, so that every subscriber
 // sees the events in ID order.
 func (h *Hub) emit(ev Event) {
-	ev = h.record(ev)
+	h.deliverAll(h.record(ev))
+}
+
+// deliverAll delivers a recorded event to every subscriber that may see
+// it.
+func (h *Hub) deliverAll(ev Event) {
 	if presenceLike(ev.Type) {
 		h.delay(ev)
 		return

@@ -10,8 +10,9 @@ import "fmt"
 // one stamp, so that their IDs are one increasing sequence; stamp must
 // return IDs that increase for each hub, and may block (that is the log's
 // backpressure on the room). WithHistory and WithLastID then only seed the
-// history.
-func WithStamp(stamp func(Event) Event) Option {
+// history. A stamp that fails (a bus between nodes that gave up) leaves
+// the event to this hub's subscribers: see record.
+func WithStamp(stamp func(Event) (Event, error)) Option {
 	return func(c *config) { c.stamp = stamp }
 }
 

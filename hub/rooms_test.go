@@ -20,13 +20,13 @@ type sequence struct {
 	stamped []hub.Event
 }
 
-func (q *sequence) stamp(ev hub.Event) hub.Event {
+func (q *sequence) stamp(ev hub.Event) (hub.Event, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.last++
 	ev.ID = q.last
 	q.stamped = append(q.stamped, ev)
-	return ev
+	return ev, nil
 }
 
 // TestSharedStampMakesOneSequence: hubs sharing a stamp give IDs that are
@@ -110,10 +110,10 @@ func TestSharedStampMakesOneSequence(t *testing.T) {
 // TestStampSeesRoomAndTime: the stamp is given the event with its room
 // and time, and what it returns is what is recorded.
 func TestStampSeesRoomAndTime(t *testing.T) {
-	h := newHub(t, hub.WithStamp(func(ev hub.Event) hub.Event {
+	h := newHub(t, hub.WithStamp(func(ev hub.Event) (hub.Event, error) {
 		ev.ID = 100 + len(ev.Message)
 		ev.Reason = "stamped in " + ev.ChatRoomID
-		return ev
+		return ev, nil
 	}))
 	h.Message("ann", "hi")
 	hist := h.History()

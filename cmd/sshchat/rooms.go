@@ -14,7 +14,7 @@ import (
 // do not make a thousand series.
 type rooms struct {
 	cfg   config
-	stamp func(hub.Event) hub.Event // the bus's; set before the first open
+	stamp func(hub.Event) (hub.Event, error) // the bus's; set before the first open
 
 	mu        sync.Mutex
 	recent    map[string][]hub.Event // guarded by mu: each room's last events, until its hub takes them

@@ -11,7 +11,7 @@ import (
 func TestRoomsForgetAClosedRoom(t *testing.T) {
 	r := newRooms(config{History: 16, MaxBehind: hub.DefaultMaxBehind, MaxLag: hub.DefaultMaxLag},
 		map[string][]hub.Event{"go": {{ID: 7, ChatRoomID: "go", Type: hub.EventTypeMessage}}})
-	r.stamp = func(ev hub.Event) hub.Event { return ev }
+	r.stamp = func(ev hub.Event) (hub.Event, error) { return ev, nil }
 	goRoom, err := r.open("go")
 	if err != nil {
 		t.Fatal(err)
