@@ -163,7 +163,7 @@ type Hub struct {
 	flushInterval time.Duration
 	now           func() time.Time
 	stamp         func(Event) (Event, error) // nil: the hub numbers its events itself
-	noPresence    bool              // arrivals, departures and renames are not events
+	noPresence    bool                       // arrivals, departures and renames are not events
 	reqs          chan request
 	done          chan struct{} // closed when run has ended
 
