@@ -49,6 +49,13 @@ type Room interface {
 	Drop(userID, reason string) error
 	History() []hub.Event
 	Close() error
+
+	// With several nodes (see Remote): another node's event, the
+	// sessions of a node that starts up while others are up, and of a
+	// node gone.
+	Apply(ev hub.Event) error
+	AddRemote(m hub.Member, node string) error
+	Reap(node, reason string) (int, error)
 }
 
 // Session is one session of a user as the core sees it; the SSH side
