@@ -101,6 +101,10 @@ func WithRegistry(reg *registry.Registry) Option {
 	return func(s *Server) { s.reg = reg }
 }
 
+// Chat is the server's chat core: with several nodes, the bus hands it
+// the other nodes' events.
+func (s *Server) Chat() *chat.Core { return s.chat }
+
 // SetAdmins sets the keys (fingerprints) that may moderate; it may be
 // called at any time (e.g. on SIGHUP).
 func (s *Server) SetAdmins(keys map[string]bool) { s.chat.SetAdmins(keys) }

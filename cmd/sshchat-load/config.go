@@ -103,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("sshchat-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.Addr, "addr", "127.0.0.1:2222", "server address (loopback only)")
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:2222", "server address (loopback only); several, comma-separated, for nodes of one chat: session i dials the (i mod count)th")
 	fs.IntVar(&c.N, "n", 100, "sessions to open (at most 10000)")
 	fs.IntVar(&c.Senders, "senders", 10, "sessions that send messages (the first ones)")
 	fs.Float64Var(&c.Rate, "rate", 10, "messages per second, all senders together")
@@ -174,8 +174,10 @@ func (c config) messages() int {
 }
 
 func (c config) validate() error {
-	if err := checkLoopback(c.Addr); err != nil {
-		return err
+	for _, addr := range c.addrs() {
+		if err := checkLoopback(addr); err != nil {
+			return err
+		}
 	}
 	var errs []error
 	check := func(ok bool, format string, args ...any) {
@@ -217,11 +219,21 @@ func (c config) room(i int) int {
 	return i % c.Rooms
 }
 
+// addrs is the servers of -addr.
+func (c config) addrs() []string { return strings.Split(c.Addr, ",") }
+
+// addr is the server session i dials: with several nodes, they take the
+// sessions in turn.
+func (c config) addr(i int) string {
+	addrs := c.addrs()
+	return addrs[i%len(addrs)]
+}
+
 // sourceAddr is the local address session i dials from: with -per-source,
 // sessions are spread over 127.1.x.y, -per-source to an address; nil lets
 // the system choose. Every address in 127.0.0.0/8 is loopback.
 func (c config) sourceAddr(i int) net.Addr {
-	host, _, err := net.SplitHostPort(c.Addr)
+	host, _, err := net.SplitHostPort(c.addr(i))
 	if c.PerSource == 0 || err != nil || net.ParseIP(host).To4() == nil {
 		return nil
 	}

@@ -90,12 +90,13 @@ func (s *session) open(ctx context.Context) error {
 	}
 	var banner string
 	d := net.Dialer{LocalAddr: cfg.sourceAddr(s.idx)}
-	conn, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	addr := cfg.addr(s.idx)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("dial: %w", err)
 	}
 	_ = conn.SetDeadline(deadline) // bounds the handshake
-	cc, chans, reqs, err := ssh.NewClientConn(conn, cfg.Addr, &ssh.ClientConfig{
+	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
 		User:            s.name,
 		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), // a local test server
