@@ -158,6 +158,16 @@ func (r *Registry) entry(x ref) any {
 	return nil
 }
 
+// Entry is the entry of kind and key as it is now (Value nil: there is
+// none): what another node should have of it.
+func (r *Registry) Entry(kind, key string) Change {
+	x := ref{kind, key}
+	r.mu.Lock()
+	v := r.entry(x)
+	r.mu.Unlock()
+	return change(x, v)
+}
+
 // Entries is every entry of the registry, by kind and key: what another
 // node needs to be this one.
 func (r *Registry) Entries() []Change {

@@ -135,6 +135,11 @@ func TestChangesReplicate(t *testing.T) {
 		if !reflect.DeepEqual(kinds, s.want) {
 			t.Errorf("%s: OnChange got %v, want %v", s.name, kinds, s.want)
 		}
+		for _, c := range got {
+			if e := a.Entry(c.Kind, c.Key); !reflect.DeepEqual(e, c) {
+				t.Errorf("%s: Entry = %s, the change handed on %s", s.name, e.Value, c.Value)
+			}
+		}
 		applyAll(t, b, got)
 		sameView(t, s.name, a, b)
 		if got := recB.take(); len(got) != 0 {
