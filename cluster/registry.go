@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sshchat/sshchat/registry"
@@ -26,6 +27,10 @@ const (
 	regPutTimeout   = 5 * time.Second // one put, until its ack
 	regPutAttempts  = 5               // tries of one put, 100 ms apart and doubling, before it is dropped
 	regDrainTimeout = 5 * time.Second // what stop gives the puts still waiting
+	// regWatchCheck is how often the watch looks for a reconnection: the
+	// watch's consumer may be gone with the server it was on, and it
+	// would take its own heartbeats 20 s or more to find out.
+	regWatchCheck = 500 * time.Millisecond
 )
 
 // regValue is a value of the registry's bucket.
@@ -93,7 +98,7 @@ func SyncRegistry(ctx context.Context, js jetstream.JetStream, bucket, origin st
 		return nil, fmt.Errorf("sync registry: bucket %s: %w", bucket, err)
 	}
 	s := newRegSync(kv, origin, reg, log, regQueueMax)
-	return s.start(ctx)
+	return s.start(ctx, js.Conn())
 }
 
 // regSync is one registry shared through one bucket.
@@ -110,6 +115,7 @@ type regSync struct {
 	queued   map[string]bool      // guarded by mu; their keys
 	inflight string               // guarded by mu; the key being put, "" when none
 	lastRev  map[string]uint64    // guarded by mu; key → the newest revision of it applied or put here
+	seenRev  uint64               // guarded by mu; the newest revision the watch read
 	held     map[string]regUpdate // guarded by mu; key → the newest change of another node read while one of ours waits for its put
 	closed   bool                 // guarded by mu; no more puts queued: the queue drains
 	dropped  uint64               // guarded by mu; changes not queued: the queue was full
@@ -133,7 +139,7 @@ func newRegSync(kv jetstream.KeyValue, origin string, reg *registry.Registry, lo
 
 // start loads the bucket into reg, seeds it, and starts the watch and the
 // puts.
-func (s *regSync) start(ctx context.Context) (stop func(), err error) {
+func (s *regSync) start(ctx context.Context, nc *nats.Conn) (stop func(), err error) {
 	s.reg.OnChange(s.changed)
 	putCtx, cancelPuts := context.WithCancel(context.WithoutCancel(ctx))
 	putsDone := make(chan struct{})
@@ -160,21 +166,17 @@ func (s *regSync) start(ctx context.Context) (stop func(), err error) {
 	}
 
 	watchCtx, cancelWatch := context.WithCancel(context.WithoutCancel(ctx))
+	reconnects := nc.Stats().Reconnects
 	w, err := s.kv.WatchAll(watchCtx)
 	if err != nil {
 		cancelWatch()
 		endPuts()
 		return nil, fmt.Errorf("sync registry: watch: %w", err)
 	}
-	endWatch := func() {
-		_ = w.Stop()
-		for range w.Updates() { // until the subscription ends and closes it
-		}
-		cancelWatch()
-	}
 	seen, err := s.load(ctx, w)
 	if err != nil {
-		endWatch()
+		endWatch(w)
+		cancelWatch()
 		endPuts()
 		return nil, err
 	}
@@ -183,24 +185,65 @@ func (s *regSync) start(ctx context.Context) (stop func(), err error) {
 			s.enqueue(regRef{c.Kind, c.Key, k})
 		}
 	}
-	watchDone := make(chan struct{})
+	quit, watchDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		for e := range w.Updates() {
-			if e != nil {
-				s.handle(e, false)
-			}
-		}
+		s.watch(watchCtx, nc, reconnects, w, quit)
 	}()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			_ = w.Stop()
+			close(quit)
 			<-watchDone
 			cancelWatch()
 			endPuts()
 		})
 	}, nil
+}
+
+// watch applies the other nodes' changes until quit is closed. After a
+// reconnection it starts a new watch from the revision after the last it
+// read: the old one's consumer may be gone.
+func (s *regSync) watch(ctx context.Context, nc *nats.Conn, reconnects uint64, w jetstream.KeyWatcher, quit <-chan struct{}) {
+	defer func() { endWatch(w) }()
+	tick := time.NewTicker(regWatchCheck)
+	defer tick.Stop()
+	updates := w.Updates()
+	for {
+		select {
+		case e, ok := <-updates:
+			switch {
+			case !ok: // the connection closed: nothing comes any more
+				updates = nil
+			case e != nil: // nil: the end of the values it started with
+				s.handle(e, false)
+			}
+		case <-tick.C:
+			n := nc.Stats().Reconnects
+			if n == reconnects {
+				continue
+			}
+			s.mu.Lock()
+			from := s.seenRev + 1
+			s.mu.Unlock()
+			w2, err := s.kv.WatchAll(ctx, jetstream.IncludeHistory(), jetstream.ResumeFromRevision(from))
+			if err != nil {
+				s.log.Warn("registry sync: watch again after a reconnection", "err", err)
+				continue // at the next tick
+			}
+			endWatch(w) // what it still holds, the new one reads again
+			w, updates, reconnects = w2, w2.Updates(), n
+		case <-quit:
+			return
+		}
+	}
+}
+
+// endWatch stops a watch and waits for the end of its subscription.
+func endWatch(w jetstream.KeyWatcher) {
+	_ = w.Stop()
+	for range w.Updates() { // until the subscription ends and closes it
+	}
 }
 
 // load applies every entry of the bucket, up to the watch's mark of its
@@ -245,6 +288,7 @@ func (s *regSync) handle(e jetstream.KeyValueEntry, initial bool) {
 	k := e.Key()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seenRev = max(s.seenRev, u.rev)
 	switch {
 	case u.rev <= s.lastRev[k]:
 	case !initial && v.Origin == s.origin:

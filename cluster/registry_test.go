@@ -254,3 +254,25 @@ func TestRegKeys(t *testing.T) {
 		}
 	}
 }
+
+// A restart of the server loses no change: the puts are tried again and
+// the watch resumes.
+func TestSyncRegistrySurvivesServerRestart(t *testing.T) {
+	srv := natstest.Run(t)
+	a, b := openReg(t, ""), openReg(t, "")
+	stopA := syncedNode(t, srv.URL(), "node-a", a)
+	stopB := syncedNode(t, srv.URL(), "node-b", b)
+	must(t, a.SetMotd("before"))
+	eventually(t, "b has a's motd", func() bool { return b.Motd() == "before" })
+	srv.Restart()
+	start := time.Now()
+	must(t, a.Ban("eve", registry.Restriction{By: "keyA"}))
+	must(t, b.SetMotd("after"))
+	eventually(t, "the changes after the restart shared", func() bool {
+		_, ok := b.Banned("eve", time.Now())
+		return ok && a.Motd() == "after"
+	})
+	t.Logf("shared %v after the restart", time.Since(start))
+	stopA() // before the restarted server stops: its cleanup runs first
+	stopB()
+}
