@@ -23,7 +23,7 @@ import (
 // value of null, not a deletion, so that it still says which node made
 // it; a deletion or purge made by hand is read as gone too.
 const (
-	regQueueMax     = 4096            // entries waiting for their put; past it a change is dropped, logged and counted
+	regQueueMax     = 4096            // entries waiting for their put, beside the seed; past it a change is dropped, logged and counted
 	regPutTimeout   = 5 * time.Second // one put, until its ack
 	regPutAttempts  = 5               // tries of one put, 100 ms apart and doubling, before it is dropped
 	regDrainTimeout = 5 * time.Second // what stop gives the puts still waiting
@@ -103,16 +103,16 @@ func SyncRegistry(ctx context.Context, js jetstream.JetStream, bucket, origin st
 
 // regSync is one registry shared through one bucket.
 type regSync struct {
-	kv       jetstream.KeyValue
-	origin   string
-	reg      *registry.Registry
-	log      *slog.Logger
-	queueMax int
-	wake     chan struct{} // a put is queued, or the sync closed
+	kv     jetstream.KeyValue
+	origin string
+	reg    *registry.Registry
+	log    *slog.Logger
+	wake   chan struct{} // a put is queued, or the sync closed
 
 	mu       sync.Mutex
 	queue    []regRef             // guarded by mu; entries waiting for their put, in order
-	queued   map[string]bool      // guarded by mu; their keys
+	queueMax int                  // guarded by mu; the bound of queue
+	queued   map[string]bool      // guarded by mu; the keys in queue
 	inflight string               // guarded by mu; the key being put, "" when none
 	lastRev  map[string]uint64    // guarded by mu; key → the newest revision of it applied or put here
 	seenRev  uint64               // guarded by mu; the newest revision the watch read
@@ -180,10 +180,17 @@ func (s *regSync) start(ctx context.Context, nc *nats.Conn) (stop func(), err er
 		endPuts()
 		return nil, err
 	}
+	var seed []regRef
 	for _, c := range s.reg.Entries() {
 		if k := regKey(c.Kind, c.Key); !seen[k] {
-			s.enqueue(regRef{c.Kind, c.Key, k})
+			seed = append(seed, regRef{c.Kind, c.Key, k})
 		}
+	}
+	s.mu.Lock()
+	s.queueMax += len(seed) // the seed, however large, and room for changes beside it
+	s.mu.Unlock()
+	for _, r := range seed {
+		s.enqueue(r)
 	}
 	quit, watchDone := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -276,3 +276,31 @@ func TestSyncRegistrySurvivesServerRestart(t *testing.T) {
 	stopA() // before the restarted server stops: its cleanup runs first
 	stopB()
 }
+
+// The first node seeds the bucket with every entry, however many more
+// than the queue's bound.
+func TestSyncRegistrySeedsPastTheQueueBound(t *testing.T) {
+	srv := natstest.Run(t)
+	a := openReg(t, "")
+	for i := range 20 {
+		must(t, a.Ban(fmt.Sprint("user", i), registry.Restriction{By: "keyA"}))
+	}
+	nc, err := nats.Connect(srv.URL())
+	must(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: testBucket, History: 1})
+	must(t, err)
+	stop, err := newRegSync(kv, "node-a", a, slog.New(slog.DiscardHandler), 3).start(ctx, nc)
+	must(t, err)
+	defer stop()
+	b := openReg(t, "")
+	syncedNode(t, srv.URL(), "node-b", b)
+	eventually(t, "b has every ban of a", func() bool { return sameEntries(a, b) })
+	// And a change of a, with the queue's room.
+	must(t, a.SetMotd("hi"))
+	eventually(t, "b has a's motd", func() bool { return b.Motd() == "hi" })
+}
