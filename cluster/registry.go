@@ -68,23 +68,26 @@ func parseRegKey(k string) (kind, key string, err error) {
 
 // SyncRegistry shares reg with the other nodes through the KV bucket
 // (made if missing, else updated, with History 1 and replicas replicas,
-// at least 1: the config Connect gives its buckets). It returns once reg
-// holds every entry of the bucket (the bucket wins over what reg had) and
-// the entries of reg missing from the bucket are on their way to it (the
-// first node seeds it); ctx bounds that start only. Then every local
-// change of reg is put in the bucket, in order, by a goroutine of its own
-// (queued, at most regQueueMax entries: past that a change is dropped
-// and logged), and a watch applies the changes of the other nodes,
-// usually within milliseconds.
+// at least 1: the config every node must give it, Connect included). It
+// returns once reg holds every entry of the bucket (the bucket wins over
+// what reg had) and the entries of reg missing from the bucket are
+// queued for it (the first node seeds it); ctx bounds that start only.
+// Then every local change of reg is put in the bucket, in order, by a
+// goroutine of the sync (queued: at most regQueueMax entries beside the
+// seed, a change of an entry already queued taking no room; past that a
+// change is dropped, logged and counted), and a watch applies the changes
+// of the other nodes, usually within milliseconds; after a reconnection
+// it starts again from where it was.
 //
 // Two nodes changing one entry at once end with the same entry, the one
 // the bucket kept last: a node's own change waiting for its put holds
 // back the others' changes of that entry until the put's revision says
 // which is newer. Each put carries the entry as it is when it is sent.
 //
-// reg's OnChange is SyncRegistry's until stop, which clears it, ends the
-// watch, gives the waiting puts up to regDrainTimeout, and returns once
-// every goroutine of the sync has ended.
+// reg's OnChange is the sync's until stop, which clears it, ends the
+// watch (up to the JetStream API's timeout when the server is out of
+// reach), gives the waiting puts up to regDrainTimeout, and returns once
+// every goroutine of the sync has ended. Stopping twice is fine.
 func SyncRegistry(ctx context.Context, js jetstream.JetStream, bucket, origin string, replicas int,
 	reg *registry.Registry, log *slog.Logger) (stop func(), err error) {
 	if origin == "" {
