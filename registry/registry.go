@@ -6,8 +6,9 @@
 // write going together in the next; beside it the rooms' file
 // (registry-rooms.json: no room name is ever a path), and a directory
 // with a file for each user's ignore list, so that no write costs the
-// size of everyone's lists. It knows nothing of SSH or terminals; users are their key
-// fingerprints.
+// size of everyone's lists. Several nodes share it entry by entry
+// (OnChange, Apply, Entries: replica.go). It knows nothing of SSH,
+// terminals or networks; users are their key fingerprints.
 package registry
 
 import (
@@ -58,10 +59,16 @@ func (r Restriction) Active(now time.Time) bool { return r.Until == 0 || now.Uni
 // a shallow copy of it is a snapshot.
 type state struct {
 	Names map[string]string      `json:"names"` // userID → the name it goes by, as it is written
-	Owned map[string][]string    `json:"owned"` // userID → every name it owns, as written; Names' among them
+	Owned map[string][]string    `json:"owned"` // userID → every name it owns, as written; Names' among them (see beats)
 	Bans  map[string]Restriction `json:"bans"`  // userID → ban
 	Mutes map[string]Restriction `json:"mutes"` // userID → mute
 	Motd  string                 `json:"motd,omitempty"`
+
+	// Since is when each name was claimed: userID → Canonical(name) →
+	// Unix nanoseconds. Two nodes may each let a key claim one name; the
+	// earlier claim keeps it (see beats). A name claimed before the times
+	// were kept has none, and counts as claimed at 0.
+	Since map[string]map[string]int64 `json:"since,omitempty"`
 
 	// Owners is written for an older server, which reads only this and
 	// Names; this one makes its owners from Owned.
@@ -87,10 +94,11 @@ type file struct {
 // Registry is the persistent state. Its methods are safe for concurrent
 // use; none holds its lock while it encodes or writes a file.
 type Registry struct {
-	mu      sync.Mutex
-	st      state               // guarded by mu
-	owners  map[string]string   // guarded by mu; canonical name → userID, made from st.Owned
-	ignores map[string][]string // guarded by mu; userID → the userIDs it ignores; slices never changed in place
+	mu        sync.Mutex
+	st        state               // guarded by mu
+	owners    map[string]string   // guarded by mu; canonical name → userID, made from st.Owned
+	contested map[string][]string // guarded by mu; canonical name → the other keys that claimed it (see addClaim)
+	ignores   map[string][]string // guarded by mu; userID → the userIDs it ignores; slices never changed in place
 
 	main   file                      // st
 	rooms  map[string]Room           // guarded by mu; RoomKey(id) → the room; values never changed in place
@@ -100,6 +108,8 @@ type Registry struct {
 	ignoresDir   string     // a file per user: its ignore list; "" in memory
 	ignoreSaving sync.Mutex // held while an ignore list is written
 	ignoreWrites int        // guarded by ignoreSaving
+
+	replica // OnChange and Apply: see replica.go
 }
 
 // minWriteInterval spaces the writes of a file: a change made within it
@@ -152,6 +162,9 @@ func Open(path string) (*Registry, error) {
 	}
 	if r.st.Mutes == nil {
 		r.st.Mutes = map[string]Restriction{}
+	}
+	if r.st.Since == nil {
+		r.st.Since = map[string]map[string]int64{}
 	}
 	r.index()
 	if len(r.ignores) == 0 { // a file of an older server: the lists move out
@@ -220,28 +233,87 @@ func (r *Registry) saveIgnores(userID string) error {
 }
 
 // index makes the owners of the names from what each key owns. A file of
-// an older server lists only each key's current name; and a name that
-// the look-alike rule now makes one with another key's stays with the key
-// first in order of fingerprints.
+// an older server lists only each key's current name; a key's names that
+// the look-alike rule now makes one are kept once; and a name that the
+// rule makes one with another key's goes to the earlier claim, or, with
+// no times, to the key first in order of fingerprints (see beats).
 func (r *Registry) index() {
 	for id, name := range r.st.Names {
 		if !slices.Contains(r.st.Owned[id], name) {
 			r.st.Owned[id] = append(slices.Clip(r.st.Owned[id]), name)
 		}
 	}
-	r.owners = map[string]string{}
+	r.owners, r.contested = map[string]string{}, map[string][]string{}
 	for _, id := range slices.Sorted(maps.Keys(r.st.Owned)) {
+		seen := map[string]bool{}
 		kept := r.st.Owned[id][:0:0]
 		for _, name := range r.st.Owned[id] {
 			c := Canonical(name)
-			if _, taken := r.owners[c]; taken {
+			if seen[c] {
 				continue
 			}
-			r.owners[c] = id
+			seen[c] = true
 			kept = append(kept, name)
+			r.addClaim(id, c)
 		}
 		r.setOwned(id, kept)
 	}
+}
+
+// beats reports whether a's claim on the name c wins over b's: the
+// earlier claim, and of two at the same time (or without times: from
+// files written before them) the key first in order of fingerprints.
+// Every node decides alike, whatever the order it learns the claims in.
+// mu must be held.
+func (r *Registry) beats(a, b, c string) bool {
+	ta, tb := r.st.Since[a][c], r.st.Since[b][c]
+	if ta != tb {
+		return ta < tb
+	}
+	return a < b
+}
+
+// addClaim adds id's claim on the name c to the owners, or to the keys
+// that lost it: only a race between nodes makes two keys claim one name,
+// and the loser keeps its claim, hidden, in case the owner releases the
+// name. Every node then has the same claims, and so the same owners,
+// whatever the order it learnt them in. mu must be held.
+func (r *Registry) addClaim(id, c string) {
+	switch owner, ok := r.owners[c]; {
+	case !ok:
+		r.owners[c] = id
+	case owner == id || slices.Contains(r.contested[c], id):
+	case r.beats(id, owner, c):
+		r.owners[c] = id
+		r.contested[c] = append(slices.Clip(r.contested[c]), owner)
+	default:
+		r.contested[c] = append(slices.Clip(r.contested[c]), id)
+	}
+}
+
+// dropClaim removes id's claim on the name c; when id owned it, the best
+// of the other claims, if any, gets it. mu must be held.
+func (r *Registry) dropClaim(id, c string) {
+	if r.owners[c] != id {
+		if rest := slices.DeleteFunc(slices.Clone(r.contested[c]), func(o string) bool { return o == id }); len(rest) > 0 {
+			r.contested[c] = rest
+		} else {
+			delete(r.contested, c)
+		}
+		return
+	}
+	delete(r.owners, c)
+	rest := r.contested[c]
+	delete(r.contested, c)
+	for _, o := range rest {
+		r.addClaim(o, c)
+	}
+}
+
+// owns reports whether id owns the name, not only claimed it. mu must be
+// held.
+func (r *Registry) owns(id, name string) bool {
+	return len(r.contested) == 0 || r.owners[Canonical(name)] == id
 }
 
 // setOwned records the names id owns; the name it goes by stays one of
@@ -250,6 +322,7 @@ func (r *Registry) setOwned(id string, names []string) {
 	if len(names) == 0 {
 		delete(r.st.Owned, id)
 		delete(r.st.Names, id)
+		delete(r.st.Since, id)
 		return
 	}
 	r.st.Owned[id] = names
@@ -281,18 +354,28 @@ func Reserved(name string) bool {
 	return slices.ContainsFunc(reserved, func(r string) bool { return Canonical(r) == c })
 }
 
-// NameOf is the name userID goes by, or "".
+// NameOf is the name userID goes by, or "". When another node's key won
+// that name (see beats), it is the last other name userID owns.
 func (r *Registry) NameOf(userID string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.st.Names[userID]
+	if name := r.st.Names[userID]; r.owns(userID, name) {
+		return name
+	}
+	owned := r.st.Owned[userID]
+	for i := len(owned) - 1; i >= 0; i-- {
+		if r.owns(userID, owned[i]) {
+			return owned[i]
+		}
+	}
+	return ""
 }
 
 // NamesOf is every name userID owns.
 func (r *Registry) NamesOf(userID string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.st.Owned[userID])
+	return slices.DeleteFunc(slices.Clone(r.st.Owned[userID]), func(n string) bool { return !r.owns(userID, n) })
 }
 
 // Owner is the user owning name (or a look-alike of it), if any.
@@ -340,9 +423,16 @@ func (r *Registry) Claim(userID, name string) error {
 		default:
 			owned = append(slices.Clip(owned), name)
 			r.owners[c] = userID
+			since := maps.Clone(r.st.Since[userID]) // never changed in place: see entry
+			if since == nil {
+				since = map[string]int64{}
+			}
+			since[c] = time.Now().UnixNano()
+			r.st.Since[userID] = since
 		}
 		r.st.Owned[userID] = owned
 		r.st.Names[userID] = name
+		r.touch(KindUser, userID)
 		return true, nil
 	})
 	return err
@@ -359,20 +449,35 @@ func (r *Registry) Release(name string) (userID string, err error) {
 		if !ok {
 			return false, fmt.Errorf("%w: %s", ErrNotOwned, name)
 		}
-		delete(r.owners, c)
+		if since := r.st.Since[owner]; since != nil {
+			since = maps.Clone(since)
+			delete(since, c)
+			r.st.Since[owner] = since
+		}
 		r.setOwned(owner, slices.DeleteFunc(slices.Clone(r.st.Owned[owner]), func(n string) bool { return Canonical(n) == c }))
+		r.dropClaim(owner, c) // a key that lost the name to owner on another node gets it
+		r.touch(KindUser, owner)
 		userID = owner
 		return true, nil
 	})
 	return userID, err
 }
 
-// Sync returns once every change made so far is on disk.
+// Sync returns once every change made so far is on disk: the claims and
+// releases, and every entry set by Apply. It returns the error of a write
+// that Apply scheduled, if one failed since the last Sync.
 func (r *Registry) Sync() error {
 	r.mu.Lock()
-	v := r.main.version
+	v, done := r.main.version, r.flushDone
 	r.mu.Unlock()
-	return r.commit(&r.main, v)
+	if done != nil {
+		<-done
+	}
+	r.mu.Lock()
+	ferr := r.flushErr
+	r.flushErr = nil
+	r.mu.Unlock()
+	return errors.Join(ferr, r.commit(&r.main, v))
 }
 
 // Ignore adds target to the users userID does not want to hear. Target
@@ -390,6 +495,7 @@ func (r *Registry) Ignore(userID, target string) error {
 			return false, fmt.Errorf("%w: at most %d users", ErrIgnoreLimit, MaxIgnores)
 		}
 		r.ignores[userID] = append(slices.Clip(list), target)
+		r.touch(KindIgnores, userID)
 		return true, nil
 	})
 }
@@ -409,6 +515,7 @@ func (r *Registry) Unignore(userID, target string) (bool, error) {
 		} else {
 			r.ignores[userID] = slices.Concat(list[:i], list[i+1:])
 		}
+		r.touch(KindIgnores, userID)
 		found = true
 		return true, nil
 	})
@@ -428,11 +535,11 @@ func (r *Registry) Ignored(userID string) map[string]bool {
 
 // Ban bans userID; Banned tells whether a ban holds.
 func (r *Registry) Ban(userID string, b Restriction) error {
-	return r.restrict(r.st.Bans, userID, b)
+	return r.restrict(KindBan, userID, b)
 }
 
 // Unban lifts a ban; it reports whether there was one.
-func (r *Registry) Unban(userID string) (bool, error) { return r.lift(r.st.Bans, userID) }
+func (r *Registry) Unban(userID string) (bool, error) { return r.lift(KindBan, userID) }
 
 // Banned returns the ban holding on userID at now, if any.
 func (r *Registry) Banned(userID string, now time.Time) (Restriction, bool) {
@@ -454,7 +561,7 @@ func (r *Registry) Bans(now time.Time) map[string]Restriction {
 
 // Mute mutes userID; Muted tells whether a mute holds.
 func (r *Registry) Mute(userID string, m Restriction) error {
-	return r.restrict(r.st.Mutes, userID, m)
+	return r.restrict(KindMute, userID, m)
 }
 
 // Muted returns the mute holding on userID at now, if any.
@@ -463,7 +570,7 @@ func (r *Registry) Muted(userID string, now time.Time) (Restriction, bool) {
 }
 
 // Unmute lifts a mute; it reports whether there was one.
-func (r *Registry) Unmute(userID string) (bool, error) { return r.lift(r.st.Mutes, userID) }
+func (r *Registry) Unmute(userID string) (bool, error) { return r.lift(KindMute, userID) }
 
 // Motd is the message of the day, shown on connect.
 func (r *Registry) Motd() string {
@@ -476,24 +583,37 @@ func (r *Registry) Motd() string {
 func (r *Registry) SetMotd(text string) error {
 	return r.update(&r.main, func() (bool, error) {
 		r.st.Motd = text
+		r.touch(KindMotd, "")
 		return true, nil
 	})
 }
 
-func (r *Registry) restrict(m map[string]Restriction, userID string, x Restriction) error {
+// restrictions is the map of bans (KindBan) or mutes (KindMute). mu must
+// be held.
+func (r *Registry) restrictions(kind string) map[string]Restriction {
+	if kind == KindBan {
+		return r.st.Bans
+	}
+	return r.st.Mutes
+}
+
+func (r *Registry) restrict(kind, userID string, x Restriction) error {
 	return r.update(&r.main, func() (bool, error) {
-		m[userID] = x
+		r.restrictions(kind)[userID] = x
+		r.touch(kind, userID)
 		return true, nil
 	})
 }
 
-func (r *Registry) lift(m map[string]Restriction, userID string) (bool, error) {
+func (r *Registry) lift(kind, userID string) (bool, error) {
 	found := false
 	err := r.update(&r.main, func() (bool, error) {
+		m := r.restrictions(kind)
 		if _, ok := m[userID]; !ok {
 			return false, nil
 		}
 		delete(m, userID)
+		r.touch(kind, userID)
 		found = true
 		return true, nil
 	})
@@ -515,9 +635,13 @@ func (r *Registry) update(f *file, apply func() (changed bool, err error)) error
 func (r *Registry) updateIgnores(userID string, apply func() (changed bool, err error)) error {
 	r.mu.Lock()
 	changed, err := apply()
+	touched := len(r.pending) > 0
 	r.mu.Unlock()
 	if !changed || err != nil {
 		return err
+	}
+	if touched {
+		r.notify()
 	}
 	return r.saveIgnores(userID)
 }
@@ -526,13 +650,18 @@ func (r *Registry) updateIgnores(userID string, apply func() (changed bool, err 
 // made, or 0 when nothing changed.
 func (r *Registry) change(f *file, apply func() (changed bool, err error)) (uint64, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	changed, err := apply()
 	if !changed || err != nil {
+		r.mu.Unlock()
 		return 0, err
 	}
 	f.version++
-	return f.version, nil
+	v, touched := f.version, len(r.pending) > 0
+	r.mu.Unlock()
+	if touched {
+		r.notify()
+	}
+	return v, nil
 }
 
 // snapshot copies the main file's state, under mu: the maps, not the
@@ -541,6 +670,7 @@ func (r *Registry) snapshot() state {
 	st := r.st
 	st.Names, st.Owned = maps.Clone(st.Names), maps.Clone(st.Owned)
 	st.Bans, st.Mutes = maps.Clone(st.Bans), maps.Clone(st.Mutes)
+	st.Since = maps.Clone(st.Since) // its maps are never changed in place
 	st.Owners = maps.Clone(r.owners)
 	return st
 }

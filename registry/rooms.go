@@ -112,6 +112,7 @@ func (r *Registry) CreateRoom(rm Room, maxRooms, maxPerOwner int) error {
 			return false, fmt.Errorf("%w: %d", ErrOwnerLimit, maxPerOwner)
 		}
 		r.rooms[k] = rm
+		r.touch(KindRoom, k)
 		return true, nil
 	})
 }
@@ -142,6 +143,7 @@ func (r *Registry) DropRoom(id string) (bool, error) {
 			return false, nil
 		}
 		delete(r.rooms, k)
+		r.touch(KindRoom, k)
 		found = true
 		return true, nil
 	})
@@ -170,6 +172,7 @@ func (r *Registry) UpdateRoom(id string, change func(rm *Room) (bool, error)) er
 			return false, err
 		}
 		r.rooms[k] = rm
+		r.touch(KindRoom, k)
 		return true, nil
 	})
 }
