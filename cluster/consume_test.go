@@ -16,8 +16,14 @@ import (
 // once, in order.
 func TestConsumeResumesAfterServerRestart(t *testing.T) {
 	s := natstest.Run(t)
-	a := connect(t, s.URL(), "restart", "a")
-	b := connect(t, s.URL(), "restart", "b")
+	testResume(t, s.URL(), s.Stop, func() { s.Restart() })
+}
+
+// testResume: see TestConsumeResumesAfterServerRestart; stop and restart
+// stop the server and start it again with its store and address.
+func testResume(t *testing.T, url string, stop, restart func()) {
+	a := connect(t, url, "restart", "a")
+	b := connect(t, url, "restart", "b")
 	cb := consume(t, b, 1)
 	ctx := testCtx(t)
 	publish := func(n *testNode, from, to int) error {
@@ -37,14 +43,14 @@ func TestConsumeResumesAfterServerRestart(t *testing.T) {
 	}
 	waitFor(t, "20 events delivered", func() bool { return cb.len() >= 20 })
 
-	s.Stop()
+	stop()
 	waitFor(t, "node a sees the server gone", func() bool { return a.Healthy() != nil })
 	if err := a.Healthy(); !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("Healthy while the server is down: %v", err)
 	}
 	during := make(chan error, 1)
 	go func() { during <- publish(a, 21, 25) }() // waits for the server
-	s.Restart()                                  // same port, same store
+	restart()
 	if err := <-during; err != nil {
 		t.Fatalf("publish across the restart: %v", err)
 	}
@@ -72,7 +78,11 @@ func TestConsumeResumesAfterServerRestart(t *testing.T) {
 // skipped.
 func TestConsumeReportsGaps(t *testing.T) {
 	s := natstest.Run(t)
-	a := connect(t, s.URL(), "gap", "a")
+	testGaps(t, s.URL())
+}
+
+func testGaps(t *testing.T, url string) {
+	a := connect(t, url, "gap", "a")
 	ctx := testCtx(t)
 	for i := range 8 {
 		if _, err := a.Publish(ctx, message("lobby", "u", fmt.Sprint(i+1))); err != nil {

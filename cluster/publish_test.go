@@ -104,6 +104,17 @@ func testPublishConsume(t *testing.T, url string) {
 	if raw, err = st.GetMsg(ctx, 1); err != nil || !strings.HasPrefix(raw.Subject, "sshchat.pc.room.lobby") {
 		t.Fatalf("event 1 stored on %q (%v)", raw.Subject, err)
 	}
+	// One filter, sent as filter_subject: a 2.9 server ignores filter_subjects.
+	consumers := 0
+	for info := range st.ListConsumers(ctx).Info() {
+		consumers++
+		if info.Config.FilterSubject != "sshchat.pc.>" || len(info.Config.FilterSubjects) != 0 {
+			t.Fatalf("consumer %s filters %q and %q, want filter_subject sshchat.pc.> alone", info.Name, info.Config.FilterSubject, info.Config.FilterSubjects)
+		}
+	}
+	if consumers != 2 {
+		t.Fatalf("%d consumers on the stream, want one per node", consumers)
+	}
 	if last, err := a.LastSeq(ctx); err != nil || last != total {
 		t.Fatalf("LastSeq %d, %v; want %d", last, err, total)
 	}
