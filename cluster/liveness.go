@@ -125,25 +125,26 @@ func (n *Node) beat(l *liveness) {
 	defer tick.Stop()
 	var debounce <-chan time.Time
 	dirty := true // sessions.<node> is to be written
+	due := true   // a heartbeat is due
 	for {
-		if b.beat() && dirty {
-			dirty = !n.putSessions(l)
+		if due && b.beat() && dirty {
+			dirty = !n.putSessions(l) // a failed write is tried again at the next heartbeat
 		}
+		due = false
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-n.fenced:
 			return
 		case <-tick.C:
+			due = true
 		case <-l.changed:
 			if debounce == nil {
 				debounce = time.After(sessionsDebounce)
 			}
-			continue
 		case <-debounce:
 			debounce = nil
 			dirty = !n.putSessions(l)
-			continue
 		}
 	}
 }
@@ -281,7 +282,7 @@ type peer struct {
 	rev     uint64    // revision of its last heartbeat seen
 	changed time.Time // local time that revision was first seen
 	lost    uint64    // a revision this node failed to delete: no new try before it changes
-	unsure  bool      // a delete was sent at rev and its outcome is unknown
+	unsure  uint64    // a revision a delete was sent for, its outcome unknown; 0: none
 	deleted bool      // its key was deleted (kept while unsure)
 }
 
@@ -290,6 +291,16 @@ type peer struct {
 func (n *Node) watch(l *liveness) {
 	peers := map[string]*peer{} // owned by this goroutine
 	backoff := minBackoff
+	pause := func() {
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-n.ctx.Done():
+		case <-n.fenced:
+		}
+		t.Stop()
+		backoff = min(2*backoff, maxBackoff)
+	}
 	for n.ctx.Err() == nil && !n.isFenced() {
 		// The watcher ends with its context: nats.go then deletes its
 		// consumer on a goroutine of its own, which a lost connection
@@ -301,19 +312,19 @@ func (n *Node) watch(l *liveness) {
 			if n.ctx.Err() == nil {
 				n.log.Warn("cluster: cannot watch the heartbeats, trying again", "err", err)
 			}
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-n.ctx.Done():
-			case <-n.fenced:
-			}
-			t.Stop()
-			backoff = min(2*backoff, maxBackoff)
+			pause()
 			continue
 		}
-		backoff = minBackoff
+		start := time.Now()
 		n.watchUpdates(l, w, peers)
 		wcancel()
+		if time.Since(start) > n.cfg.TTL {
+			backoff = minBackoff
+		}
+		if n.ctx.Err() == nil && !n.isFenced() {
+			n.log.Warn("cluster: the watch of the heartbeats ended, watching again")
+			pause()
+		}
 	}
 }
 
@@ -357,7 +368,7 @@ func (n *Node) seen(l *liveness, e jetstream.KeyValueEntry, peers map[string]*pe
 	}
 	p := peers[node]
 	switch {
-	case deleted && p != nil && p.unsure:
+	case deleted && p != nil && p.unsure != 0:
 		p.deleted = true // maybe by this node: check will tell
 	case deleted:
 		delete(peers, node)
@@ -371,19 +382,23 @@ func (n *Node) seen(l *liveness, e jetstream.KeyValueEntry, peers map[string]*pe
 // check declares node gone if it has been silent for the TTL and this node
 // wins the delete of its key.
 func (n *Node) check(l *liveness, node string, p *peer, peers map[string]*peer, now time.Time) {
-	if !p.unsure {
+	rev := p.unsure // a delete to settle first, at the revision it was sent for
+	if rev == 0 {
 		if p.deleted || p.lost == p.rev || now.Sub(p.changed) < n.cfg.TTL {
 			return
 		}
+		rev = p.rev
 	}
-	won, err := n.reap(node, p.rev)
+	won, err := n.reap(node, rev)
 	switch {
 	case err != nil:
-		p.unsure = true
-		n.log.Warn("cluster: cannot delete the heartbeat of a silent node, trying again", "peer", node, "err", err)
+		if p.unsure == 0 {
+			n.log.Warn("cluster: cannot delete the heartbeat of a silent node, trying again", "peer", node, "err", err)
+		}
+		p.unsure = rev
 		return
 	case !won:
-		p.unsure, p.lost = false, p.rev
+		p.unsure, p.lost = 0, rev
 		if p.deleted {
 			delete(peers, node)
 		}

@@ -56,34 +56,26 @@ func Read(ctx context.Context, cfg Config, from uint64, follow bool, fn func(hub
 	if !follow && last < from {
 		return nil
 	}
-	cons, err := js.OrderedConsumer(ctx, nm.stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{nm.all},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    from,
-	})
-	if err != nil {
-		return fmt.Errorf("cluster: consumer of %s from %d: %w", nm.stream, from, err)
+	r := &orderedReader{js: js, stream: nm.stream, filter: nm.all, log: cfg.Logger, next: from}
+	if err := r.open(ctx); err != nil {
+		return err
 	}
-	it, err := cons.Messages()
-	if err != nil {
-		return fmt.Errorf("cluster: read %s: %w", nm.stream, err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
+	defer r.stop()
+	stop := context.AfterFunc(ctx, r.stop)
 	defer stop()
+	var opts []jetstream.NextOpt
+	if !follow {
+		opts = append(opts, jetstream.NextMaxWait(readIdle))
+	}
 	for {
-		var opts []jetstream.NextOpt
-		if !follow {
-			opts = append(opts, jetstream.NextMaxWait(readIdle))
-		}
-		msg, err := it.Next(opts...)
+		msg, md, err := r.read(ctx, opts...)
 		switch {
 		case ctx.Err() != nil && follow:
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, nats.ErrTimeout):
-			info, ierr := cons.Info(ctx)
+			info, ierr := r.consumer().Info(ctx)
 			if ierr != nil {
 				return fmt.Errorf("cluster: read %s: %w", nm.stream, ierr)
 			}
@@ -92,10 +84,6 @@ func Read(ctx context.Context, cfg Config, from uint64, follow bool, fn func(hub
 			}
 			continue
 		case err != nil:
-			return fmt.Errorf("cluster: read %s: %w", nm.stream, err)
-		}
-		md, err := msg.Metadata()
-		if err != nil {
 			return fmt.Errorf("cluster: read %s: %w", nm.stream, err)
 		}
 		seq := md.Sequence.Stream
