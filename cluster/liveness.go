@@ -106,6 +106,11 @@ func (n *Node) fence(l *liveness, why string) {
 	})
 }
 
+// writeTimeout bounds one write of the liveness keys: longer than a
+// heartbeat (a slow write delays the next one, which is fine), short enough
+// to notice the TTL pass.
+func (n *Node) writeTimeout() time.Duration { return max(n.cfg.Heartbeat, n.cfg.TTL/3) }
+
 // beater is the state of the heartbeat goroutine.
 type beater struct {
 	n       *Node
@@ -120,7 +125,8 @@ type beater struct {
 // beat writes the heartbeat every Heartbeat and the sessions key when they
 // changed, until the node closes or is fenced.
 func (n *Node) beat(l *liveness) {
-	b := &beater{n: n, l: l, key: hbPrefix + n.cfg.Node, lastOK: time.Now()}
+	// Heartbeat Nats-Msg-Ids count from the start time too (see Node.msgs).
+	b := &beater{n: n, l: l, key: hbPrefix + n.cfg.Node, lastOK: time.Now(), count: uint64(time.Now().UnixMicro())}
 	tick := time.NewTicker(n.cfg.Heartbeat)
 	defer tick.Stop()
 	var debounce <-chan time.Time
@@ -157,7 +163,7 @@ func (b *beater) beat() bool {
 		sessions = len(b.l.sessions())
 	}
 	body, _ := json.Marshal(heartbeat{Node: n.cfg.Node, UnixMs: time.Now().UnixMilli(), Sessions: sessions})
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.Heartbeat)
+	ctx, cancel := context.WithTimeout(n.ctx, n.writeTimeout())
 	defer cancel()
 	rev, err := b.write(ctx, body)
 	if err == nil {
@@ -266,7 +272,7 @@ func (n *Node) putSessions(l *liveness) bool {
 		n.log.Error("cluster: encode sessions", "err", err)
 		return true
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.Heartbeat)
+	ctx, cancel := context.WithTimeout(n.ctx, n.writeTimeout())
 	defer cancel()
 	if _, err := n.nodes.Put(ctx, sessionsPrefix+n.cfg.Node, body); err != nil {
 		if n.ctx.Err() == nil {

@@ -50,7 +50,11 @@ type Node struct {
 	// attemptTimeout bounds one attempt of Publish.
 	attemptTimeout time.Duration
 
-	msgs       atomic.Uint64 // the counter of Nats-Msg-Id
+	// msgs is the counter of Nats-Msg-Id. It starts at the start time in
+	// microseconds, not 0: a node restarted with the same ID within the
+	// stream's duplicate window (2 min) must not reuse an ID, or its
+	// event would be taken for a duplicate and dropped.
+	msgs       atomic.Uint64
 	connClosed chan struct{} // closed when the NATS connection is
 
 	ctx    context.Context // ends when Close starts
@@ -93,6 +97,7 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 		attemptTimeout: 5 * time.Second,
 	}
 	n.cfg.Logger = n.log
+	n.msgs.Store(uint64(time.Now().UnixMicro()))
 	n.nc, err = dial(n.cfg, "sshchat "+cfg.Node, n.connClosed)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,8 @@ func validToken(s string) bool {
 
 // Publish stores ev in the stream and returns it with its ID: the stream
 // sequence. The body is ev as JSON with ID 0, sent with the headers
-// Nats-Msg-Id (<node>-<counter>) and Sshchat-Origin. A failed attempt is
+// Nats-Msg-Id (<node>-<counter>, the counter from the node's start time
+// in microseconds) and Sshchat-Origin. A failed attempt is
 // retried with the same Nats-Msg-Id, after a pause from 50 ms doubling up
 // to 1 s, until the stream acknowledges it (an attempt that was stored but
 // whose ack was lost is then acknowledged as a duplicate, with its first

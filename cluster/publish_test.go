@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -184,13 +185,14 @@ func TestPublishRetryKeepsMsgID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.ID != 1 || len(ids) != 3 || ids[0] != "a-1" || ids[1] != ids[0] || ids[2] != ids[0] {
-		t.Fatalf("ID %d after attempts with msg IDs %v; want ID 1 after 3 attempts with a-1", ev.ID, ids)
+	if ev.ID != 1 || len(ids) != 3 || !strings.HasPrefix(ids[0], "a-") || ids[1] != ids[0] || ids[2] != ids[0] {
+		t.Fatalf("ID %d after attempts with msg IDs %v; want ID 1 after 3 attempts with one a-<counter>", ev.ID, ids)
 	}
 	checkStreamMsgs(t, a, 1)
 	ev, err = a.Publish(ctx, message("lobby", "u", "next"))
-	if err != nil || ev.ID != 2 || ids[len(ids)-1] != "a-2" {
-		t.Fatalf("next publish: ID %d, %v, msg ID %q", ev.ID, err, ids[len(ids)-1])
+	first, _ := strconv.ParseUint(strings.TrimPrefix(ids[0], "a-"), 10, 64)
+	if want := fmt.Sprintf("a-%d", first+1); err != nil || ev.ID != 2 || ids[len(ids)-1] != want {
+		t.Fatalf("next publish: ID %d, %v, msg ID %q; want 2 with %s", ev.ID, err, ids[len(ids)-1], want)
 	}
 	if !strings.Contains(a.log.String(), "publish failed, retrying") {
 		t.Fatal("the retry is not logged")
@@ -226,5 +228,24 @@ func checkStreamMsgs(t *testing.T, n *testNode, want uint64) {
 	}
 	if got := st.CachedInfo().State.Msgs; got != want {
 		t.Fatalf("the stream holds %d messages, want %d", got, want)
+	}
+}
+
+// TestRestartedNodeKeepsPublishing: a node started again with the same ID
+// within the duplicate window gets new Nats-Msg-Ids: its events are
+// stored, not taken for the former run's.
+func TestRestartedNodeKeepsPublishing(t *testing.T) {
+	s := natstest.Run(t)
+	ctx := testCtx(t)
+	for run := 1; run <= 2; run++ {
+		a := connect(t, s.URL(), "again", "a")
+		ev, err := a.Publish(ctx, message("lobby", "u", fmt.Sprint(run)))
+		if err != nil || ev.ID != run {
+			t.Fatalf("run %d: ID %d, %v; want %d", run, ev.ID, err, run)
+		}
+		checkStreamMsgs(t, a, uint64(run))
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
