@@ -1,9 +1,12 @@
 package cluster
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sshchat/sshchat/internal/natstest"
 )
 
 func TestConfigDefaultsAndChecks(t *testing.T) {
@@ -104,5 +107,35 @@ func TestRedactURLs(t *testing.T) {
 	got := redactURLs("nats://u:secret@a:4222, nats://b:4222")
 	if strings.Contains(got, "secret") || !strings.Contains(got, "nats://b:4222") {
 		t.Fatalf("redacted %q", got)
+	}
+}
+
+// TestConnectFailures: Connect says what is wrong and leaves nothing
+// running: a bad config, an unreachable server (its password not shown),
+// a credentials or CA file that cannot be read.
+func TestConnectFailures(t *testing.T) {
+	s := natstest.Run(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"bad config", Config{URL: s.URL(), Node: "a.b"}, "node ID"},
+		{"unreachable", Config{URL: "nats://u:hunter2@127.0.0.1:1", Node: "a"}, "connect to NATS at nats://u:xxxxx@127.0.0.1:1"},
+		{"creds", Config{URL: s.URL(), Node: "a", Creds: filepath.Join(dir, "missing.creds")}, "missing.creds"},
+		{"CA", Config{URL: s.URL(), Node: "a", TLSCA: filepath.Join(dir, "missing-ca.pem")}, "missing-ca.pem"},
+		{"client cert", Config{URL: s.URL(), Node: "a", TLSCert: filepath.Join(dir, "c.pem"), TLSKey: filepath.Join(dir, "k.pem")}, "c.pem"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := Connect(testCtx(t), tc.cfg)
+			if err == nil {
+				n.Close()
+				t.Fatal("connected")
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error %q, want it to say %q (and no password)", err, tc.want)
+			}
+		})
 	}
 }
