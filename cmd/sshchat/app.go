@@ -27,8 +27,9 @@ type app struct {
 	cfg      config
 	log      *slog.Logger
 	events   *history.Log
-	bus      *bus.Local
-	rooms    *rooms // the hubs of the rooms, for the metrics
+	bus      *bus.Local  // a single node's; nil with several
+	cluster  *clusterBus // with several nodes (--nats); nil for one
+	rooms    *rooms      // the hubs of the rooms, for the metrics
 	server   *sshserver.Server
 	addr     net.Addr
 	serveErr chan error // the error Serve ended with, unless it was Shutdown
@@ -67,6 +68,16 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 		a.metrics = metrics.New()
 		hooks.OnAppend = a.metrics.Appended
 	}
+	if cfg.Cluster.URL != "" {
+		if a.cluster, err = a.joinCluster(keys.Signers()[0].PublicKey(), reg); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil && a.events == nil {
+				_ = a.cluster.close()
+			}
+		}()
+	}
 	logPath := filepath.Join(cfg.Data, "events.log")
 	a.events, err = history.Open(logPath, history.Options{
 		Fsync: cfg.Fsync, Keep: cfg.History, Logger: logger, OnAppend: hooks.OnAppend,
@@ -82,8 +93,17 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	if a.metrics != nil {
 		out = a.rooms.tee(out)
 	}
-	a.bus = bus.NewLocal(a.events.LastID(), out)
-	a.rooms.stamp = a.bus.Stamp
+	store := a.events.Healthy
+	if a.cluster != nil {
+		// The stream numbers the events, and its consumer writes them to
+		// the log, in the stream's order, whichever node made them.
+		a.cluster.out = out
+		a.rooms.stamp = a.cluster.publish
+		store = func() error { return errors.Join(a.events.Healthy(), a.cluster.healthy()) }
+	} else {
+		a.bus = bus.NewLocal(a.events.LastID(), out)
+		a.rooms.stamp = a.bus.Stamp
+	}
 	// From here on, a failure must close the rooms and the bus, which end
 	// the log's and the metrics' listeners, before the log is closed.
 	defer func() {
@@ -100,7 +120,7 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	}()
 	// While the log cannot write (a full disk), messages are refused
 	// rather than shown to the room and lost.
-	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg), sshserver.WithStore(a.events.Healthy)}
+	opts := []sshserver.Option{sshserver.WithConfig(cfg.Server), sshserver.WithRegistry(reg), sshserver.WithStore(store)}
 	if a.metrics != nil {
 		a.metrics.Watch(a.rooms)
 		a.metrics.WatchLog(a.events)
@@ -123,6 +143,17 @@ func start(cfg config, logger *slog.Logger) (_ *app, err error) {
 	}
 	if err := a.reload(); err != nil {
 		return nil, err
+	}
+	if a.cluster != nil {
+		core := a.server.Chat()
+		gone := func(node string) { logger.Warn("a node of the cluster is gone: its sessions left", "node", node) }
+		fenced := func(why string) {
+			logger.Error("cut off from the cluster: ending every session", "node", a.cluster.node.ID())
+			core.EndAll(why)
+		}
+		if err := a.cluster.start(core, a.events.LastID(), gone, fenced); err != nil {
+			return nil, err
+		}
 	}
 	a.addr = ln.Addr()
 	go func() {
@@ -179,7 +210,18 @@ func (a *app) closeLog(ctx context.Context) error {
 	busClosed := make(chan struct{})
 	go func() {
 		defer close(busClosed)
-		a.bus.Close()
+		if a.cluster == nil {
+			a.bus.Close()
+			return
+		}
+		// This node's last events (departures, the rooms' close) come
+		// back through the stream to its log before it leaves.
+		if err := a.cluster.drain(ctx); err != nil {
+			a.log.Warn("left the cluster before its last events were back in the log", "err", err)
+		}
+		if err := a.cluster.close(); err != nil {
+			a.log.Warn("leave the cluster", "err", err)
+		}
 	}()
 	err := a.events.Close(ctx)
 	<-busClosed

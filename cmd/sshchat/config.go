@@ -33,6 +33,7 @@ type config struct {
 	MetricsAddr     string
 	PprofAddr       string
 	Server          sshserver.Config
+	Cluster         clusterConfig // with several nodes: --nats and the rest
 }
 
 // parseServe reads the serve flags; each flag's default comes from its
@@ -73,6 +74,7 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Server.MaxRooms, "max-rooms", chat.DefaultMaxRooms, "rooms the server keeps, the default room included")
 	fs.IntVar(&cfg.Server.RoomsPerUser, "rooms-per-user", chat.DefaultMaxRoomsPerUser, "rooms one user may create")
 	fs.IntVar(&cfg.Server.RoomsPerSession, "rooms-per-session", chat.DefaultMaxRoomsPerSession, "rooms one session may be in at once")
+	cfg.Cluster.flags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat [serve] [flags]\n\nEvery flag can also be set with SSHCHAT_<FLAG> (e.g. SSHCHAT_ADDR, SSHCHAT_MAX_MESSAGE); a flag wins.\n\n")
 		fs.PrintDefaults()
@@ -100,6 +102,9 @@ func parseServe(args []string, stderr io.Writer) (config, error) {
 }
 
 func (c config) validate() error {
+	if err := c.Cluster.validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.Room == "":
 		return fmt.Errorf("--room must not be empty")

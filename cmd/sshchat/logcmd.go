@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // for --tz on systems without a zone database
 
+	"github.com/sshchat/sshchat/cluster"
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
@@ -25,7 +27,7 @@ import (
 
 const logUsage = `usage: sshchat log [--data DIR] [-f] [--json] [--room ROOM]... [--type T[,T]]
                   [--user NAME|FINGERPRINT] [--since 2h|RFC3339] [--until 2h|RFC3339]
-                  [-n N] [--tz ZONE]
+                  [-n N] [--tz ZONE] [--nats URL [--cluster NAME]]
 
 Prints the event log of every room, DATA/events.log, oldest first. Each
 line shows the local time, the room (#go; @direct for a direct message),
@@ -51,7 +53,12 @@ of the log, until interrupted; -n 0 -f prints only the new ones.
 an RFC3339 time (2026-11-27T14:00:00Z or with an offset): events from
 --since, before --until.
 
---data comes from SSHCHAT_DATA when the flag is not given, as for serve.
+--nats URL reads a chat of several nodes from its NATS JetStream stream
+(--cluster names it, as for serve) instead of a node's events.log: the
+same events, with the same IDs, as every node's log.
+
+--data, --nats and the other NATS flags come from SSHCHAT_DATA,
+SSHCHAT_NATS, ... when the flag is not given, as for serve.
 A corrupt line is reported on stderr and skipped. Exit status: 0 done,
 1 the log cannot be read, 2 bad arguments.
 
@@ -72,6 +79,7 @@ type logCmd struct {
 	json   bool
 	n      int // events to print from the end; -1 when -n was not given
 	filter history.Filter
+	nats   clusterConfig // --nats: read the cluster's stream instead of a log file
 }
 
 // runLog is `sshchat log`; it returns the exit status.
@@ -122,6 +130,12 @@ func newLogFlags(cmd *logCmd, data *string, now time.Time) *flag.FlagSet {
 		}
 		return err
 	})
+	flags.StringVar(&cmd.nats.URL, "nats", "", "read the events of a chat of several nodes from its NATS JetStream stream at these `URLs` instead of DATA/events.log")
+	flags.StringVar(&cmd.nats.Name, "cluster", "sshchat", "with --nats: the `name` of the chat (its stream)")
+	flags.StringVar(&cmd.nats.Creds, "nats-creds", "", "with --nats: NATS credentials `file`")
+	flags.StringVar(&cmd.nats.TLSCA, "nats-tls-ca", "", "with --nats: CA certificate `file` to trust")
+	flags.StringVar(&cmd.nats.TLSCert, "nats-tls-cert", "", "with --nats: client certificate `file`")
+	flags.StringVar(&cmd.nats.TLSKey, "nats-tls-key", "", "with --nats: client key `file`")
 	flags.StringVar(&cmd.filter.User, "user", "", "only the events of this `user`: a display name (any letter case) or a SHA256: key fingerprint")
 	flags.Func("since", "only events from this `time` on: a duration back from now (2h) or an RFC3339 time", func(s string) (err error) {
 		cmd.filter.Since, err = parseWhen(s, now)
@@ -153,7 +167,7 @@ func parseLog(args []string, now time.Time) (*logCmd, error) {
 	flags := newLogFlags(cmd, &data, now)
 	// Only --data, shared with serve: a selection flag taken from the
 	// environment would silently change what every run prints.
-	if err := setFromEnv(flags, "data"); err != nil {
+	if err := setFromEnv(flags, "data", "nats", "cluster", "nats-creds", "nats-tls-ca", "nats-tls-cert", "nats-tls-key"); err != nil {
 		return nil, err
 	}
 	if err := flags.Parse(args); err != nil {
@@ -265,6 +279,14 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 // run prints the selected events on stdout; warnings about corrupt lines go
 // to stderr. A follow ends without error when ctx does.
 func (c *logCmd) run(ctx context.Context, stdout, stderr io.Writer, color bool) error {
+	if c.nats.URL != "" {
+		w := bufio.NewWriter(stdout)
+		err := c.readStream(ctx, &logPrinter{w: w, json: c.json, color: color, loc: c.loc})
+		if ferr := w.Flush(); err == nil && ferr != nil {
+			err = fmt.Errorf("write: %w", ferr)
+		}
+		return err
+	}
 	if _, err := os.Stat(c.path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("no event log at %s (set --data or SSHCHAT_DATA to the data directory)", c.path)
@@ -423,4 +445,62 @@ func colorOutput(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// readStream prints the selected events of the cluster's stream: all of
+// them, or the last c.n; with -f, then each new one until ctx ends.
+func (c *logCmd) readStream(ctx context.Context, p *logPrinter) error {
+	cfg := c.nats.cluster("sshchat-log", nil)
+	keep := c.n
+	if c.follow && keep < 0 {
+		keep = followBacklog
+	}
+	var ring []history.Record // the last keep matching events, when keep ≥ 0
+	last := uint64(0)
+	collect := func(ev hub.Event) error {
+		last = uint64(ev.ID)
+		if !c.filter.Match(ev) {
+			return nil
+		}
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encode event %d: %w", ev.ID, err)
+		}
+		rec := history.Record{Event: ev, Raw: raw}
+		if keep < 0 {
+			return p.print(rec)
+		}
+		if keep > 0 {
+			if len(ring) == keep {
+				ring = append(ring[:0], ring[1:]...)
+			}
+			ring = append(ring, rec)
+		}
+		return nil
+	}
+	if err := cluster.Read(ctx, cfg, 1, false, collect); err != nil {
+		return fmt.Errorf("read the stream: %w", err)
+	}
+	for _, rec := range ring {
+		if err := p.print(rec); err != nil {
+			return err
+		}
+	}
+	if !c.follow {
+		return nil
+	}
+	if err := p.flush(); err != nil {
+		return err
+	}
+	keep = -1
+	err := cluster.Read(ctx, cfg, last+1, true, func(ev hub.Event) error {
+		if err := collect(ev); err != nil {
+			return err
+		}
+		return p.flush()
+	})
+	if ctx.Err() != nil {
+		return nil // interrupted: the normal end of a follow
+	}
+	return err
 }

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/internal/natstest"
+)
+
+// Several nodes: each test runs NATS with JetStream in the test process
+// and two sshchat nodes on it, as a load balancer would have them: the
+// same host key, a data directory each.
+
+// testHeartbeat and testTTL make a node gone within about a second.
+const (
+	testHeartbeat = 100 * time.Millisecond
+	testTTL       = time.Second
+)
+
+// inCluster makes a server a node of the chat on the NATS server at url.
+func inCluster(url string) func(*config) {
+	return func(c *config) {
+		c.Cluster = clusterConfig{URL: url, Name: "test", Replicas: 1, Heartbeat: testHeartbeat, TTL: testTTL}
+	}
+}
+
+// shareHostKey copies the host keys of the data directory from into the
+// data directory to, as an operator gives every node the cluster's key.
+func shareHostKey(t *testing.T, from, to string) {
+	t.Helper()
+	src, dst := filepath.Join(from, "hostkeys"), filepath.Join(to, "hostkeys")
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// twoNodes starts nodes a and b of one chat on the NATS server at url.
+func twoNodes(t *testing.T, url string, opts ...func(*config)) (a, b *testServer, dataA, dataB string) {
+	t.Helper()
+	dataA, dataB = t.TempDir(), t.TempDir()
+	a = startServer(t, dataA, append(opts, inCluster(url))...)
+	shareHostKey(t, dataA, dataB)
+	b = startServer(t, dataB, append(opts, inCluster(url))...)
+	return a, b, dataA, dataB
+}
+
+// samePrefix checks that the log of the node that stopped first is the
+// start of the other's: the same events, with the same IDs, in the same
+// order.
+func samePrefix(t *testing.T, first, second []hub.Event) {
+	t.Helper()
+	if len(first) == 0 || len(first) > len(second) {
+		t.Fatalf("logs of %d and %d events: want the first node's shorter and not empty", len(first), len(second))
+	}
+	for i := range first {
+		if !reflect.DeepEqual(first[i], second[i]) {
+			t.Fatalf("the logs differ at line %d:\n%+v\n%+v", i+1, first[i], second[i])
+		}
+		if first[i].ID != i+1 {
+			t.Fatalf("line %d has ID %d: the stream's sequence has a hole", i+1, first[i].ID)
+		}
+	}
+}
+
+// TestClusterChatAcrossNodes: people on two nodes chat as in one room;
+// a user's sessions on both nodes are one user (join, add, remove,
+// leave); both nodes' logs hold the same events with the same IDs.
+func TestClusterChatAcrossNodes(t *testing.T) {
+	ns := natstest.Run(t)
+	a, b, _, _ := twoNodes(t, ns.URL())
+	aliceKey := newKey(t)
+	alice := a.connect("alice", aliceKey, 100, 30)
+	alice.waitText("#lobby")
+	bob := b.connect("bob", newKey(t), 100, 30)
+	alice.waitJoined("bob")
+	bob.waitFor("alice listed", func(screen string) bool { return listed(screen, "alice") })
+
+	alice.say("hello from node a")
+	bob.waitText("alice: hello from node a")
+	bob.say("hi from node b")
+	alice.waitText("bob: hi from node b")
+
+	phone := b.connect("alice", aliceKey, 80, 24)
+	bob.waitText("alice +1 session")
+	phone.say("from the phone")
+	alice.waitText("alice: from the phone")
+	phone.close()
+	bob.waitText("alice -1 session")
+	alice.close()
+	bob.waitLeft("alice")
+
+	a.stop()
+	b.stop()
+	evA, evB := a.events(), b.events()
+	samePrefix(t, evA, evB)
+	var got []string
+	for _, ev := range evB {
+		if ev.Name == "alice" && ev.ChatRoomID == "lobby" && ev.Type != hub.EventTypeMessage {
+			got = append(got, ev.Type)
+		}
+	}
+	if want := "join add remove leave"; strings.Join(got, " ") != want {
+		t.Errorf("alice's arrivals and departures = %v, want %s across both nodes", got, want)
+	}
+}
+
+// TestClusterRestartCatchesUp: a node that was down reads what it missed
+// from the stream: its screens show it and its log has it, with the IDs
+// the other node gave.
+func TestClusterRestartCatchesUp(t *testing.T) {
+	ns := natstest.Run(t)
+	a, b, _, dataB := twoNodes(t, ns.URL())
+	alice := a.connect("alice", newKey(t), 100, 30)
+	alice.waitText("#lobby")
+	b.stop()
+	for _, m := range []string{"one", "two", "three"} {
+		alice.say("while b was down: " + m)
+	}
+	alice.waitText("while b was down: three")
+	b = startServer(t, dataB, inCluster(ns.URL()))
+	carol := b.connect("carol", newKey(t), 100, 30)
+	carol.waitText("alice: while b was down: three")
+	carol.waitFor("alice listed", func(screen string) bool { return listed(screen, "alice") })
+	b.stop()
+	a.stop()
+	samePrefix(t, b.events(), a.events())
+}
+
+// TestClusterBanReachesEveryNode: a ban made on node a puts the user's
+// session on node b out, and node b refuses the key from then on.
+func TestClusterBanReachesEveryNode(t *testing.T) {
+	ns := natstest.Run(t)
+	adminKey, bobKey := newKey(t), newKey(t)
+	a, b, _, _ := twoNodes(t, ns.URL(), withAdmins(t, adminKey))
+	admin := a.connect("boss", adminKey, 120, 40)
+	bob := b.connect("bob", bobKey, 100, 30)
+	admin.waitJoined("bob")
+	admin.say("/ban bob 2h spam")
+	bob.waitText("banned by boss")
+	admin.waitLeft("bob")
+	deadline := time.Now().Add(wait)
+	for {
+		_, stderr, status := b.runCmd("bob", bobKey, "", "who")
+		if status == 1 && strings.Contains(stderr, "banned until") && strings.Contains(stderr, "spam") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node b still lets bob in: status %d, stderr %q", status, stderr)
+		}
+		time.Sleep(100 * time.Millisecond) // polling: each try is a connection
+	}
+}
+
+// TestClusterHostKeyMustMatch: a node whose host key is not the
+// cluster's does not start, and says how to fix it.
+func TestClusterHostKeyMustMatch(t *testing.T) {
+	ns := natstest.Run(t)
+	startServer(t, t.TempDir(), inCluster(ns.URL()))
+	data := t.TempDir()
+	if err := os.Chmod(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{Addr: "127.0.0.1:0", Data: data, Room: "lobby", History: 16, MaxBehind: hub.DefaultMaxBehind,
+		MaxLag: hub.DefaultMaxLag, ShutdownTimeout: 2 * time.Second}
+	inCluster(ns.URL())(&cfg)
+	a, err := start(cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		_ = a.shutdown(t.Context())
+		t.Fatal("a node with its own host key joined the cluster")
+	}
+	if !strings.Contains(err.Error(), "hostkeys") {
+		t.Fatalf("error %q does not say to copy the cluster's host keys", err)
+	}
+}
+
+// TestClusterNodeKilled: the sessions of a node killed leave the others'
+// rooms within the node TTL, each departure announced once.
+func TestClusterNodeKilled(t *testing.T) {
+	ns := natstest.Run(t)
+	dataA, dataB := t.TempDir(), t.TempDir()
+	a := startServer(t, dataA, inCluster(ns.URL()))
+	shareHostKey(t, dataA, dataB)
+	if err := os.Chmod(dataB, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := startProcess(t, "--data", dataB, "--nats", ns.URL(), "--cluster", "test",
+		"--heartbeat", testHeartbeat.String(), "--node-ttl", testTTL.String())
+	addr := p.waitLine(t, `msg="sshchat is listening" addr=(\S+)`)[1]
+	b := &testServer{t: t, addr: addr}
+	alice := a.connect("alice", newKey(t), 100, 30)
+	bobKey := newKey(t)
+	bob := b.connect("bob", bobKey, 100, 30)
+	b.connect("bob", bobKey, 100, 30) // a second session: bob's departures are a remove and a leave
+	alice.waitJoined("bob")
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t)
+	<-bob.done
+	alice.waitLeft("bob")
+	a.stop()
+	bobID := ssh.FingerprintSHA256(bobKey.PublicKey())
+	var departures []string
+	for _, ev := range a.events() {
+		if ev.UserID == bobID && (ev.Type == hub.EventTypeRemove || ev.Type == hub.EventTypeLeave) {
+			departures = append(departures, ev.Type)
+		}
+	}
+	if got := strings.Join(departures, " "); got != "remove leave" {
+		t.Fatalf("bob's departures in the log: %q, want one remove and one leave", got)
+	}
+}
