@@ -55,6 +55,7 @@ type Room interface {
 	// node gone.
 	Apply(ev hub.Event) error
 	AddRemote(m hub.Member, node string) error
+	DropRemote(m hub.Member) error
 	Reap(node, reason string) (int, error)
 }
 

@@ -220,6 +220,30 @@ func (c *Core) SeedRemote(node string, sessions []Placement) {
 	}
 }
 
+// RemotePresence applies only who is online of another node's event
+// (an arrival or departure), without delivering or keeping it: for a node
+// that starts and catches up with the events its log has already, after
+// SeedRemote. Applying an arrival or departure twice changes nothing.
+func (c *Core) RemotePresence(ev hub.Event) {
+	switch ev.Type {
+	case hub.EventTypeJoin, hub.EventTypeAdd:
+		if _, kept := c.reg.Room(ev.ChatRoomID); !kept {
+			return // a room dropped since
+		}
+		r, err := c.ensure(ev.ChatRoomID)
+		if err != nil {
+			return
+		}
+		c.presence.remoteIn(ev, r.id)
+		_ = r.hub.AddRemote(hub.Member{UserID: ev.UserID, SessionID: ev.SessionID, Name: ev.Name}, ev.Node)
+	case hub.EventTypeRemove, hub.EventTypeLeave:
+		c.presence.remoteOut(ev.UserID, ev.SessionID, ev.ChatRoomID)
+		if r, ok := c.find(ev.ChatRoomID); ok {
+			_ = r.hub.DropRemote(hub.Member{UserID: ev.UserID, SessionID: ev.SessionID})
+		}
+	}
+}
+
 // Placements is every room every session of this node is in (a script's
 // say is in none).
 func (c *Core) Placements() []Placement {

@@ -48,6 +48,16 @@ type Session struct {
 	Name      string `json:"name"`
 }
 
+// Snapshot is where a node's sessions are, as the other nodes read it at
+// their start (sessions.<node>): the sessions, and the last sequence the
+// node had published when it took them. Its own arrivals and departures
+// up to AsOf are in Sessions; a node starting applies the stream's
+// arrivals and departures after AsOf on top.
+type Snapshot struct {
+	AsOf     uint64    `json:"asOf"`
+	Sessions []Session `json:"sessions"`
+}
+
 // Defaults and limits of Config.
 const (
 	defaultCluster   = "sshchat"

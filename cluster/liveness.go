@@ -37,7 +37,7 @@ type heartbeat struct {
 
 // liveness is what StartLiveness was given.
 type liveness struct {
-	sessions func() []Session
+	sessions func() Snapshot
 	gone     func(node string)
 	fenced   func()
 	changed  chan struct{} // cap 1: SessionsChanged
@@ -61,7 +61,7 @@ type liveness struct {
 // and Healthy and Publish return errors wrapping ErrFenced until Close.
 // StartLiveness does its work in goroutines and returns at once; a second
 // call does nothing.
-func (n *Node) StartLiveness(sessions func() []Session, gone func(node string), fenced func()) {
+func (n *Node) StartLiveness(sessions func() Snapshot, gone func(node string), fenced func()) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.live != nil || n.ctx.Err() != nil {
@@ -160,7 +160,7 @@ func (b *beater) beat() bool {
 	n := b.n
 	sessions := 0
 	if b.l.sessions != nil {
-		sessions = len(b.l.sessions())
+		sessions = len(b.l.sessions().Sessions)
 	}
 	body, _ := json.Marshal(heartbeat{Node: n.cfg.Node, UnixMs: time.Now().UnixMilli(), Sessions: sessions})
 	ctx, cancel := context.WithTimeout(n.ctx, n.writeTimeout())
@@ -260,14 +260,14 @@ func isWrongLastSeq(err error) bool {
 
 // putSessions writes sessions.<node> and reports whether it worked.
 func (n *Node) putSessions(l *liveness) bool {
-	var list []Session
+	var snap Snapshot
 	if l.sessions != nil {
-		list = l.sessions()
+		snap = l.sessions()
 	}
-	if list == nil {
-		list = []Session{}
+	if snap.Sessions == nil {
+		snap.Sessions = []Session{}
 	}
-	body, err := json.Marshal(list)
+	body, err := json.Marshal(snap)
 	if err != nil {
 		n.log.Error("cluster: encode sessions", "err", err)
 		return true
@@ -467,8 +467,9 @@ func (n *Node) leave() error {
 }
 
 // Peers returns sessions.<node> of every node with a heartbeat, this one
-// excluded (an empty list for a node that has written none yet).
-func (n *Node) Peers(ctx context.Context) (map[string][]Session, error) {
+// excluded (an empty snapshot, AsOf 0, for a node that has written none
+// yet).
+func (n *Node) Peers(ctx context.Context) (map[string]Snapshot, error) {
 	ctx, cancel := context.WithCancel(ctx) // ends the lister's watcher
 	defer cancel()
 	kl, err := n.nodes.ListKeysFiltered(ctx, hbPrefix+">")
@@ -484,9 +485,9 @@ func (n *Node) Peers(ctx context.Context) (map[string][]Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cluster: list heartbeats: %w", err)
 	}
-	peers := make(map[string][]Session, len(live))
+	peers := make(map[string]Snapshot, len(live))
 	for _, node := range live {
-		list := []Session{}
+		list := Snapshot{Sessions: []Session{}}
 		e, err := n.nodes.Get(ctx, sessionsPrefix+node)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):

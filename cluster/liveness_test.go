@@ -44,10 +44,10 @@ func (r *liveRec) fencedCount() int {
 func startLive(n *testNode, sessions ...Session) *liveRec {
 	r := &liveRec{sessions: sessions}
 	n.StartLiveness(
-		func() []Session {
+		func() Snapshot {
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			return append([]Session(nil), r.sessions...)
+			return Snapshot{AsOf: 7, Sessions: append([]Session(nil), r.sessions...)}
 		},
 		func(node string) {
 			r.mu.Lock()
@@ -104,7 +104,7 @@ func testCrashGoneOnce(t *testing.T, url string) {
 	startLive(b, bSessions...)
 	waitFor(t, "a sees b's sessions", func() bool {
 		peers, err := a.Peers(testCtx(t))
-		return err == nil && slices.Equal(peers["b"], bSessions)
+		return err == nil && slices.Equal(peers["b"].Sessions, bSessions) && peers["b"].AsOf == 7
 	})
 	crash(t, b)
 	waitFor(t, "a declares b gone", func() bool { return len(ra.goneList()) > 0 })
@@ -135,7 +135,7 @@ func TestLivenessThreeNodesGoneOnceInTotal(t *testing.T) {
 	waitFor(t, "a and c see b", func() bool {
 		pa, erra := a.Peers(testCtx(t))
 		pc, errc := c.Peers(testCtx(t))
-		return erra == nil && errc == nil && len(pa["b"]) == 1 && len(pc["b"]) == 1
+		return erra == nil && errc == nil && len(pa["b"].Sessions) == 1 && len(pc["b"].Sessions) == 1
 	})
 	crash(t, b)
 	waitFor(t, "b declared gone", func() bool { return len(ra.goneList())+len(rc.goneList()) > 0 })
@@ -286,7 +286,7 @@ func TestSessionsChanged(t *testing.T) {
 	waitFor(t, "a sees b with no sessions", func() bool {
 		peers, err := a.Peers(testCtx(t))
 		_, ok := peers["b"]
-		return err == nil && ok && len(peers["b"]) == 0
+		return err == nil && ok && len(peers["b"].Sessions) == 0
 	})
 	want := []Session{{Room: "lobby", UserID: "u", SessionID: "s9", Name: "zed"}}
 	rb.setSessions(want)
@@ -295,7 +295,7 @@ func TestSessionsChanged(t *testing.T) {
 	}
 	waitFor(t, "a sees b's new session", func() bool {
 		peers, err := a.Peers(testCtx(t))
-		return err == nil && slices.Equal(peers["b"], want)
+		return err == nil && slices.Equal(peers["b"].Sessions, want)
 	})
 	peers, err := b.Peers(testCtx(t))
 	if _, self := peers["b"]; err != nil || self || len(peers) != 1 {

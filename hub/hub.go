@@ -230,6 +230,7 @@ const (
 	opClose
 	opApply
 	opAddRemote
+	opDropRemote
 	opReap
 	opRemoteCount
 )
@@ -557,6 +558,9 @@ func (h *Hub) handle(r request) bool {
 		h.handleApply(r.event)
 	case opAddRemote:
 		h.countIn(r.member, r.text)
+		r.reply <- reply{}
+	case opDropRemote:
+		h.countOut(sessionKey{r.member.UserID, r.member.SessionID})
 		r.reply <- reply{}
 	case opReap:
 		r.reply <- reply{n: h.handleReap(r.member.SessionID, r.text)}

@@ -40,6 +40,14 @@ func (h *Hub) AddRemote(m Member, node string) error {
 	return err
 }
 
+// DropRemote counts a session of another node out, without an event:
+// for a node that starts, catching up with arrivals and departures
+// already in its history.
+func (h *Hub) DropRemote(m Member) error {
+	_, err := h.call(request{op: opDropRemote, member: m})
+	return err
+}
+
 // Reap takes out every session of node, which stopped without their
 // departures: the hub emits them (remove, or leave for a user's last
 // session anywhere) as its own events, with reason, and returns how many

@@ -215,8 +215,11 @@ func (a *app) closeLog(ctx context.Context) error {
 			return
 		}
 		// This node's last events (departures, the rooms' close) come
-		// back through the stream to its log before it leaves.
-		if err := a.cluster.drain(ctx); err != nil {
+		// back through the stream to its log before it leaves; the log
+		// keeps a quarter of the time to write them.
+		drainCtx, cancel := withReserve(ctx, 4)
+		defer cancel()
+		if err := a.cluster.drain(drainCtx); err != nil {
 			a.log.Warn("left the cluster before its last events were back in the log", "err", err)
 		}
 		if err := a.cluster.close(); err != nil {

@@ -116,6 +116,7 @@ const joinTimeout = 30 * time.Second
 // events.log in the stream's order, the others' handed to the chat core.
 type clusterBus struct {
 	node      *cluster.Node
+	readCfg   cluster.Config  // for a reader of its own (seed)
 	ctx       context.Context // ends when the bus is closed: a publish still retrying gives up
 	cancel    context.CancelFunc
 	out       chan<- hub.Event // the log's listener (through the metrics' tee)
@@ -132,11 +133,13 @@ func (a *app) joinCluster(hostKey gossh.PublicKey, reg *registry.Registry) (*clu
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
 	id := a.cfg.Cluster.nodeID()
-	node, err := cluster.Connect(ctx, a.cfg.Cluster.cluster(id, a))
+	cfg := a.cfg.Cluster.cluster(id, a)
+	node, err := cluster.Connect(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster: %w", err)
 	}
-	b := &clusterBus{node: node}
+	cfg.Observer = nil
+	b := &clusterBus{node: node, readCfg: cfg}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if err := node.CheckHostKey(ctx, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(hostKey)))); err != nil {
 		return nil, errors.Join(err, b.close())
@@ -184,16 +187,8 @@ func (b *clusterBus) start(core *chat.Core, logLast int, gone, fenced func(strin
 		return fmt.Errorf("this node's events.log goes to ID %d, past the cluster's stream (%d): "+
 			"start the node with an empty data directory, or keep it a single node", logLast, last)
 	}
-	peers, err := b.node.Peers(ctx)
-	if err != nil {
-		return fmt.Errorf("read the other nodes' sessions: %w", err)
-	}
-	for node, sessions := range peers {
-		placed := make([]chat.Placement, len(sessions))
-		for i, s := range sessions {
-			placed[i] = chat.Placement{Room: s.Room, UserID: s.UserID, SessionID: s.SessionID, Name: s.Name}
-		}
-		core.SeedRemote(node, placed)
+	if err := b.seed(ctx, core, uint64(logLast)); err != nil {
+		return err
 	}
 	b.delivered.Store(uint64(logLast))
 	if err := b.node.Consume(b.ctx, uint64(logLast)+1, b.deliver); err != nil {
@@ -208,6 +203,40 @@ func (b *clusterBus) start(core *chat.Core, logLast int, gone, fenced func(strin
 	}, func() {
 		fenced("this node lost the chat cluster: reconnect")
 	})
+	return nil
+}
+
+// seed counts in the sessions the other nodes have: each node's snapshot,
+// then the arrivals and departures after it that this node's log already
+// has (the consumer applies those after the log's last event).
+func (b *clusterBus) seed(ctx context.Context, core *chat.Core, logLast uint64) error {
+	peers, err := b.node.Peers(ctx)
+	if err != nil {
+		return fmt.Errorf("read the other nodes' sessions: %w", err)
+	}
+	from := logLast + 1
+	for node, snap := range peers {
+		placed := make([]chat.Placement, len(snap.Sessions))
+		for i, s := range snap.Sessions {
+			placed[i] = chat.Placement{Room: s.Room, UserID: s.UserID, SessionID: s.SessionID, Name: s.Name}
+		}
+		core.SeedRemote(node, placed)
+		from = min(from, snap.AsOf+1)
+	}
+	if from > logLast {
+		return nil
+	}
+	errDone := errors.New("caught up")
+	err = cluster.Read(ctx, b.readCfg, from, false, func(ev hub.Event) error {
+		if uint64(ev.ID) > logLast {
+			return errDone
+		}
+		core.RemotePresence(ev)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return fmt.Errorf("read the arrivals and departures since the other nodes' snapshots: %w", err)
+	}
 	return nil
 }
 
@@ -240,18 +269,19 @@ func (b *clusterBus) caughtUp(ctx context.Context, seq uint64) error {
 	return nil
 }
 
-// sessions is where this node's sessions are, for the other nodes.
-func (b *clusterBus) sessions() []cluster.Session {
+// sessions is where this node's sessions are, for the other nodes, as of
+// the last event it published: read first, so that every arrival and
+// departure up to it is in the placements.
+func (b *clusterBus) sessions() cluster.Snapshot {
+	snap := cluster.Snapshot{AsOf: b.published.Load()}
 	core := b.core.Load()
 	if core == nil {
-		return nil
+		return snap
 	}
-	placed := core.Placements()
-	out := make([]cluster.Session, len(placed))
-	for i, p := range placed {
-		out[i] = cluster.Session{Room: p.Room, UserID: p.UserID, SessionID: p.SessionID, Name: p.Name}
+	for _, p := range core.Placements() {
+		snap.Sessions = append(snap.Sessions, cluster.Session{Room: p.Room, UserID: p.UserID, SessionID: p.SessionID, Name: p.Name})
 	}
-	return out
+	return snap
 }
 
 // healthy is nil while the cluster takes new events.

@@ -87,8 +87,18 @@ func samePrefix(t *testing.T, first, second []hub.Event) {
 // a user's sessions on both nodes are one user (join, add, remove,
 // leave); both nodes' logs hold the same events with the same IDs.
 func TestClusterChatAcrossNodes(t *testing.T) {
-	ns := natstest.Run(t)
-	a, b, _, _ := twoNodes(t, ns.URL())
+	testChatAcrossNodes(t, natstest.Run(t).URL())
+}
+
+// TestClusterOnDebianNATSServer: the same, with the NATS server users
+// run as a process of its own: Debian's nats-server 2.9.10 (CI installs
+// it).
+func TestClusterOnDebianNATSServer(t *testing.T) {
+	testChatAcrossNodes(t, natstest.RunProcess(t).URL())
+}
+
+func testChatAcrossNodes(t *testing.T, url string) {
+	a, b, _, _ := twoNodes(t, url)
 	aliceKey := newKey(t)
 	alice := a.connect("alice", aliceKey, 100, 30)
 	alice.waitText("#lobby")
@@ -229,5 +239,52 @@ func TestClusterNodeKilled(t *testing.T) {
 	}
 	if got := strings.Join(departures, " "); got != "remove leave" {
 		t.Fatalf("bob's departures in the log: %q, want one remove and one leave", got)
+	}
+}
+
+// TestClusterBusDownRefusesMessages: while NATS is unreachable, a node
+// keeps its sessions and refuses new messages with a line that says so;
+// when NATS is back, messages flow again.
+func TestClusterBusDownRefusesMessages(t *testing.T) {
+	ns := natstest.Run(t)
+	a := startServer(t, t.TempDir(), func(c *config) {
+		c.Cluster = clusterConfig{URL: ns.URL(), Name: "test", Replicas: 1, Heartbeat: 500 * time.Millisecond, TTL: time.Minute}
+	})
+	alice := a.connect("alice", newKey(t), 100, 30)
+	alice.waitText("#lobby")
+	alice.say("before")
+	alice.waitText("alice: before")
+	ns.Stop()
+	waitHealth(t, a, false)
+	alice.say("while it is down")
+	alice.waitText("cannot save messages right now")
+	if strings.Contains(alice.screen(), "alice: while it is down") {
+		t.Fatal("a message refused was shown as sent")
+	}
+	ns.Restart()
+	waitHealth(t, a, true)
+	alice.typeText("\r") // the refused text waits in the input line: send it again
+	alice.waitText("alice: while it is down")
+	a.stop()
+	var sent []string
+	for _, ev := range a.events() {
+		if ev.Type == hub.EventTypeMessage {
+			sent = append(sent, ev.Message)
+		}
+	}
+	if got := strings.Join(sent, "|"); got != "before|while it is down" {
+		t.Fatalf("messages in the log: %q, want each once", got)
+	}
+}
+
+// waitHealth waits until the node's bus is healthy, or not.
+func waitHealth(t *testing.T, s *testServer, healthy bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for (s.app.cluster.healthy() == nil) != healthy {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bus never became healthy=%v", healthy)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the connection's state
 	}
 }
