@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -287,4 +290,116 @@ func waitHealth(t *testing.T, s *testServer, healthy bool) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling the connection's state
 	}
+}
+
+// TestClusterLogFromTheStream: sshchat log --nats prints what the nodes'
+// logs hold, read from the stream; --json gives the same lines as a
+// node's events.log, filters apply, and -n keeps the last events.
+func TestClusterLogFromTheStream(t *testing.T) {
+	ns := natstest.Run(t)
+	a, b, dataA, _ := twoNodes(t, ns.URL())
+	alice := a.connect("alice", newKey(t), 100, 30)
+	bob := b.connect("bob", newKey(t), 100, 30)
+	alice.waitJoined("bob")
+	alice.say("first")
+	bob.say("second")
+	alice.waitText("bob: second")
+	a.stop()
+	b.stop()
+	fromFile, stderr, code := runLogArgs("--data", dataA, "--json")
+	if code != 0 {
+		t.Fatalf("sshchat log: exit %d: %s", code, stderr)
+	}
+	fromStream, stderr, code := runLogArgs("--nats", ns.URL(), "--cluster", "test", "--json")
+	if code != 0 {
+		t.Fatalf("sshchat log --nats: exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(fromStream, fromFile) {
+		t.Fatalf("the stream does not start with node a's log:\nstream:\n%s\nlog:\n%s", fromStream, fromFile)
+	}
+	last, _, _ := runLogArgs("--nats", ns.URL(), "--cluster", "test", "--type", "message", "-n", "1")
+	if !strings.Contains(last, "bob: second") || strings.Contains(last, "first") {
+		t.Fatalf("--type message -n 1 printed:\n%s", last)
+	}
+	if _, stderr, code := runLogArgs("--nats", ns.URL(), "--cluster", "nosuch"); code != 1 || !strings.Contains(stderr, "nosuch") {
+		t.Fatalf("an unknown cluster: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestClusterThreeNodesOnThreeNATSServers: three nodes on a NATS cluster
+// of three servers, with three replicas: one NATS server stops in the
+// middle of the chat, and no message is lost; every node's log holds the
+// same events.
+func TestClusterThreeNodesOnThreeNATSServers(t *testing.T) {
+	nc := natstest.RunCluster(t)
+	url := nc.URL()
+	var nodes []*testServer
+	first := t.TempDir()
+	for i := range 3 {
+		data := first
+		if i > 0 {
+			data = t.TempDir()
+			shareHostKey(t, first, data)
+		}
+		nodes = append(nodes, startServer(t, data, inCluster(url), func(c *config) {
+			c.Cluster.Replicas = 3
+			c.MetricsAddr = "127.0.0.1:0"
+		}))
+	}
+	var people []*client
+	for i, s := range nodes {
+		people = append(people, s.connect(fmt.Sprintf("p%d", i), newKey(t), 100, 30))
+	}
+	people[0].waitJoined("p1", "p2")
+	for round := range 2 {
+		if round == 1 {
+			nc.Servers[0].Stop()
+		}
+		for i, p := range people {
+			p.say(fmt.Sprintf("round %d from p%d", round, i))
+		}
+		for _, p := range people {
+			for i := range people {
+				p.waitText(fmt.Sprintf("p%d: round %d from p%d", i, round, i))
+			}
+		}
+	}
+	metrics := scrapeMetrics(t, nodes[0])
+	for _, m := range []string{"sshchat_bus_publish_seconds_count", "sshchat_bus_heartbeats_total{result=\"ok\"}", "sshchat_bus_consumer_lag"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("no %s in node 0's /metrics", m)
+		}
+	}
+	for _, s := range nodes {
+		s.stop()
+	}
+	logs := make([][]hub.Event, len(nodes))
+	for i, s := range nodes {
+		logs[i] = s.events()
+	}
+	samePrefix(t, logs[0], logs[2])
+	samePrefix(t, logs[1], logs[2])
+	var messages int
+	for _, ev := range logs[2] {
+		if ev.Type == hub.EventTypeMessage {
+			messages++
+		}
+	}
+	if messages != 6 {
+		t.Fatalf("%d messages in the last node's log, want 6", messages)
+	}
+}
+
+func scrapeMetrics(t *testing.T, s *testServer) string {
+	t.Helper()
+	resp, err := http.Get("http://" + s.app.side[0].addr.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
