@@ -128,7 +128,7 @@ func (m *members) lines() []string {
 	if m.width <= 0 {
 		return m.rows
 	}
-	border := m.st.border.render(m.st.g.border) + " "
+	border := m.st.sideLead + " "
 	inner := m.width - 2
 	shown := m.sorted
 	more := 0

@@ -623,7 +623,7 @@ func (m *Model) layout() *frame {
 	f := &m.frm
 	f.width, f.height = m.width, m.height
 	f.rows = f.rows[:0]
-	f.sideCol, f.top, f.bottom = 0, 0, 0
+	f.sideCol, f.top, f.bottom, f.sideLead = 0, 0, 0, ""
 	if m.tooSmall() {
 		text := m.st.fit("terminal too small", m.width)
 		f.rows = append(f.rows, row{text: text, width: m.st.width(text)})
@@ -637,6 +637,7 @@ func (m *Model) layout() *frame {
 	if m.wide() {
 		side = m.sideRows()
 		f.sideCol = m.transcript.width
+		f.sideLead = m.st.sideLead
 	}
 	height := m.height - chrome
 	empty := height - len(lines)

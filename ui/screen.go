@@ -34,7 +34,11 @@ type frame struct {
 	width, height int
 	rows          []row
 	sideCol       int // the column the side cells start at; 0 when there are none
-	top, bottom   int // rows[top:bottom] are the transcript, which may scroll as one
+	// sideLead is what every side cell starts with, one cell wide (the
+	// border): a side cell drawn over one that starts with it too keeps
+	// it, and is drawn from the column after.
+	sideLead    string
+	top, bottom int // rows[top:bottom] are the transcript, which may scroll as one
 }
 
 // Terminal modes a session's screen sets, as its caps allow, and resets
@@ -182,8 +186,16 @@ func (s *Screen) draw(f *frame) {
 				continue
 			}
 			if old.text == r.text && old.width == r.width && r.side != "" {
-				b = cursorTo(b, i, f.sideCol)
-				b = appendSide(b, r.side)
+				lead := f.sideLead
+				if lead == "" || !strings.HasPrefix(old.side, lead) || !strings.HasPrefix(r.side, lead) {
+					lead = ""
+				}
+				col := f.sideCol
+				if lead != "" {
+					col++
+				}
+				b = cursorTo(b, i, col)
+				b = appendSide(b, r.side[len(lead):])
 				continue
 			}
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
 	"strings"
@@ -95,6 +96,8 @@ type frameGen struct {
 	back          int   // lines scrolled back from the bottom
 	members       []string
 	status, input string
+	lead          string // the border every side cell starts with; "│" when ""
+	tellLead      bool   // the frame says so (frame.sideLead)
 }
 
 var words = []string{"ok", "hello", "漢字", "the", "deploy", "👍", "\x1b[1mbold\x1b[m", "\x1b[38;5;2mgreen\x1b[m", "x"}
@@ -152,6 +155,8 @@ func (g *frameGen) step(t *rapid.T) {
 		g.width = rapid.IntRange(minWidth, 70).Draw(t, "width")
 		g.height = rapid.IntRange(minHeight, 16).Draw(t, "height")
 		g.side = g.width >= 50 && rapid.Bool().Draw(t, "side")
+		g.lead = rapid.SampledFrom([]string{"│", "\x1b[38;5;238m│\x1b[0m"}).Draw(t, "lead")
+		g.tellLead = rapid.Bool().Draw(t, "tellLead")
 		// Rewrap, roughly: cut what no longer fits.
 		for i, r := range g.log {
 			g.log[i] = cut(r.text, g.mainWidth())
@@ -168,8 +173,12 @@ func (g *frameGen) frame() *frame {
 	start := max(end-h, 0)
 	visible := g.log[start:end]
 	f.top = 1
+	lead := cmp.Or(g.lead, "│")
 	if g.side {
 		f.sideCol = g.mainWidth()
+		if g.tellLead {
+			f.sideLead = lead
+		}
 	}
 	for i := range h {
 		var r row
@@ -181,7 +190,7 @@ func (g *frameGen) frame() *frame {
 			if i < len(g.members) {
 				name = g.members[i]
 			}
-			r.side = "│ " + name + spaces(membersWidth-2-ansi.StringWidth(name))
+			r.side = lead + " " + name + spaces(membersWidth-2-ansi.StringWidth(name))
 		}
 		f.rows = append(f.rows, r)
 	}
@@ -218,6 +227,7 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 		g.log = append(g.log, row{text: fmt.Sprintf("12:00 ann: message number %d, long enough to be a real line of chat", i), width: 67})
 	}
 	g.members = []string{"ann", "bob", "carol"}
+	g.lead, g.tellLead = "\x1b[38;5;238m│\x1b[0m", true
 	p := newPainter(g.width, g.height)
 	p.draw(g.frame())
 	full := p.out.Len()
@@ -230,6 +240,11 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 	}
 	if strings.Count(out, "message number") != 0 {
 		t.Errorf("lines already on the screen were sent again: %q", out)
+	}
+	// The member list moved up with the rows: its names are drawn again
+	// where they were, the border of every row but the new one stays.
+	if n := strings.Count(out, "│"); n != 1 {
+		t.Errorf("the border was drawn %d times, want once (the new row): %q", n, out)
 	}
 	if p.out.Len()*3 > full {
 		t.Errorf("one new line cost %d bytes, the whole screen %d", p.out.Len(), full)

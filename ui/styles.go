@@ -37,8 +37,10 @@ func newPaint(s lipgloss.Style) paint {
 	return paint{r[:i], r[i+len(probe):]}
 }
 
+// render is s in the paint; nothing for nothing, which would only set a
+// style and reset it.
 func (p paint) render(s string) string {
-	if p.pre == "" && p.post == "" {
+	if s == "" || p.pre == "" && p.post == "" {
 		return s
 	}
 	return p.pre + s + p.post
@@ -63,6 +65,7 @@ type styles struct {
 	newCount  paint
 	current   paint // the room shown, in the room list
 	names     [len(nameColors)]paint
+	sideLead  string // the border that starts every row of the side, styled
 
 	ms    measure // how the terminal counts cells
 	g     *glyphs // the chrome's characters
@@ -107,6 +110,7 @@ func newStyles(r *lipgloss.Renderer, loc Locale) styles {
 	for i, c := range nameColors {
 		s.names[i] = newPaint(r.NewStyle().Bold(true).Foreground(c))
 	}
+	s.sideLead = s.border.render(s.g.border)
 	return s
 }
 
