@@ -159,6 +159,7 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		Lines:      lines,
 		Locale:     ui.LocaleFrom(env.Getenv),
 		Input:      in,
+		Shared:     s.screens,
 	})
 	// The model has made its own transcripts.
 	first.sub.Release()

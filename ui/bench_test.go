@@ -144,10 +144,12 @@ func crowdUsers() []testUser {
 }
 
 // crowdScreens is n colour sessions at 120×40 in one room of users, each
-// drawing on a Screen of its own, with history as their backlog.
+// drawing on a Screen of its own, with history as their backlog, sharing
+// what they can as the sessions of a server do.
 func crowdScreens(n int, who []testUser, history []hub.Event, out io.Writer, edit ...func(*Config)) []*Model {
 	roster := online(who...)
 	pool := &sync.Pool{New: func() any { return new([]byte) }}
+	shared := NewShared()
 	models := make([]*Model, n)
 	for i := range models {
 		me := who[i%len(who)]
@@ -157,6 +159,7 @@ func crowdScreens(n int, who []testUser, history []hub.Event, out io.Writer, edi
 			c.Rooms[0].History = history
 			c.Roster = roster
 			c.Screen = NewScreen(out, pool)
+			c.Shared = shared
 		}}, edit...)...)
 	}
 	return models

@@ -58,6 +58,10 @@ type Config struct {
 	// Input, if set, is the reader the program reads the terminal with:
 	// the model tells the person when it cut a paste.
 	Input *InputReader
+	// Shared, if set, is what the model has in common with the other
+	// sessions given the same: give every session of a server the same.
+	// Nil: the model makes everything for itself.
+	Shared *Shared
 }
 
 // DefaultMaxMessage is the message length limit, in bytes, when
@@ -92,6 +96,7 @@ type Model struct {
 	loc        *time.Location
 	maxMessage int
 	in         *InputReader // nil when the program reads the terminal otherwise
+	shared     *Shared      // nil when the model makes everything for itself
 	st         *styles
 	keys       keyMap
 	commands   []command // local and the server's, by name
@@ -130,7 +135,12 @@ func New(cfg Config) *Model {
 		r.SetColorProfile(termenv.Ascii)
 		r.SetHasDarkBackground(true)
 	}
-	st := newStyles(r, cfg.Locale)
+	var st styles
+	if cfg.Shared != nil {
+		st = stylesOf(cfg.Shared.palette(r), cfg.Locale)
+	} else {
+		st = newStyles(r, cfg.Locale)
+	}
 	m := &Model{
 		userID:     cfg.UserID,
 		post:       cfg.Post,
@@ -138,6 +148,7 @@ func New(cfg Config) *Model {
 		loc:        cfg.Location,
 		maxMessage: cfg.MaxMessage,
 		in:         cfg.Input,
+		shared:     cfg.Shared,
 		st:         &st,
 		keys:       defaultKeyMap(),
 		commands:   newRegistry(cfg.Commands),
@@ -181,7 +192,7 @@ func New(cfg Config) *Model {
 	m.header = header{st: m.st, room: m.cur.title, topic: m.cur.topic, name: m.name, dirty: true}
 	m.members = newMembers(m.st, cfg.Roster, m.cur.id)
 	m.header.setOnline(m.members.count())
-	m.input = newInput(m.st, m.maxMessage)
+	m.input = newInput(m.st, r, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}
 
 	for _, n := range cfg.Notices {
@@ -352,12 +363,19 @@ func (m *Model) entryFor(ev hub.Event) *entry {
 	case ev.Type == hub.EventTypeNick && ev.UserID == m.peer.userID && ev.UserID != "":
 		m.peer.name = displayName(ev.UserID, ev.Name)
 	}
-	e := entryFor(ev, m.loc, m.st.g)
-	if e != nil && m.st.ascii {
-		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	var e *entry
+	if m.shared != nil && ev.ID > 0 {
+		e = m.shared.entry(ev, m.loc, m.st)
+	} else {
+		e = makeEntry(ev, m.loc, m.st)
 	}
 	if e != nil && (e.kind == kindMessage || e.kind == kindAction) && ev.UserID != m.userID {
-		e.marks = mentions(e.text, m.st.show(m.name))
+		if marks := mentions(e.text, m.st.show(m.name)); len(marks) > 0 {
+			if e.shared != nil {
+				e = e.own() // highlighted for this reader only
+			}
+			e.marks = marks
+		}
 	}
 	return e
 }
