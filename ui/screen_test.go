@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -337,5 +338,13 @@ func TestCtrlLRepaints(t *testing.T) {
 	send(m, tea.KeyMsg{Type: tea.KeyCtrlL})
 	if out := p.out.String(); !strings.Contains(out, "\x1b[2J") || !strings.Contains(out, "#lobby") {
 		t.Errorf("Ctrl+L wrote %q", out)
+	}
+}
+
+func TestAppendNum(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 42, 99, 100, 500, 999, 1000, 12345, -1} {
+		if got, want := string(appendNum([]byte("x"), n)), "x"+strconv.Itoa(n); got != want {
+			t.Errorf("appendNum(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
