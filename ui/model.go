@@ -98,7 +98,7 @@ type Model struct {
 	in         *InputReader // nil when the program reads the terminal otherwise
 	shared     *Shared      // nil when the model makes everything for itself
 	st         *styles
-	keys       keyMap
+	keys       *keyMap   // the Shared's, or the model's own
 	commands   []command // local and the server's, by name
 
 	name    string                        // the owner's current name, which mentions are of
@@ -150,7 +150,7 @@ func New(cfg Config) *Model {
 		in:         cfg.Input,
 		shared:     cfg.Shared,
 		st:         &st,
-		keys:       defaultKeyMap(),
+		keys:       keysOf(cfg.Shared),
 		commands:   newRegistry(cfg.Commands),
 		name:       displayName(cfg.UserID, cfg.Name),
 		screen:     cfg.Screen,
@@ -190,7 +190,7 @@ func New(cfg Config) *Model {
 	}
 	m.transcript = &m.cur.t
 	m.header = header{st: m.st, room: m.cur.title, topic: m.cur.topic, name: m.name, dirty: true}
-	m.members = newMembers(m.st, cfg.Roster, m.cur.id)
+	m.members = newMembers(m.st, cfg.Shared, cfg.Roster, m.cur.id)
 	m.header.setOnline(m.members.count())
 	m.input = newInput(m.st, r, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}
@@ -232,6 +232,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // to its lines.
 func (m *Model) draw() {
 	switch {
+	case m.screen != nil && m.shared != nil:
+		// The rows a frame is laid out in are needed while it is drawn
+		// only: between frames they serve other screens.
+		sc := m.shared.scratch.Get().(*frameScratch)
+		m.frm.rows, m.transcript.rows, m.side = sc.rows, sc.lines, sc.side
+		m.screen.draw(m.layout())
+		sc.rows, sc.lines, sc.side = clearLen(m.frm.rows), clearLen(m.transcript.rows), clearLen(m.side)
+		m.frm.rows, m.transcript.rows, m.side = nil, nil, nil
+		m.shared.scratch.Put(sc)
 	case m.screen != nil:
 		m.screen.draw(m.layout())
 	case m.lines != nil:
@@ -613,6 +622,12 @@ func (m *Model) refreshStatus() {
 // addLocal adds a line that only this session sees.
 func (m *Model) addLocal(kind entryKind, text string) {
 	m.transcript.add(&entry{kind: kind, text: text})
+}
+
+// clearLen lets go of what s holds, keeping its room.
+func clearLen[T any](s []T) []T {
+	clear(s)
+	return s[:0]
 }
 
 // sideRows is the side of a wide screen: the room list, then the member

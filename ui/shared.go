@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,8 +24,19 @@ import (
 type Shared struct {
 	mu       sync.Mutex
 	palettes map[termenv.Profile]*palette
+	sides    map[sideKey]*sideRows // member lists
 
 	shards [sharedShards]entryShard
+
+	scratch sync.Pool // of *frameScratch
+	keys    keyMap    // never changed
+}
+
+// frameScratch is what a frame is laid out in.
+type frameScratch struct {
+	rows  []row    // the frame
+	lines []line   // the transcript's window
+	side  []string // the room list and the member list
 }
 
 const (
@@ -39,11 +51,29 @@ const (
 	// width and look its screens show it at. A screen of yet another one
 	// lays the entry out for itself.
 	maxLooks = 8
+	// maxSides bounds the member lists kept, one for each room, size and
+	// look.
+	maxSides = 1024
 )
 
 // NewShared returns an empty Shared.
 func NewShared() *Shared {
-	return &Shared{palettes: make(map[termenv.Profile]*palette)}
+	return &Shared{
+		palettes: make(map[termenv.Profile]*palette),
+		sides:    make(map[sideKey]*sideRows),
+		scratch:  sync.Pool{New: func() any { return new(frameScratch) }},
+		keys:     defaultKeyMap(),
+	}
+}
+
+// keysOf returns the keys of the screens of s, or with none a keyMap of
+// the screen's own.
+func keysOf(s *Shared) *keyMap {
+	if s == nil {
+		k := defaultKeyMap()
+		return &k
+	}
+	return &s.keys
 }
 
 // palette returns the paints of r's colour profile, made from r the
@@ -198,4 +228,45 @@ func (l *layouts) add(k look, lines []line) {
 	}
 	next := append(append(make([]laidOut, 0, len(all)+1), all...), laidOut{k, lines})
 	l.all.Store(&next)
+}
+
+// sideKey is what the rows of a member list depend on, but who is in it.
+type sideKey struct {
+	room          string
+	width, height int
+	pal           *palette
+	ms            measure
+	ascii         bool
+}
+
+// sideRows is a member list: the rows made of the first users of a room.
+type sideRows struct {
+	top   []Member
+	total int
+	rows  []string
+}
+
+// memberRows returns the rows of the member list of k that shows top, the
+// first of total users, if another screen made them; nil if none did.
+func (s *Shared) memberRows(k sideKey, top []Member, total int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sr := s.sides[k]; sr != nil && sr.total == total && slices.Equal(sr.top, top) {
+		return sr.rows
+	}
+	return nil
+}
+
+// keepMemberRows keeps rows, the member list of k that shows top, the
+// first of total users, for the other screens; they must never change.
+func (s *Shared) keepMemberRows(k sideKey, top []Member, total int, rows []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sides[k]; !ok && len(s.sides) >= maxSides {
+		for old := range s.sides { // any one
+			delete(s.sides, old)
+			break
+		}
+	}
+	s.sides[k] = &sideRows{top: slices.Clone(top), total: total, rows: rows}
 }

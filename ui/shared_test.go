@@ -227,3 +227,38 @@ func firstDiff(got, want string) string {
 	from := max(i-80, 0)
 	return fmt.Sprintf("from byte %d: got ...%q, want ...%q", i, got[from:min(i+80, len(got))], want[from:min(i+80, len(want))])
 }
+
+// TestSharedMemberList: screens of one look and size show a room's members
+// with the same rows, made again when someone comes or goes.
+func TestSharedMemberList(t *testing.T) {
+	shared := NewShared()
+	roster := online(ann, bob)
+	screen := func(u testUser, s *Shared) *Model {
+		m, _ := newModel(120, 40, func(c *Config) {
+			c.UserID, c.Name = u.id, u.name
+			c.Renderer = colorRenderer()
+			c.Roster = roster
+			c.Shared = s
+		})
+		return m
+	}
+	a, b, alone := screen(ann, shared), screen(bob, shared), screen(ann, nil)
+	same := func() bool {
+		ra, rb := a.members.lines(), b.members.lines()
+		return len(ra) > 0 && len(ra) == len(rb) && unsafe.StringData(ra[0]) == unsafe.StringData(rb[0])
+	}
+	if !same() {
+		t.Fatal("ann's and bob's screens made a member list each")
+	}
+	roster.members = online(ann, bob, carol).members
+	came := newEvents().join(carol)
+	for _, m := range []*Model{a, b, alone} {
+		send(m, EventsMsg{came})
+	}
+	if !same() || !strings.Contains(shows(a), "╎ carol") {
+		t.Fatalf("after carol came, ann's screen shows\n%s", shows(a))
+	}
+	if got, want := written(a), written(alone); got != want {
+		t.Fatalf("with a Shared the screen wrote other bytes: %s", firstDiff(got, want))
+	}
+}
