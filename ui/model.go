@@ -58,6 +58,10 @@ type Config struct {
 	// Input, if set, is the reader the program reads the terminal with:
 	// the model tells the person when it cut a paste.
 	Input *InputReader
+	// Recycle, if set, is given every EventsMsg once the model is done
+	// with it, at the end of its Update: the sender may fill the slice
+	// again. The model keeps no reference to it.
+	Recycle func(EventsMsg)
 	// Shared, if set, is what the model has in common with the other
 	// sessions given the same: give every session of a server the same.
 	// Nil: the model makes everything for itself.
@@ -69,7 +73,8 @@ type Config struct {
 const DefaultMaxMessage = 4096
 
 // EventsMsg is a batch of hub events, in order. The whole batch is one
-// Update, and so at most one frame.
+// Update, and so at most one frame. The model keeps no reference to the
+// slice (see Config.Recycle).
 type EventsMsg []hub.Event
 
 // EndMsg tells the model that the session's stream has ended (the server
@@ -97,6 +102,7 @@ type Model struct {
 	maxMessage int
 	in         *InputReader // nil when the program reads the terminal otherwise
 	shared     *Shared      // nil when the model makes everything for itself
+	recycle    func(EventsMsg)
 	st         *styles
 	keys       *keyMap   // the Shared's, or the model's own
 	commands   []command // local and the server's, by name
@@ -149,6 +155,7 @@ func New(cfg Config) *Model {
 		maxMessage: cfg.MaxMessage,
 		in:         cfg.Input,
 		shared:     cfg.Shared,
+		recycle:    cfg.Recycle,
 		st:         &st,
 		keys:       keysOf(cfg.Shared),
 		commands:   newRegistry(cfg.Commands),
@@ -252,7 +259,11 @@ func (m *Model) draw() {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case EventsMsg:
-		return m.handleEvents(msg)
+		cmd := m.handleEvents(msg)
+		if m.recycle != nil {
+			m.recycle(msg)
+		}
+		return cmd
 	case EndMsg:
 		return m.handleEnd(msg)
 	case JoinedMsg:
