@@ -20,6 +20,7 @@ import (
 	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
 	"github.com/sshchat/sshchat/registry"
+	"github.com/sshchat/sshchat/ui"
 )
 
 // Errors returned by the server.
@@ -162,6 +163,8 @@ type Server struct {
 	allow     atomic.Pointer[map[string]bool] // fingerprints let in; nil lets everyone in
 	admit     *admission
 	outBufs   *sync.Pool      // output buffers, shared by the sessions' outboxes
+	screens   *ui.Shared      // what the sessions' screens make once for all
+	batches   *batchPool      // the pumps' batches of events
 	chatStage wish.Middleware // the innermost stage of the chain: the chat (see middleware.go)
 
 	refusedConns sync.Map // remote address → its *connState: connections being turned away
@@ -208,6 +211,8 @@ func New(rooms Rooms, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option)
 	}
 	s.chat = core
 	s.outBufs = newBufferPool()
+	s.screens = ui.NewShared()
+	s.batches = newBatchPool()
 	s.admit = newAdmission(s.cfg.MaxConnections, s.cfg.ConnsPerIP, s.cfg.NewConnsPerIPMin)
 	srv, err := wish.NewServer(s.options(hostKeys)...)
 	if err != nil {

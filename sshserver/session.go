@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -159,6 +160,8 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		Lines:      lines,
 		Locale:     ui.LocaleFrom(env.Getenv),
 		Input:      in,
+		Shared:     s.screens,
+		Recycle:    s.batches.put,
 	})
 	// The model has made its own transcripts.
 	first.sub.Release()
@@ -308,7 +311,12 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 		case <-wake:
 			// The event source: what the streams hold, up to a batch.
 			closing := s.readStreams(p, src, seat, maxBatch-len(batch), send,
-				func(ev hub.Event) { batch, kept = gather(batch, kept, ev) }, log)
+				func(ev hub.Event) {
+					if batch == nil {
+						batch = s.batches.get()
+					}
+					batch, kept = gather(batch, kept, ev)
+				}, log)
 			if len(batch) == 0 && closing == "" {
 				// A wake for events taken already, or none the user may
 				// see: nothing to pace, and no frame spent.
@@ -339,6 +347,34 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 			}
 		}
 	}
+}
+
+// batchPool holds the pumps' batches of events between frames: the
+// program gives each back once it has drawn it (ui.Config.Recycle). A
+// batch made anew for every frame, grown event by event, was most of the
+// garbage a delivered message made.
+type batchPool struct{ p sync.Pool } // of *[]hub.Event
+
+// maxPooledBatch is the capacity of the largest batch kept for another
+// frame: the batch of a storm is let go.
+const maxPooledBatch = 64
+
+func newBatchPool() *batchPool {
+	return &batchPool{p: sync.Pool{New: func() any { b := make([]hub.Event, 0, 8); return &b }}}
+}
+
+// get returns an empty batch.
+func (bp *batchPool) get() []hub.Event { return (*bp.p.Get().(*[]hub.Event))[:0] }
+
+// put takes back a batch the program is done with.
+func (bp *batchPool) put(evs ui.EventsMsg) {
+	if cap(evs) == 0 || cap(evs) > maxPooledBatch {
+		return
+	}
+	b := []hub.Event(evs)
+	clear(b) // its strings are not kept alive
+	b = b[:0]
+	bp.p.Put(&b)
 }
 
 // frameShare is the frame interval a screen gets from the server's frame

@@ -4,6 +4,7 @@ import (
 	"io"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -130,4 +131,110 @@ func BenchmarkOtherRoom(b *testing.B) {
 		m.Update(batch)
 	}
 	b.ReportMetric(float64(out.n)/float64(b.N), "sent-B/op")
+}
+
+// crowdUsers is the roster of the benchmarks of many screens: enough users
+// to fill a 120×40 screen's member list, as in a busy room.
+func crowdUsers() []testUser {
+	who := make([]testUser, 500)
+	for i := range who {
+		who[i] = testUser{"SHA256:user" + strconv.Itoa(i), "user" + strconv.Itoa(i)}
+	}
+	return who
+}
+
+// crowdScreens is n colour sessions at 120×40 in one room of users, each
+// drawing on a Screen of its own, with history as their backlog, sharing
+// what they can as the sessions of a server do.
+func crowdScreens(n int, who []testUser, history []hub.Event, out io.Writer, edit ...func(*Config)) []*Model {
+	roster := online(who...)
+	pool := &sync.Pool{New: func() any { return new([]byte) }}
+	shared := NewShared()
+	models := make([]*Model, n)
+	for i := range models {
+		me := who[i%len(who)]
+		models[i], _ = newModel(120, 40, append([]func(*Config){func(c *Config) {
+			c.UserID, c.Name = me.id, me.name
+			c.Renderer = colorRenderer()
+			c.Rooms[0].History = history
+			c.Roster = roster
+			c.Screen = NewScreen(out, pool)
+			c.Shared = shared
+		}}, edit...)...)
+	}
+	return models
+}
+
+// BenchmarkScreens is one event delivered to many screens of the same
+// width, as a busy room's message reaches its members: what one screen
+// costs for it (ns, allocations and bytes sent per screen).
+func BenchmarkScreens(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		text func(i int) string
+	}{
+		// What the load tool sends: a token.
+		{"short", func(i int) string { return "t" + strconv.Itoa(i%100) + "x" + strconv.Itoa(i) + "r1z" }},
+		// A message of two lines.
+		{"long", func(i int) string {
+			return "message " + strconv.Itoa(i) + ": the quick brown fox jumps over the lazy dog, " +
+				"and then it does it again, a little further to the right, until the line wraps"
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			const screens = 100
+			who := crowdUsers()
+			g := newEvents()
+			history := make([]hub.Event, 100)
+			for i := range history {
+				history[i] = g.msg(who[i%len(who)], bc.text(i))
+			}
+			out := &countingWriter{}
+			models := crowdScreens(screens, who, history, out)
+			batch := make(EventsMsg, 1)
+			next := 0
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			out.n = 0
+			for b.Loop() {
+				next++
+				batch[0] = g.msg(who[next%len(who)], bc.text(next))
+				for _, m := range models {
+					m.Update(batch)
+				}
+			}
+			runtime.ReadMemStats(&after)
+			per := float64(b.N) * screens
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/screen")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/per, "allocs/screen")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/per, "B/screen")
+			b.ReportMetric(float64(out.n)/per, "sent-B/screen")
+		})
+	}
+}
+
+// BenchmarkIdleScreen is what an idle session's screen holds: colour, at
+// 120×40, with a backlog of 100 messages, in a room of 500 users.
+func BenchmarkIdleScreen(b *testing.B) {
+	var per float64
+	for b.Loop() {
+		per = idleScreenBytes()
+	}
+	b.ReportMetric(per, "B/screen")
+}
+
+func idleScreenBytes() float64 {
+	const screens = 50
+	who := crowdUsers()
+	g := newEvents()
+	history := make([]hub.Event, 100)
+	for i := range history {
+		history[i] = g.msg(who[i%len(who)], "message "+strconv.Itoa(i)+": the quick brown fox jumps over the lazy dog")
+	}
+	before := heapInUse()
+	models := crowdScreens(screens, who, history, io.Discard)
+	after := heapInUse()
+	runtime.KeepAlive(models)
+	return (float64(after) - float64(before)) / screens
 }

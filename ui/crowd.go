@@ -46,6 +46,10 @@ func (t *transcript) gatherEvent(ev hub.Event) bool {
 	if last.crowd != k || last.unix/60 != ev.UnixTime/60 {
 		return false
 	}
+	if last.shared != nil {
+		last = last.own()
+		t.entries[len(t.entries)-1] = last
+	}
 	if last.others == nil {
 		last.others = &others{}
 	}

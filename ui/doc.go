@@ -52,7 +52,11 @@
 // each transcript entry is wrapped and styled once per width and cached,
 // a frame walks only the entries in view, the transcript keeps the last 400
 // entries (arrivals and departures in a row gather into one), and the
-// member list is rebuilt only when it changes.
+// member list is rebuilt only when it changes. Nor does it grow with the
+// number of screens an event goes to: the sessions of a server share one
+// entry of it, laid out once for each width and look, and the paints of
+// each colour profile (Config.Shared); an entry that mentions its reader is
+// theirs alone.
 //
 // The screen, top to bottom: a header (the room, which of yours it is when
 // no room list shows it, users in it, its topic, your name), the

@@ -106,6 +106,16 @@ func entryFor(ev hub.Event, loc *time.Location, g *glyphs) *entry {
 	return e
 }
 
+// makeEntry is entryFor as a session of st shows it: ASCII only on a
+// terminal without UTF-8.
+func makeEntry(ev hub.Event, loc *time.Location, st *styles) *entry {
+	e := entryFor(ev, loc, st.g)
+	if e != nil && st.ascii {
+		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	}
+	return e
+}
+
 // target is the name of the user a moderation event concerns.
 func target(ev hub.Event) string { return displayName(ev.To, ev.ToName) }
 

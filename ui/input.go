@@ -4,6 +4,7 @@ import (
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"slices"
 
@@ -32,16 +33,17 @@ type input struct {
 	dirty bool
 }
 
-func newInput(st *styles, limit int) input {
+// newInput makes the input line, its styles from the session's renderer.
+func newInput(st *styles, r *lipgloss.Renderer, limit int) input {
 	ti := textinput.New()
 	ti.Prompt = prompt
 	ti.CharLimit = limit
 	// textinput's defaults come from the global renderer.
-	ti.PromptStyle = st.prompt
-	ti.TextStyle = st.inputText
-	ti.PlaceholderStyle = st.placeholder
-	ti.Cursor.Style = st.cursor
-	ti.Cursor.TextStyle = st.inputText
+	ti.PromptStyle = r.NewStyle().Foreground(lipgloss.Color("75"))
+	ti.TextStyle = r.NewStyle()
+	ti.PlaceholderStyle = r.NewStyle().Foreground(lipgloss.Color("240"))
+	ti.Cursor.Style = r.NewStyle()
+	ti.Cursor.TextStyle = ti.TextStyle
 	// Ctrl+V would read the clipboard of the machine running the server.
 	ti.KeyMap.Paste.SetEnabled(false)
 	// A blinking cursor costs a timer and a frame twice a second, per session.

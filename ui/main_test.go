@@ -218,9 +218,15 @@ func online(users ...testUser) *fakeRoster {
 	return r
 }
 
+// testShared is what the screens of the tests share, as the sessions of a
+// server do: an event of one test with the ID of another's gets its own
+// entry (see TestSharedOtherEventSameID).
+var testShared = NewShared()
+
 // newModel is ann's session at width×height, alone online, without
 // colour, in UTC, drawing on a terminal emulator (see shows) as it would on
-// the server, its first frame drawn.
+// the server, sharing with the other screens of the tests (testShared), its
+// first frame drawn.
 func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 	p := &poster{}
 	cfg := Config{
@@ -233,6 +239,7 @@ func newModel(width, height int, edit ...func(*Config)) (*Model, *poster) {
 		Width:    width,
 		Height:   height,
 		Location: time.UTC,
+		Shared:   testShared,
 	}
 	for _, e := range edit {
 		e(&cfg)

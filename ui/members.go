@@ -13,13 +13,6 @@ const (
 	membersMinWidth = 100
 )
 
-type member struct {
-	userID   string
-	name     string // sanitized
-	sessions int
-	away     bool
-}
-
 // Roster is who is in each room, kept once by the server for all of its
 // sessions: a session's member list reads it rather than keeping a copy of
 // its own (a thousand sessions of a thousand users would otherwise hold a
@@ -42,24 +35,25 @@ type Member struct {
 }
 
 // members is who is online, as the Roster says. Its rows are cached and
-// rebuilt only when membership or size change.
+// rebuilt only when membership or size change; with a Shared, the screens
+// of one look and size list the members of a room with the same rows.
 type members struct {
 	st            *styles
+	shared        *Shared // nil: the rows are the list's own
 	width, height int
 	roster        Roster
 	room          string // the room whose members are listed
 	total         int    // users in it
 
-	sorted []*member
-	rows   []string // height rows, each exactly width cells
-	dirty  bool
+	rows  []string // height rows, each exactly width cells; never changed, maybe shared
+	dirty bool
 }
 
-func newMembers(st *styles, roster Roster, room string) members {
+func newMembers(st *styles, shared *Shared, roster Roster, room string) members {
 	if roster == nil {
 		roster = noOne{}
 	}
-	m := members{st: st, roster: roster, room: room, dirty: true}
+	m := members{st: st, shared: shared, roster: roster, room: room, dirty: true}
 	_, m.total = roster.Members(room, 0)
 	return m
 }
@@ -76,11 +70,6 @@ type noOne struct{}
 
 func (noOne) Members(string, int) ([]Member, int) { return nil, 0 }
 func (noOne) Complete(string, string) []string    { return nil }
-
-func (m *members) newMember(userID, name string, sessions int) *member {
-	name = displayName(userID, name)
-	return &member{userID: userID, name: name, sessions: sessions}
-}
 
 // count is how many users are online.
 func (m *members) count() int {
@@ -122,54 +111,57 @@ func (m *members) lines() []string {
 		return m.rows
 	}
 	m.dirty = false
-	total := m.sortMembers()
-
-	m.rows = m.rows[:0]
+	var top []Member
+	top, m.total = m.roster.Members(m.room, max(m.height, 0))
 	if m.width <= 0 {
+		m.rows = nil
 		return m.rows
 	}
-	border := m.st.border.render(m.st.g.border) + " "
-	inner := m.width - 2
-	shown := m.sorted
-	more := 0
-	if total > m.height {
-		shown, more = shown[:max(m.height-1, 0)], total-max(m.height-1, 0)
-	}
-	for _, u := range shown {
-		count := ""
-		if u.sessions > 1 {
-			count = " " + m.st.g.times + strconv.Itoa(u.sessions)
+	k := sideKey{room: m.room, width: m.width, height: m.height, pal: m.st.palette, ms: m.st.ms, ascii: m.st.ascii}
+	if m.shared != nil {
+		if rows := m.shared.memberRows(k, top, m.total); rows != nil {
+			m.rows = rows
+			return m.rows
 		}
-		colour := m.st.name(u.userID)
-		if u.away {
-			count += " (away)"
-			colour = m.st.subtle
-		}
-		name := m.st.fit(m.st.show(u.name), max(inner-m.st.width(count), 1))
-		w := 2 + m.st.width(name) + m.st.width(count)
-		row := border + colour.render(name) + m.st.subtle.render(count)
-		m.rows = append(m.rows, row+spaces(m.width-w))
 	}
-	if more > 0 {
-		text := m.st.fit("+"+strconv.Itoa(more)+" more", inner)
-		m.rows = append(m.rows, border+m.st.subtle.render(text)+spaces(inner-m.st.width(text)))
-	}
-	for len(m.rows) < m.height {
-		m.rows = append(m.rows, border+spaces(inner))
+	m.rows = m.build(top)
+	if m.shared != nil {
+		m.shared.keepMemberRows(k, top, m.total, m.rows)
 	}
 	return m.rows
 }
 
-// sortMembers puts the first height users of the Roster in m.sorted, in
-// display order, and returns how many are online.
-func (m *members) sortMembers() int {
-	m.sorted = m.sorted[:0]
-	var top []Member
-	top, m.total = m.roster.Members(m.room, max(m.height, 0))
-	for _, u := range top {
-		mm := m.newMember(u.UserID, u.Name, u.Sessions)
-		mm.away = u.Away
-		m.sorted = append(m.sorted, mm)
+// build makes the rows of the list of top, the first of m.total users.
+func (m *members) build(top []Member) []string {
+	rows := make([]string, 0, max(m.height, 0))
+	border := m.st.sideLead + " "
+	inner := m.width - 2
+	shown := top
+	more := 0
+	if m.total > m.height {
+		shown, more = shown[:min(len(shown), max(m.height-1, 0))], m.total-max(m.height-1, 0)
 	}
-	return m.total
+	for _, u := range shown {
+		count := ""
+		if u.Sessions > 1 {
+			count = " " + m.st.g.times + strconv.Itoa(u.Sessions)
+		}
+		colour := m.st.name(u.UserID)
+		if u.Away {
+			count += " (away)"
+			colour = m.st.subtle
+		}
+		name := m.st.fit(m.st.show(displayName(u.UserID, u.Name)), max(inner-m.st.width(count), 1))
+		w := 2 + m.st.width(name) + m.st.width(count)
+		row := border + colour.render(name) + m.st.subtle.render(count)
+		rows = append(rows, row+spaces(m.width-w))
+	}
+	if more > 0 {
+		text := m.st.fit("+"+strconv.Itoa(more)+" more", inner)
+		rows = append(rows, border+m.st.subtle.render(text)+spaces(inner-m.st.width(text)))
+	}
+	for len(rows) < m.height {
+		rows = append(rows, border+spaces(inner))
+	}
+	return rows
 }

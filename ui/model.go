@@ -58,6 +58,14 @@ type Config struct {
 	// Input, if set, is the reader the program reads the terminal with:
 	// the model tells the person when it cut a paste.
 	Input *InputReader
+	// Recycle, if set, is given every EventsMsg once the model is done
+	// with it, at the end of its Update: the sender may fill the slice
+	// again. The model keeps no reference to it.
+	Recycle func(EventsMsg)
+	// Shared, if set, is what the model has in common with the other
+	// sessions given the same: give every session of a server the same.
+	// Nil: the model makes everything for itself.
+	Shared *Shared
 }
 
 // DefaultMaxMessage is the message length limit, in bytes, when
@@ -65,7 +73,8 @@ type Config struct {
 const DefaultMaxMessage = 4096
 
 // EventsMsg is a batch of hub events, in order. The whole batch is one
-// Update, and so at most one frame.
+// Update, and so at most one frame. The model keeps no reference to the
+// slice (see Config.Recycle).
 type EventsMsg []hub.Event
 
 // EndMsg tells the model that the session's stream has ended (the server
@@ -92,8 +101,10 @@ type Model struct {
 	loc        *time.Location
 	maxMessage int
 	in         *InputReader // nil when the program reads the terminal otherwise
+	shared     *Shared      // nil when the model makes everything for itself
+	recycle    func(EventsMsg)
 	st         *styles
-	keys       keyMap
+	keys       *keyMap   // the Shared's, or the model's own
 	commands   []command // local and the server's, by name
 
 	name    string                        // the owner's current name, which mentions are of
@@ -130,7 +141,12 @@ func New(cfg Config) *Model {
 		r.SetColorProfile(termenv.Ascii)
 		r.SetHasDarkBackground(true)
 	}
-	st := newStyles(r, cfg.Locale)
+	var st styles
+	if cfg.Shared != nil {
+		st = stylesOf(cfg.Shared.palette(r), cfg.Locale)
+	} else {
+		st = newStyles(r, cfg.Locale)
+	}
 	m := &Model{
 		userID:     cfg.UserID,
 		post:       cfg.Post,
@@ -138,8 +154,10 @@ func New(cfg Config) *Model {
 		loc:        cfg.Location,
 		maxMessage: cfg.MaxMessage,
 		in:         cfg.Input,
+		shared:     cfg.Shared,
+		recycle:    cfg.Recycle,
 		st:         &st,
-		keys:       defaultKeyMap(),
+		keys:       keysOf(cfg.Shared),
 		commands:   newRegistry(cfg.Commands),
 		name:       displayName(cfg.UserID, cfg.Name),
 		screen:     cfg.Screen,
@@ -179,9 +197,9 @@ func New(cfg Config) *Model {
 	}
 	m.transcript = &m.cur.t
 	m.header = header{st: m.st, room: m.cur.title, topic: m.cur.topic, name: m.name, dirty: true}
-	m.members = newMembers(m.st, cfg.Roster, m.cur.id)
+	m.members = newMembers(m.st, cfg.Shared, cfg.Roster, m.cur.id)
 	m.header.setOnline(m.members.count())
-	m.input = newInput(m.st, m.maxMessage)
+	m.input = newInput(m.st, r, m.maxMessage)
 	m.status = status{st: m.st, dirty: true}
 
 	for _, n := range cfg.Notices {
@@ -221,6 +239,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // to its lines.
 func (m *Model) draw() {
 	switch {
+	case m.screen != nil && m.shared != nil:
+		// The rows a frame is laid out in are needed while it is drawn
+		// only: between frames they serve other screens.
+		sc := m.shared.scratch.Get().(*frameScratch)
+		m.frm.rows, m.transcript.rows, m.side = sc.rows, sc.lines, sc.side
+		m.screen.draw(m.layout())
+		sc.rows, sc.lines, sc.side = clearLen(m.frm.rows), clearLen(m.transcript.rows), clearLen(m.side)
+		m.frm.rows, m.transcript.rows, m.side = nil, nil, nil
+		m.shared.scratch.Put(sc)
 	case m.screen != nil:
 		m.screen.draw(m.layout())
 	case m.lines != nil:
@@ -232,7 +259,11 @@ func (m *Model) draw() {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case EventsMsg:
-		return m.handleEvents(msg)
+		cmd := m.handleEvents(msg)
+		if m.recycle != nil {
+			m.recycle(msg)
+		}
+		return cmd
 	case EndMsg:
 		return m.handleEnd(msg)
 	case JoinedMsg:
@@ -352,12 +383,19 @@ func (m *Model) entryFor(ev hub.Event) *entry {
 	case ev.Type == hub.EventTypeNick && ev.UserID == m.peer.userID && ev.UserID != "":
 		m.peer.name = displayName(ev.UserID, ev.Name)
 	}
-	e := entryFor(ev, m.loc, m.st.g)
-	if e != nil && m.st.ascii {
-		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
+	var e *entry
+	if m.shared != nil && ev.ID > 0 {
+		e = m.shared.entry(ev, m.loc, m.st)
+	} else {
+		e = makeEntry(ev, m.loc, m.st)
 	}
 	if e != nil && (e.kind == kindMessage || e.kind == kindAction) && ev.UserID != m.userID {
-		e.marks = mentions(e.text, m.st.show(m.name))
+		if marks := mentions(e.text, m.st.show(m.name)); len(marks) > 0 {
+			if e.shared != nil {
+				e = e.own() // highlighted for this reader only
+			}
+			e.marks = marks
+		}
 	}
 	return e
 }
@@ -597,6 +635,12 @@ func (m *Model) addLocal(kind entryKind, text string) {
 	m.transcript.add(&entry{kind: kind, text: text})
 }
 
+// clearLen lets go of what s holds, keeping its room.
+func clearLen[T any](s []T) []T {
+	clear(s)
+	return s[:0]
+}
+
 // sideRows is the side of a wide screen: the room list, then the member
 // list. The slice is reused from frame to frame.
 func (m *Model) sideRows() []string {
@@ -623,7 +667,7 @@ func (m *Model) layout() *frame {
 	f := &m.frm
 	f.width, f.height = m.width, m.height
 	f.rows = f.rows[:0]
-	f.sideCol, f.top, f.bottom = 0, 0, 0
+	f.sideCol, f.top, f.bottom, f.sideLead = 0, 0, 0, ""
 	if m.tooSmall() {
 		text := m.st.fit("terminal too small", m.width)
 		f.rows = append(f.rows, row{text: text, width: m.st.width(text)})
@@ -637,6 +681,7 @@ func (m *Model) layout() *frame {
 	if m.wide() {
 		side = m.sideRows()
 		f.sideCol = m.transcript.width
+		f.sideLead = m.st.sideLead
 	}
 	height := m.height - chrome
 	empty := height - len(lines)

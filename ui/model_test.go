@@ -581,3 +581,22 @@ func TestRosterEventRefreshesTheMemberList(t *testing.T) {
 		t.Errorf("the member list did not follow the roster event:\n%s", view)
 	}
 }
+
+// TestRecycle: the model gives each batch back once it has drawn it, and
+// keeps nothing of it: the sender may fill it again at once.
+func TestRecycle(t *testing.T) {
+	var back []EventsMsg
+	m, _ := newModel(80, 24, func(c *Config) { c.Recycle = func(evs EventsMsg) { back = append(back, evs) } })
+	g := newEvents()
+	batch := EventsMsg{g.msg(bob, "first"), g.msg(bob, "second")}
+	send(m, batch)
+	if len(back) != 1 || &back[0][0] != &batch[0] {
+		t.Fatalf("given back %d batches, want the one sent", len(back))
+	}
+	clear(batch)
+	batch[0] = g.msg(carol, "overwritten")
+	press(m, tea.KeyCtrlL) // repaints from what the model holds
+	if got := shows(m); !strings.Contains(got, "Bob: first") || !strings.Contains(got, "Bob: second") || strings.Contains(got, "overwritten") {
+		t.Fatalf("after the batch was filled again the screen shows\n%s", got)
+	}
+}

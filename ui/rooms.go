@@ -276,7 +276,7 @@ func (l *roomList) lines(rooms []*room, cur *room, n int) []string {
 		return l.rows
 	}
 	st := l.st
-	border := st.border.render(st.g.border) + " "
+	border := st.sideLead + " "
 	inner := l.width - 2
 	shown, more := rooms, 0
 	if len(rooms) > n-1 {
@@ -314,7 +314,7 @@ func (l *roomList) lines(rooms []*room, cur *room, n int) []string {
 		text := st.fit("  +"+strconv.Itoa(more)+" more", inner)
 		l.rows = append(l.rows, border+st.subtle.render(text)+spaces(inner-st.width(text)))
 	}
-	rule := st.border.render(st.g.border) + st.separator.render(strings.Repeat(st.g.rule, l.width-1))
+	rule := st.sideLead + st.separator.render(strings.Repeat(st.g.rule, l.width-1))
 	return append(l.rows, rule)
 }
 

@@ -34,7 +34,11 @@ type frame struct {
 	width, height int
 	rows          []row
 	sideCol       int // the column the side cells start at; 0 when there are none
-	top, bottom   int // rows[top:bottom] are the transcript, which may scroll as one
+	// sideLead is what every side cell starts with, one cell wide (the
+	// border): a side cell drawn over one that starts with it too keeps
+	// it, and is drawn from the column after.
+	sideLead    string
+	top, bottom int // rows[top:bottom] are the transcript, which may scroll as one
 }
 
 // Terminal modes a session's screen sets, as its caps allow, and resets
@@ -182,8 +186,16 @@ func (s *Screen) draw(f *frame) {
 				continue
 			}
 			if old.text == r.text && old.width == r.width && r.side != "" {
-				b = cursorTo(b, i, f.sideCol)
-				b = appendSide(b, r.side)
+				lead := f.sideLead
+				if lead == "" || !strings.HasPrefix(old.side, lead) || !strings.HasPrefix(r.side, lead) {
+					lead = ""
+				}
+				col := f.sideCol
+				if lead != "" {
+					col++
+				}
+				b = cursorTo(b, i, col)
+				b = appendSide(b, r.side[len(lead):])
 				continue
 			}
 		}
@@ -281,13 +293,13 @@ func sameText(a, b []row) bool {
 func scrollRegion(b []byte, top, bottom, k int, up bool) []byte {
 	b = append(b, ansi.ResetStyle...)
 	b = append(b, "\x1b["...)
-	b = strconv.AppendInt(b, int64(top+1), 10)
+	b = appendNum(b, top+1)
 	b = append(b, ';')
-	b = strconv.AppendInt(b, int64(bottom), 10)
+	b = appendNum(b, bottom)
 	b = append(b, 'r')
 	b = cursorTo(b, top, 0)
 	b = append(b, "\x1b["...)
-	b = strconv.AppendInt(b, int64(k), 10)
+	b = appendNum(b, k)
 	if up {
 		b = append(b, 'S')
 	} else {
@@ -300,9 +312,12 @@ func scrollRegion(b []byte, top, bottom, k int, up bool) []byte {
 // goes as one erase. (Trailing spaces are unstyled: a style ends with a
 // reset, which is not a space.)
 func appendSide(b []byte, side string) []byte {
-	cell := strings.TrimRight(side, " ")
-	b = append(b, cell...)
-	if len(cell) < len(side) {
+	n := len(side)
+	for n > 0 && side[n-1] == ' ' {
+		n--
+	}
+	b = append(b, side[:n]...)
+	if n < len(side) {
 		b = append(b, eraseRight...)
 	}
 	return b
@@ -313,10 +328,10 @@ func appendSide(b []byte, side string) []byte {
 // ansi.CursorPosition does: they run for every changed row of a frame.
 func cursorTo(b []byte, y, x int) []byte {
 	b = append(b, "\x1b["...)
-	b = strconv.AppendInt(b, int64(y+1), 10)
+	b = appendNum(b, y+1)
 	if x > 0 {
 		b = append(b, ';')
-		b = strconv.AppendInt(b, int64(x+1), 10)
+		b = appendNum(b, x+1)
 	}
 	return append(b, 'H')
 }
@@ -324,6 +339,20 @@ func cursorTo(b []byte, y, x int) []byte {
 // columnTo moves the cursor to column x (from 0) of its row.
 func columnTo(b []byte, x int) []byte {
 	b = append(b, "\x1b["...)
-	b = strconv.AppendInt(b, int64(x+1), 10)
+	b = appendNum(b, x+1)
 	return append(b, 'G')
+}
+
+// appendNum appends n in decimal: quicker than strconv for the numbers
+// of rows and columns, which have at most three digits.
+func appendNum(b []byte, n int) []byte {
+	switch {
+	case n >= 0 && n < 10:
+		return append(b, byte('0'+n))
+	case n >= 10 && n < 100:
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	case n >= 100 && n < 1000:
+		return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+	}
+	return strconv.AppendInt(b, int64(n), 10)
 }

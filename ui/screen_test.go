@@ -2,8 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	tea "github.com/charmbracelet/bubbletea"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,6 +97,8 @@ type frameGen struct {
 	back          int   // lines scrolled back from the bottom
 	members       []string
 	status, input string
+	lead          string // the border every side cell starts with; "│" when ""
+	tellLead      bool   // the frame says so (frame.sideLead)
 }
 
 var words = []string{"ok", "hello", "漢字", "the", "deploy", "👍", "\x1b[1mbold\x1b[m", "\x1b[38;5;2mgreen\x1b[m", "x"}
@@ -152,6 +156,8 @@ func (g *frameGen) step(t *rapid.T) {
 		g.width = rapid.IntRange(minWidth, 70).Draw(t, "width")
 		g.height = rapid.IntRange(minHeight, 16).Draw(t, "height")
 		g.side = g.width >= 50 && rapid.Bool().Draw(t, "side")
+		g.lead = rapid.SampledFrom([]string{"│", "\x1b[38;5;238m│\x1b[0m"}).Draw(t, "lead")
+		g.tellLead = rapid.Bool().Draw(t, "tellLead")
 		// Rewrap, roughly: cut what no longer fits.
 		for i, r := range g.log {
 			g.log[i] = cut(r.text, g.mainWidth())
@@ -168,8 +174,12 @@ func (g *frameGen) frame() *frame {
 	start := max(end-h, 0)
 	visible := g.log[start:end]
 	f.top = 1
+	lead := cmp.Or(g.lead, "│")
 	if g.side {
 		f.sideCol = g.mainWidth()
+		if g.tellLead {
+			f.sideLead = lead
+		}
 	}
 	for i := range h {
 		var r row
@@ -181,7 +191,7 @@ func (g *frameGen) frame() *frame {
 			if i < len(g.members) {
 				name = g.members[i]
 			}
-			r.side = "│ " + name + spaces(membersWidth-2-ansi.StringWidth(name))
+			r.side = lead + " " + name + spaces(membersWidth-2-ansi.StringWidth(name))
 		}
 		f.rows = append(f.rows, r)
 	}
@@ -218,6 +228,7 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 		g.log = append(g.log, row{text: fmt.Sprintf("12:00 ann: message number %d, long enough to be a real line of chat", i), width: 67})
 	}
 	g.members = []string{"ann", "bob", "carol"}
+	g.lead, g.tellLead = "\x1b[38;5;238m│\x1b[0m", true
 	p := newPainter(g.width, g.height)
 	p.draw(g.frame())
 	full := p.out.Len()
@@ -230,6 +241,11 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 	}
 	if strings.Count(out, "message number") != 0 {
 		t.Errorf("lines already on the screen were sent again: %q", out)
+	}
+	// The member list moved up with the rows: its names are drawn again
+	// where they were, the border of every row but the new one stays.
+	if n := strings.Count(out, "│"); n != 1 {
+		t.Errorf("the border was drawn %d times, want once (the new row): %q", n, out)
 	}
 	if p.out.Len()*3 > full {
 		t.Errorf("one new line cost %d bytes, the whole screen %d", p.out.Len(), full)
@@ -322,5 +338,13 @@ func TestCtrlLRepaints(t *testing.T) {
 	send(m, tea.KeyMsg{Type: tea.KeyCtrlL})
 	if out := p.out.String(); !strings.Contains(out, "\x1b[2J") || !strings.Contains(out, "#lobby") {
 		t.Errorf("Ctrl+L wrote %q", out)
+	}
+}
+
+func TestAppendNum(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 42, 99, 100, 500, 999, 1000, 12345, -1} {
+		if got, want := string(appendNum([]byte("x"), n)), "x"+strconv.Itoa(n); got != want {
+			t.Errorf("appendNum(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

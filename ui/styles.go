@@ -37,18 +37,22 @@ func newPaint(s lipgloss.Style) paint {
 	return paint{r[:i], r[i+len(probe):]}
 }
 
+// render is s in the paint; nothing for nothing, which would only set a
+// style and reset it.
 func (p paint) render(s string) string {
-	if p.pre == "" && p.post == "" {
+	if s == "" || p.pre == "" && p.post == "" {
 		return s
 	}
 	return p.pre + s + p.post
 }
 
-// styles holds every style of a session. All of them come from the
-// session's renderer: the global one has the server's colour profile.
-// Only plain colours are used: an adaptive colour would ask the terminal
-// for its background.
-type styles struct {
+// palette is the paints of one colour profile. They come from a
+// session's renderer (the global one has the server's colour profile),
+// and are the same for every session of that profile: the screens of a
+// Shared share them. Only plain colours are used: an adaptive colour would
+// ask the terminal for its background. A palette is never changed once
+// made.
+type palette struct {
 	header    paint
 	status    paint
 	time      paint
@@ -63,21 +67,11 @@ type styles struct {
 	newCount  paint
 	current   paint // the room shown, in the room list
 	names     [len(nameColors)]paint
-
-	ms    measure // how the terminal counts cells
-	g     *glyphs // the chrome's characters
-	ascii bool    // the terminal's charset is ASCII: see show
-
-	// The input line's, for bubbles' textinput.
-	prompt      lipgloss.Style
-	inputText   lipgloss.Style
-	placeholder lipgloss.Style
-	cursor      lipgloss.Style
 }
 
-func newStyles(r *lipgloss.Renderer, loc Locale) styles {
+func newPalette(r *lipgloss.Renderer) *palette {
 	fg := func(c string) lipgloss.Style { return r.NewStyle().Foreground(lipgloss.Color(c)) }
-	s := styles{
+	p := &palette{
 		header:    newPaint(fg("252").Bold(true).Background(lipgloss.Color("236"))),
 		status:    newPaint(fg("245")),
 		time:      newPaint(fg("243")),
@@ -91,22 +85,38 @@ func newStyles(r *lipgloss.Renderer, loc Locale) styles {
 		border:    newPaint(fg("238")),
 		newCount:  newPaint(fg("221").Bold(true)),
 		current:   newPaint(fg("252").Bold(true)),
+	}
+	for i, c := range nameColors {
+		p.names[i] = newPaint(r.NewStyle().Bold(true).Foreground(c))
+	}
+	return p
+}
 
-		prompt:      fg("75"),
-		inputText:   r.NewStyle(),
-		placeholder: fg("240"),
-		cursor:      r.NewStyle(),
+// styles is how a session draws: the paints of its colour profile, and
+// what its terminal's locale says.
+type styles struct {
+	*palette
+	sideLead string // the border that starts every row of the side, styled
 
-		ms:    measure{wideAmbiguous: loc.WideAmbiguous},
-		g:     &unicodeGlyphs,
-		ascii: loc.ASCII,
+	ms    measure // how the terminal counts cells
+	g     *glyphs // the chrome's characters
+	ascii bool    // the terminal's charset is ASCII: see show
+}
+
+// newStyles makes the styles of a session of its own, from its renderer.
+func newStyles(r *lipgloss.Renderer, loc Locale) styles { return stylesOf(newPalette(r), loc) }
+
+func stylesOf(p *palette, loc Locale) styles {
+	s := styles{
+		palette: p,
+		ms:      measure{wideAmbiguous: loc.WideAmbiguous},
+		g:       &unicodeGlyphs,
+		ascii:   loc.ASCII,
 	}
 	if loc.ASCII {
 		s.g = &asciiGlyphs
 	}
-	for i, c := range nameColors {
-		s.names[i] = newPaint(r.NewStyle().Bold(true).Foreground(c))
-	}
+	s.sideLead = s.border.render(s.g.border)
 	return s
 }
 

@@ -6,7 +6,8 @@ import (
 )
 
 // maxEntries bounds the transcript; older entries are forgotten. Every
-// session keeps its own, so it is also what a session costs in a busy room.
+// session keeps its own list of them, most of them shared (see Shared), so
+// it is also what a session costs in a busy room.
 const maxEntries = 400
 
 type entryKind uint8
@@ -50,6 +51,19 @@ type entry struct {
 
 	width int // the width lines were made for; 0 when not made yet
 	lines []line
+
+	// shared is set for an entry made once for the screens of a Shared:
+	// they all hold it, none may change it, and its lines are there.
+	// Such an entry has no marks; one that gathers others is first made
+	// the screen's own (see own).
+	shared *layouts
+}
+
+// own returns a copy of a shared entry that is the screen's own.
+func (e *entry) own() *entry {
+	c := *e
+	c.shared, c.lines, c.width = nil, nil, 0
+	return &c
 }
 
 // said reports whether the entry is something a user said: it starts
@@ -73,11 +87,15 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, sc
 		e.text, e.stale = crowdText(e.crowd, e.name, e.others, st.g), false
 	}
 	e.width = width
-	e.lines = e.lines[:0]
+	e.lines = e.lay(st, loc, width, clock, scratch, e.lines[:0])
+	return e.lines
+}
 
+// lay appends the entry's lines for width to dst. It changes nothing of
+// the entry: a shared one is laid out by several screens at once.
+func (e *entry) lay(st *styles, loc *time.Location, width int, clock bool, scratch *[]segment, dst []line) []line {
 	if e.kind == kindSeparator {
-		e.lines = append(e.lines, line{st.separator.render(strings.Repeat(st.g.rule, width)), width})
-		return e.lines
+		return append(dst, line{st.separator.render(strings.Repeat(st.g.rule, width)), width})
 	}
 
 	// Every line but separators starts with a prefix; continuation lines
@@ -133,12 +151,12 @@ func (e *entry) layout(st *styles, loc *time.Location, width int, clock bool, sc
 			text = body.pre + e.highlight(st.mention, body, text, sg.start) + body.post
 		}
 		if i == 0 {
-			e.lines = append(e.lines, line{prefix + text, prefixWidth + w})
+			dst = append(dst, line{prefix + text, prefixWidth + w})
 		} else {
-			e.lines = append(e.lines, line{spaces(indent) + text, indent + w})
+			dst = append(dst, line{spaces(indent) + text, indent + w})
 		}
 	}
-	return e.lines
+	return dst
 }
 
 // head is the styled start of what a user said: at (the time, styled),
@@ -217,9 +235,19 @@ type transcript struct {
 
 	rows    []line // the visible window, reused from frame to frame
 	scratch []segment
+	// near holds the lines of the shared entries in and around the
+	// window, by sequence number (seq mod its length, a power of two
+	// above the height): reading them from the entry takes longer.
+	near []laid
 
 	out *Lines // a line-mode chat writes each entry as it is added
 	tag string // and starts it with this, "#go", when its room is not the one shown
+}
+
+// laid is the lines of the entry at seq.
+type laid struct {
+	seq   int
+	lines []line
 }
 
 func newTranscript(st *styles, loc *time.Location) transcript {
@@ -240,8 +268,11 @@ func (t *transcript) setClock(on bool) {
 // lines look or are measured.
 func (t *transcript) relayout() {
 	for _, e := range t.entries {
-		e.lines, e.width = nil, 0
+		if e.shared == nil {
+			e.lines, e.width = nil, 0
+		}
 	}
+	clear(t.near)
 	if !t.follow {
 		t.clampAnchor()
 	}
@@ -250,6 +281,9 @@ func (t *transcript) relayout() {
 // SetSize sets the window's size. Entries are wrapped again lazily, when
 // they come into view.
 func (t *transcript) SetSize(width, height int) {
+	if width != t.width {
+		clear(t.near)
+	}
 	t.width, t.height = width, height
 	if !t.follow {
 		t.clampAnchor()
@@ -261,8 +295,43 @@ func (t *transcript) lastSeq() int { return t.firstSeq + len(t.entries) - 1 }
 func (t *transcript) at(seq int) *entry { return t.entries[seq-t.firstSeq] }
 
 func (t *transcript) lines(seq int) []line {
+	e := t.at(seq)
+	if e.shared != nil {
+		return t.sharedLines(seq, e)
+	}
 	t.laidFrom = min(t.laidFrom, seq)
-	return t.at(seq).layout(t.st, t.loc, t.width, t.clock, &t.scratch)
+	return e.layout(t.st, t.loc, t.width, t.clock, &t.scratch)
+}
+
+// sharedLines returns the lines of the shared entry e at seq: from near,
+// from the entry, or laid out now and kept with the entry for the other
+// screens of this look.
+func (t *transcript) sharedLines(seq int, e *entry) []line {
+	if n := nearSize(t.height); len(t.near) < n {
+		t.near = make([]laid, n)
+	}
+	n := &t.near[seq&(len(t.near)-1)]
+	if n.seq == seq && n.lines != nil {
+		return n.lines
+	}
+	k := look{pal: t.st.palette, loc: t.loc, width: t.width, ms: t.st.ms, ascii: t.st.ascii, clock: t.clock}
+	ls := e.shared.get(k)
+	if ls == nil {
+		ls = e.lay(t.st, t.loc, t.width, t.clock, &t.scratch, nil)
+		e.shared.add(k, ls)
+	}
+	*n = laid{seq, ls}
+	return ls
+}
+
+// nearSize is the length of near for a window of height rows: a power of
+// two, larger than the entries a window can show.
+func nearSize(height int) int {
+	n := 16
+	for n <= height {
+		n *= 2
+	}
+	return n
 }
 
 // release drops the lines of the entries more than a window above the
@@ -271,15 +340,16 @@ func (t *transcript) lines(seq int) []line {
 func (t *transcript) release(seq int) {
 	keep := seq - max(t.height, 1)
 	for s := max(t.laidFrom, t.firstSeq); s < keep; s++ {
-		e := t.at(s)
-		e.lines, e.width = nil, 0
+		if e := t.at(s); e.shared == nil {
+			e.lines, e.width = nil, 0
+		}
 	}
 	t.laidFrom = max(t.laidFrom, keep)
 }
 
 // add appends an entry, forgetting the oldest beyond maxEntries.
 func (t *transcript) add(e *entry) {
-	if t.st.ascii {
+	if t.st.ascii && e.shared == nil { // a shared entry was made for the charset
 		e.text, e.name, e.toName = toASCII(e.text), toASCII(e.name), toASCII(e.toName)
 	}
 	if t.out != nil {
@@ -308,11 +378,12 @@ func (t *transcript) add(e *entry) {
 // the entries and where the reader was: the room is no longer shown.
 func (t *transcript) park() {
 	for s := max(t.laidFrom, t.firstSeq); s <= t.lastSeq(); s++ {
-		e := t.at(s)
-		e.lines, e.width = nil, 0
+		if e := t.at(s); e.shared == nil {
+			e.lines, e.width = nil, 0
+		}
 	}
 	t.laidFrom = t.lastSeq() + 1
-	t.rows, t.scratch = nil, nil
+	t.rows, t.scratch, t.near = nil, nil, nil
 }
 
 // scrolled reports whether the reader has scrolled up.
