@@ -4,6 +4,7 @@
 package natstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // readyTimeout bounds how long a server may take to accept clients.
@@ -86,7 +89,7 @@ func RunCluster(t testing.TB) *Cluster {
 			leader = leader || s.JetStreamIsLeader()
 			current = current && s.JetStreamIsCurrent()
 		}
-		if leader && current {
+		if leader && current && c.placesReplicas() {
 			return c
 		}
 		if time.Now().After(deadline) {
@@ -94,6 +97,27 @@ func RunCluster(t testing.TB) *Cluster {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// placesReplicas reports whether the cluster can place a stream of three
+// replicas yet: its meta leader may be elected before it knows every peer.
+func (c *Cluster) placesReplicas() bool {
+	nc, err := nats.Connect(c.URL(), nats.Timeout(time.Second))
+	if err != nil {
+		return false
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	const probe = "NATSTEST_READY"
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: probe, Subjects: []string{"natstest.ready"}, Replicas: 3}); err != nil {
+		return false
+	}
+	return js.DeleteStream(ctx, probe) == nil
 }
 
 // URL is every server's client URL, comma-separated, as nats.Connect
