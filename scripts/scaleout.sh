@@ -19,7 +19,8 @@
 # Prints one tab-separated line a run: setup, run, load (1 min), latency
 # p50/p90/p99/max in ms, seen/expected, lost, evicted, then the CPU
 # seconds of each process over the whole run (connecting included): node
-# a, node b, NATS.
+# a, node b, NATS; and node a's mean publish round trip in ms, with the
+# share of its publishes that took over 12.8 ms (from its metrics).
 set -eu
 
 RUNS=${RUNS:-1}
@@ -33,7 +34,7 @@ cd "$(dirname "$0")/.."
 SCRIPT=scaleout.sh
 # shellcheck source=scripts/loadlib.sh
 . scripts/loadlib.sh
-needs go taskset jq
+needs go taskset jq curl
 nats=${NATS_SERVER:-$(command -v nats-server || echo /usr/sbin/nats-server)}
 [ -x "$nats" ] || { echo "$SCRIPT: needs nats-server (apt-get install nats-server, or NATS_SERVER=path)" >&2; exit 2; }
 start_work
@@ -75,12 +76,22 @@ wait_port() {
 	done
 }
 
-report() { # setup run load json cpu_a cpu_b cpu_nats
-	jq -r --arg s "$1" --arg n "$2" --arg load "$3" --arg a "$5" --arg b "$6" --arg nats "$7" '
+# publish_ms prints node a's mean publish round trip in ms and the share
+# of publishes over 10 ms, from its metrics on port $1.
+publish_ms() {
+	curl -s "http://127.0.0.1:$1/metrics" | awk '
+		/^sshchat_bus_publish_seconds_sum/ { sum = $2 }
+		/^sshchat_bus_publish_seconds_count/ { count = $2 }
+		/^sshchat_bus_publish_seconds_bucket\{le="0.0128"\}/ { fast = $2 }
+		END { if (count > 0) printf "%.2f/%.2f%%", sum / count * 1000, (count - fast) / count * 100; else print "?" }'
+}
+
+report() { # setup run load json cpu_a cpu_b cpu_nats publish
+	jq -r --arg s "$1" --arg n "$2" --arg load "$3" --arg a "$5" --arg b "$6" --arg nats "$7" --arg pub "${8:--}" '
 		def r(x): if x == null then "?" else (x * 10 | round) / 10 end;
 		[$s, $n, $load, r(.latency_ms.p50), r(.latency_ms.p90), r(.latency_ms.p99), r(.latency_ms.max),
 		 "\(.deliveries.seen // "?")/\(.deliveries.expected // "?")", (.deliveries.lost // "?"), (.dropped.evicted // "?"),
-		 $a, $b, $nats] | @tsv' "$4"
+		 $a, $b, $nats, $pub] | @tsv' "$4"
 }
 
 one_node() {
@@ -106,7 +117,8 @@ two_nodes() {
 	nats_pid=$!
 	wait_port $((PORT + 2))
 	url=nats://127.0.0.1:$((PORT + 2))
-	taskset -c 0 "$bin" serve --addr "127.0.0.1:$PORT" --data "$work/a" --nats "$url" --node a --log-level warn >"$work/a-$n.log" 2>&1 &
+	taskset -c 0 "$bin" serve --addr "127.0.0.1:$PORT" --data "$work/a" --nats "$url" --node a --log-level warn \
+		--metrics-addr "127.0.0.1:$((PORT + 3))" >"$work/a-$n.log" 2>&1 &
 	server_pid=$!
 	wait_port "$PORT"
 	mkdir -m 700 "$work/b"
@@ -119,12 +131,13 @@ two_nodes() {
 	# shellcheck disable=SC2086 # the flags are words
 	taskset -c 1 timeout -s INT -k 10 "$RUN_LIMIT" "$tool" -addr "127.0.0.1:$PORT,127.0.0.1:$((PORT + 1))" -json -pid "$server_pid" $flags >"$out" 2>"$out.err" || true
 	a=$(cpu_s "$server_pid") b=$(cpu_s "$node_b_pid") c=$(cpu_s "$nats_pid")
+	publish=$(publish_ms "$((PORT + 3))")
 	stop_all
 	jq -e . "$out" >/dev/null 2>&1 || echo '{}' >"$out"
-	report "2 nodes" "$n" "$load" "$out" "$a" "$b" "$c"
+	report "2 nodes" "$n" "$load" "$out" "$a" "$b" "$c" "$publish"
 }
 
-printf 'setup\trun\tload\tp50\tp90\tp99\tmax\tseen/expected\tlost\tevicted\tcpu_a_s\tcpu_b_s\tcpu_nats_s\n'
+printf 'setup\trun\tload\tp50\tp90\tp99\tmax\tseen/expected\tlost\tevicted\tcpu_a_s\tcpu_b_s\tcpu_nats_s\tpublish_ms/over_12.8ms\n'
 n=1
 while [ $n -le "$RUNS" ]; do
 	one_node $n
