@@ -302,6 +302,7 @@ func TestClusterLogFromTheStream(t *testing.T) {
 	bob := b.connect("bob", newKey(t), 100, 30)
 	alice.waitJoined("bob")
 	alice.say("first")
+	bob.waitText("alice: first") // in that order in the stream
 	bob.say("second")
 	alice.waitText("bob: second")
 	a.stop()
