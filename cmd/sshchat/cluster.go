@@ -49,7 +49,7 @@ func (c *clusterConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Replicas, "nats-replicas", 1, "copies of the stream and buckets in the NATS cluster (3 survives one NATS server down)")
 	fs.DurationVar(&c.MaxAge, "nats-max-age", 0, "drop events older than this from the stream (0: keep them all); each node keeps its events.log")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", 2*time.Second, "how often a node tells the others it is up")
-	fs.DurationVar(&c.TTL, "node-ttl", 10*time.Second, "a node silent this long is gone: its sessions leave, announced once by another node")
+	fs.DurationVar(&c.TTL, "node-ttl", 8*time.Second, "a node silent this long is gone: its sessions leave, announced once by another node (within about a heartbeat more)")
 }
 
 var clusterName = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
