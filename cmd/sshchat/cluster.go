@@ -149,7 +149,7 @@ func (a *app) joinCluster(hostKey gossh.PublicKey, reg *registry.Registry) (*clu
 		return nil, errors.Join(fmt.Errorf("share the registry: %w", err), b.close())
 	}
 	b.stopReg = stop
-	a.log.Info("joined the cluster", "node", id, "cluster", a.cfg.Cluster.Name, "nats", a.cfg.Cluster.URL)
+	a.log.Info("joined the cluster", "node", id, "cluster", a.cfg.Cluster.Name) // not the URLs: they may hold a password
 	return b, nil
 }
 
