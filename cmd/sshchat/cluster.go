@@ -52,7 +52,10 @@ func (c *clusterConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TTL, "node-ttl", 8*time.Second, "a node silent this long is gone: its sessions leave, announced once by another node (within about a heartbeat more)")
 }
 
-var clusterName = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+var (
+	clusterName = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+	notNodeChar = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+)
 
 func (c clusterConfig) validate() error {
 	switch {
@@ -77,7 +80,7 @@ func (c clusterConfig) nodeID() string {
 		return c.Node
 	}
 	host, _ := os.Hostname()
-	host = regexp.MustCompile(`[^A-Za-z0-9_-]+`).ReplaceAllString(host, "-")
+	host = notNodeChar.ReplaceAllString(host, "-")
 	if len(host) > 40 {
 		host = host[:40]
 	}
