@@ -171,18 +171,7 @@ func (c *Core) ensure(id string) (*room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open #%s: %w", id, err)
 	}
-	r = &room{id: id, hub: h}
-	c.mu.Lock()
-	closed = c.closed
-	if !closed {
-		c.rooms[k] = r
-	}
-	c.mu.Unlock()
-	if closed {
-		_ = h.Close()
-		return nil, errors.New("the server is stopping")
-	}
-	return r, nil
+	return c.keep(k, id, h)
 }
 
 // NodeGone takes out every session of node, which stopped without their

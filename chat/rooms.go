@@ -248,9 +248,15 @@ func (c *Core) create(userID, name, id string) (*room, error) {
 	if err := h.Post(hub.Event{Type: hub.EventTypeCreate, UserID: userID, Name: name, Message: "created #" + id}); err != nil {
 		c.log.Error("post the creation of a room", "room", id, "err", err)
 	}
-	r = &room{id: id, hub: h}
+	return c.keep(k, id, h)
+}
+
+// keep adds the room id, its hub h just opened, to the open rooms under
+// key k; a core closed meanwhile closes h instead.
+func (c *Core) keep(k, id string, h Room) (*room, error) {
+	r := &room{id: id, hub: h}
 	c.mu.Lock()
-	closed = c.closed
+	closed := c.closed
 	if !closed {
 		c.rooms[k] = r
 	}
