@@ -372,15 +372,7 @@ func (h *Hub) Message(userID, message string) {
 // session (a script posting one line). A user who is online keeps the name
 // the room knows.
 func (h *Hub) Publish(userID, name, message string) {
-	select {
-	case <-h.done:
-		return
-	default:
-	}
-	select {
-	case h.reqs <- request{op: opMessage, member: Member{UserID: userID, Name: name}, text: message}:
-	case <-h.done:
-	}
+	_ = h.send(request{op: opMessage, member: Member{UserID: userID, Name: name}, text: message})
 }
 
 // Post publishes an event the hub does not make itself: an action,
@@ -393,13 +385,19 @@ func (h *Hub) Post(ev Event) error {
 	case EventTypeJoin, EventTypeAdd, EventTypeRemove, EventTypeLeave, EventTypeClose, EventTypeNick, EventTypeRoster, "":
 		return fmt.Errorf("%w: %q", ErrBadType, ev.Type)
 	}
+	return h.send(request{op: opPost, event: ev})
+}
+
+// send queues a request that has no answer: it blocks only while the
+// request queue is full, and returns ErrClosed at once after Close.
+func (h *Hub) send(r request) error {
 	select {
 	case <-h.done:
 		return ErrClosed
 	default:
 	}
 	select {
-	case h.reqs <- request{op: opPost, event: ev}:
+	case h.reqs <- r:
 		return nil
 	case <-h.done:
 		return ErrClosed

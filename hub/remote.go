@@ -20,17 +20,7 @@ func (h *Hub) Apply(ev Event) error {
 	if ev.Type == "" || ev.Type == EventTypeRoster {
 		return fmt.Errorf("%w: %q", ErrBadType, ev.Type)
 	}
-	select {
-	case <-h.done:
-		return ErrClosed
-	default:
-	}
-	select {
-	case h.reqs <- request{op: opApply, event: ev}:
-		return nil
-	case <-h.done:
-		return ErrClosed
-	}
+	return h.send(request{op: opApply, event: ev})
 }
 
 // AddRemote counts a session of another node in, without an event: for
