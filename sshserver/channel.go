@@ -26,6 +26,9 @@ type channel struct {
 	// change that arrives before the shell, for as long as the connection
 	// lives, and after the session for as long as nobody takes it.
 	winch chan ssh.Window
+	// raw is the accepted channel, set before any request reaches the
+	// library: the session writes its output to it (see session.Write).
+	raw gossh.Channel
 }
 
 // sessionChannel opens a session channel, or refuses it when the
@@ -45,7 +48,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, newChan g
 	// The library reads its handlers from the server it is given: give it
 	// one for this channel alone, whose handler knows the channel.
 	per := &ssh.Server{
-		Handler:     func(sess ssh.Session) { s.serveSession(sess, ch.winch) },
+		Handler:     func(sess ssh.Session) { s.serveSession(sess, ch) },
 		PtyCallback: func(ssh.Context, ssh.Pty) bool { return true },
 	}
 	_ = ssh.EmulatePty()(per)
@@ -59,6 +62,7 @@ func (c *channel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("accept channel: %w", err)
 	}
+	c.raw = ch
 	out := make(chan *gossh.Request)
 	go c.filter(reqs, out)
 	return ch, out, nil

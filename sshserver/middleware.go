@@ -1,6 +1,7 @@
 package sshserver
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -39,17 +40,53 @@ func (s *Server) middleware() wish.Middleware {
 type session struct {
 	ssh.Session
 	winch <-chan ssh.Window
-	room  string // the room the chat opens in, when the command named one
+	room  string        // the room the chat opens in, when the command named one
+	raw   gossh.Channel // the session's channel, under the library's writer
+}
+
+// Write sends p to the client. On a PTY, as the library does, a line feed
+// goes out as CR LF (the client's terminal has no line discipline of the
+// server's to do it); unlike the library, output without a line feed (a
+// screen's frame: the cursor is placed, never moved by newlines) is not
+// copied twice first, and output with one only once. The library's copies
+// were nearly all the garbage of a busy server.
+func (s *session) Write(p []byte) (int, error) {
+	if s.raw == nil || !s.EmulatedPty() {
+		return s.Session.Write(p)
+	}
+	if _, _, pty := s.Pty(); !pty {
+		return s.Session.Write(p)
+	}
+	if bytes.IndexByte(p, '\n') < 0 {
+		return s.raw.Write(p)
+	}
+	n, err := s.raw.Write(crlf(p))
+	return min(n, len(p)), err
+}
+
+// crlf returns p with a carriage return before every line feed that has
+// none: what the library's PTY writer makes of it.
+func crlf(p []byte) []byte {
+	out := make([]byte, 0, len(p)+bytes.Count(p, []byte{'\n'}))
+	for i := bytes.IndexByte(p, '\n'); i >= 0; i = bytes.IndexByte(p, '\n') {
+		out = append(out, p[:i]...)
+		if i == 0 || p[i-1] != '\r' {
+			out = append(out, '\r')
+		}
+		out = append(out, '\n')
+		p = p[i+1:]
+	}
+	return append(out, p...)
 }
 
 // serveSession runs the middleware for one session of a session channel:
 // s.ssh.Handler is the chain wish composed. Shutdown waits for it to
 // return.
-func (s *Server) serveSession(sess ssh.Session, winch <-chan ssh.Window) {
+func (s *Server) serveSession(sess ssh.Session, ch *channel) {
 	markStarted(sess.Context())
 	s.sessions.add()
 	defer s.sessions.done()
-	s.ssh.Handler(&session{Session: sess, winch: winch})
+	s.ssh.Handler(&session{Session: sess, winch: ch.winch, raw: ch.raw})
 }
 
 // userOf is the user of an admitted session: the fingerprint of its key.
