@@ -263,8 +263,12 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 
 	// Frame pacing: a batch goes to the program at most once a frame, so a
 	// busy room costs one Update and View per frame, not one per event.
-	// What arrives in between waits for the next frame (at most 1/FPS),
-	// still read from the hub at once, so the session never falls behind.
+	// What arrives in between waits for the next frame (at most 1/FPS) in
+	// the streams: while a frame is due the pump does not wake for events
+	// at all, and reads them when it comes. A stream holds a frame's worth
+	// of a busy room (hub.DefaultSubscriberBuffer), and the hub queues the
+	// rest, so nothing is lost by waiting; every wake it spares is a
+	// context switch for every screen, for every message.
 	frame := time.Second / time.Duration(s.cfg.FPS)
 	var (
 		batch    []hub.Event
@@ -272,6 +276,7 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 		flush    = time.NewTimer(time.Hour)
 		armed    bool      // flush is running
 		armedFor time.Time // when it fires
+		lazy     bool      // while armed, events wait in the streams for the flush
 		kept     int       // arrivals and departures in batch
 	)
 	flush.Stop()
@@ -287,7 +292,53 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 		}
 		last = time.Now()
 	}
+	// read takes what the streams hold into the batch and sends it, now
+	// or when its frame is due.
+	read := func() {
+		closing := s.readStreams(p, src, seat, maxBatch-len(batch), send,
+			func(ev hub.Event) {
+				if batch == nil {
+					batch = s.batches.get()
+				}
+				batch, kept = gather(batch, kept, ev)
+			}, log)
+		if len(batch) == 0 && closing == "" {
+			// A wake for events taken already, or none the user may see:
+			// nothing to pace, and no frame spent.
+			return
+		}
+
+		// Arrivals and departures alone wait longer: in a storm of them
+		// every screen would otherwise redraw at full rate for lines
+		// nobody reads as they fly by.
+		pace := max(frame, s.frameShare())
+		presence := presenceOnly(batch)
+		if presence {
+			pace = max(pace, presenceFrame, s.presenceShare())
+		}
+		due := last.Add(pace)
+		switch {
+		case closing != "":
+			send()
+			tell(ended, closing)
+			p.Send(ui.EndMsg{Reason: closing})
+			wake = nil // the program quits; the handler removes the session
+			src.stop()
+		case len(batch) >= maxBatch || !time.Now().Before(due):
+			send()
+		case !armed || due.Before(armedFor):
+			flush.Reset(time.Until(due))
+			armed, armedFor = true, due
+			// A frame of presence alone is far off, and a message would
+			// bring it nearer: keep waking for events then.
+			lazy = !presence
+		}
+	}
 	for {
+		events := wake
+		if armed && lazy {
+			events = nil // the flush reads them
+		}
 		select {
 		case <-ctx.Done():
 			p.Quit() // the client went away; returns at once if the program has ended
@@ -307,44 +358,20 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 			p.Send(ui.ResizeMsg{Width: width, Height: height})
 		case <-flush.C:
 			armed = false
-			send()
-		case <-wake:
-			// The event source: what the streams hold, up to a batch.
-			closing := s.readStreams(p, src, seat, maxBatch-len(batch), send,
-				func(ev hub.Event) {
-					if batch == nil {
-						batch = s.batches.get()
-					}
-					batch, kept = gather(batch, kept, ev)
-				}, log)
-			if len(batch) == 0 && closing == "" {
-				// A wake for events taken already, or none the user may
-				// see: nothing to pace, and no frame spent.
+			if wake == nil {
+				send()
 				continue
 			}
-
-			// Frame pacing.
-			// Arrivals and departures alone wait longer: in a storm of
-			// them every screen would otherwise redraw at full rate for
-			// lines nobody reads as they fly by.
-			pace := max(frame, s.frameShare())
-			if presenceOnly(batch) {
-				pace = max(pace, presenceFrame, s.presenceShare())
+			// What came while the frame was due goes with it. Its wake is
+			// spent: the read takes it all (the hubs wake after they put
+			// events in a stream, never before).
+			select {
+			case <-wake:
+			default:
 			}
-			due := last.Add(pace)
-			switch {
-			case closing != "":
-				send()
-				tell(ended, closing)
-				p.Send(ui.EndMsg{Reason: closing})
-				wake = nil // the program quits; the handler removes the session
-				src.stop()
-			case len(batch) >= maxBatch || !time.Now().Before(due):
-				send()
-			case len(batch) > 0 && (!armed || due.Before(armedFor)):
-				flush.Reset(time.Until(due))
-				armed, armedFor = true, due
-			}
+			read()
+		case <-events:
+			read()
 		}
 	}
 }
