@@ -81,6 +81,18 @@ type Session interface {
 // with '@'.
 const DirectID = "@direct"
 
+// How many events a session's stream holds before the hub queues the rest
+// on its side (hub.WithSubscriberBuffer). Each slot costs an event's size,
+// about 200 bytes, for every session in the room, idle or not. A room's
+// stream holds a frame's worth of a busy room (a screen reads it once a
+// frame: 32 events are 480 messages a second at 15 frames a second), and
+// direct messages come few at a time. What does not fit waits in the hub,
+// which hands it on as the reader catches up.
+const (
+	RoomBuffer   = 32
+	DirectBuffer = 8
+)
+
 // Defaults of the room limits.
 const (
 	DefaultMaxRooms           = 1000
@@ -176,9 +188,9 @@ func (c Config) withDefaults() Config {
 // memoryRoom is a room's hub in memory, for a core without OpenRoom.
 func memoryRoom(id string) (Room, error) {
 	if id == DirectID {
-		return hub.New(id, 64, 1024, hub.WithoutPresence()), nil
+		return hub.New(id, 64, 1024, hub.WithoutPresence(), hub.WithSubscriberBuffer(DirectBuffer)), nil
 	}
-	return hub.New(id, 64, 1024), nil
+	return hub.New(id, 64, 1024, hub.WithSubscriberBuffer(RoomBuffer)), nil
 }
 
 // Core is the chat of a server: its rooms, who is online and in which,

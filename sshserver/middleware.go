@@ -86,6 +86,7 @@ func (s *Server) serveSession(sess ssh.Session, ch *channel) {
 	markStarted(sess.Context())
 	s.sessions.add()
 	defer s.sessions.done()
+	s.trim.arrive()
 	s.ssh.Handler(&session{Session: sess, winch: ch.winch, raw: ch.raw})
 }
 

@@ -169,7 +169,8 @@ type Server struct {
 
 	refusedConns sync.Map // remote address → its *connState: connections being turned away
 
-	sessions tracker // the handlers of open sessions
+	sessions tracker    // the handlers of open sessions
+	trim     *crowdTrim // returns the memory of a crowd of arrivals once it passed
 	closing  atomic.Bool
 
 	life   sync.Mutex
@@ -183,7 +184,7 @@ func New(rooms Rooms, hostKeys []gossh.Signer, log *slog.Logger, opts ...Option)
 	if len(hostKeys) == 0 {
 		return nil, ErrNoHostKey
 	}
-	s := &Server{log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}}
+	s := &Server{log: log, cfg: Config{}.withDefaults(), observe: nopObserver{}, trim: newCrowdTrim()}
 	s.chatStage = s.serveChat
 	for _, o := range opts {
 		o(s)
@@ -279,6 +280,7 @@ func (s *Server) Serve(l net.Listener) error {
 // may hold them up): the goroutine closing them ends when they have.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
+	defer s.trim.stop()
 	s.life.Lock()
 	s.shut = true
 	served := s.served

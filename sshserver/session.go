@@ -266,9 +266,9 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 	// What arrives in between waits for the next frame (at most 1/FPS) in
 	// the streams: while a frame is due the pump does not wake for events
 	// at all, and reads them when it comes. A stream holds a frame's worth
-	// of a busy room (hub.DefaultSubscriberBuffer), and the hub queues the
-	// rest, so nothing is lost by waiting; every wake it spares is a
-	// context switch for every screen, for every message.
+	// of a busy room (chat.RoomBuffer), and the hub queues the rest, so
+	// nothing is lost by waiting; every wake it spares is a context switch
+	// for every screen, for every message.
 	frame := time.Second / time.Duration(s.cfg.FPS)
 	var (
 		batch    []hub.Event

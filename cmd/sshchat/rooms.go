@@ -32,9 +32,10 @@ func (r *rooms) open(id string) (chat.Room, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	opts := []hub.Option{hub.WithHistory(r.recent[id]), hub.WithStamp(r.stamp),
-		hub.WithMaxBehind(r.cfg.MaxBehind), hub.WithMaxLag(r.cfg.MaxLag)}
+		hub.WithMaxBehind(r.cfg.MaxBehind), hub.WithMaxLag(r.cfg.MaxLag),
+		hub.WithSubscriberBuffer(chat.RoomBuffer)}
 	if id == chat.DirectID {
-		opts = append(opts, hub.WithoutPresence())
+		opts = append(opts, hub.WithoutPresence(), hub.WithSubscriberBuffer(chat.DirectBuffer))
 	}
 	delete(r.recent, id) // the hub has them now; a room made again later starts empty
 	h := hub.New(id, 1024, r.cfg.History, opts...)
