@@ -508,30 +508,28 @@ type connState struct {
 // tracker counts open sessions; unlike a WaitGroup it may be waited on
 // while sessions still start.
 type tracker struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{} // closed when n drops to 0; nil while nobody waits
+	mu    sync.Mutex
+	n     int
+	zero  chan struct{} // closed when n drops to 0; nil while nobody waits
+	count atomic.Int64  // n, read without the lock: every pump reads it for every frame
 }
 
 func (t *tracker) add() {
 	t.mu.Lock()
 	t.n++
+	t.count.Store(int64(t.n))
 	t.mu.Unlock()
 }
 
 func (t *tracker) done() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.n--; t.n == 0 && t.zero != nil {
+	t.n--
+	t.count.Store(int64(t.n))
+	if t.n == 0 && t.zero != nil {
 		close(t.zero)
 		t.zero = nil
 	}
-}
-
-func (t *tracker) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.n
 }
 
 // idle returns a channel closed when no session is open.

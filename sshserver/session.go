@@ -217,7 +217,7 @@ func (s *Server) sessionLimit(sessions int) string {
 	case sessions > s.cfg.SessionsPerUser:
 		s.observe.Refused("user_sessions")
 		return fmt.Sprintf("you have %d sessions open, the limit: close one first", s.cfg.SessionsPerUser)
-	case s.sessions.count() > s.cfg.MaxSessions:
+	case int(s.sessions.count.Load()) > s.cfg.MaxSessions:
 		s.observe.Refused("server_full")
 		return fmt.Sprintf("the server is full (%d sessions): try again later", s.cfg.MaxSessions)
 	}
@@ -409,7 +409,7 @@ func (bp *batchPool) put(evs ui.EventsMsg) {
 // whatever a frame holds, so a thousand screens at full rate would need
 // more than a core, and every screen would lag behind in the queue.
 func (s *Server) frameShare() time.Duration {
-	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / int64(s.cfg.FrameBudget))
+	return time.Duration(int64(time.Second) * s.sessions.count.Load() / int64(s.cfg.FrameBudget))
 }
 
 // presenceShare is presenceFrame for a crowd: the screens together redraw
@@ -417,7 +417,7 @@ func (s *Server) frameShare() time.Duration {
 // arrivals into thousands of screens does not cost every screen a frame
 // twice a second.
 func (s *Server) presenceShare() time.Duration {
-	return time.Duration(int64(time.Second) * int64(s.sessions.count()) / presenceBudget)
+	return time.Duration(int64(time.Second) * s.sessions.count.Load() / presenceBudget)
 }
 
 const (
