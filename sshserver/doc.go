@@ -30,5 +30,7 @@
 // network, so that a client which stops reading never blocks the program
 // (see outbox): an idle session has no writer. Before them, each session
 // channel has a filter of its requests, which bounds what a client may ask
-// and ends with the channel (see channel.go for the bounds).
+// and ends with the channel (see channel.go for the bounds). After a crowd
+// of arrivals, a timer (no goroutine waits for it) gives the memory their
+// handshakes used back to the operating system (see crowdTrim).
 package sshserver
