@@ -50,10 +50,11 @@ func startTestServer(t *testing.T, opts ...Option) *testServer {
 	ts := &testServer{t: t, reg: reg, hubs: map[string]*hub.Hub{}}
 	open := func(id string) (chat.Room, error) {
 		var h *hub.Hub
+		// The streams the server gives sessions (cmd/sshchat does the same).
 		if id == chat.DirectID {
-			h = hub.New(id, 64, 256, hub.WithoutPresence())
+			h = hub.New(id, 64, 256, hub.WithoutPresence(), hub.WithSubscriberBuffer(chat.DirectBuffer))
 		} else {
-			h = hub.New(id, 64, 256)
+			h = hub.New(id, 64, 256, hub.WithSubscriberBuffer(chat.RoomBuffer))
 		}
 		ts.mu.Lock()
 		defer ts.mu.Unlock()

@@ -2,8 +2,10 @@ package sshserver
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
 )
 
@@ -109,3 +111,30 @@ func BenchmarkBatch(b *testing.B) {
 }
 
 var sink []hub.Event
+
+// TestBurstPastTheStream checks that a burst larger than a session's
+// stream (chat.RoomBuffer), coming while the session's next frame is
+// due and its pump does not read, reaches the screen whole: what did not
+// fit waited in the hub, and nobody was evicted.
+func TestBurstPastTheStream(t *testing.T) {
+	ts := startTestServer(t)
+	c := ts.connect("alice", newSigner(t))
+	ts.hub.Message("SHA256:bob", "warm-up")
+	c.waitText("warm-up")
+	n := chat.RoomBuffer + 13
+	for i := range n {
+		ts.hub.Message("SHA256:bob", fmt.Sprintf("burst-%02d", i))
+	}
+	scr := c.waitText(fmt.Sprintf("burst-%02d", n-1))
+	for i := range n {
+		if token := fmt.Sprintf("burst-%02d", i); !strings.Contains(scr, token) {
+			t.Errorf("%s is not on the screen", token)
+		}
+	}
+	// Most runs queue some of the burst in the hub (its MaxQueued), which
+	// depends on when the pump runs: it is logged, not asserted.
+	t.Logf("hub: %+v", ts.hub.Stats())
+	if st := ts.hub.Stats(); st.Evicted != 0 {
+		t.Errorf("%d sessions evicted", st.Evicted)
+	}
+}
