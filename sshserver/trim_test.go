@@ -68,3 +68,24 @@ func TestCrowdTrimStopWaits(t *testing.T) {
 	close(release)
 	<-stopped
 }
+
+// TestCrowdTrimKeepsItsGap checks that a crowd coming within the gap
+// after a trim waits for the gap's end, and one after it only for the
+// quiet.
+func TestCrowdTrimKeepsItsGap(t *testing.T) {
+	tr := &crowdTrim{quiet: 2 * time.Second, gap: time.Minute}
+	if got := tr.wait(time.Now()); got != 2*time.Second {
+		t.Errorf("before any trim: waits %v, want the quiet", got)
+	}
+	at := time.Now()
+	tr.last = at
+	if got := tr.wait(at.Add(10 * time.Second)); got != 50*time.Second {
+		t.Errorf("10 s after a trim: waits %v, want 50s", got)
+	}
+	if got := tr.wait(at.Add(59 * time.Second)); got != 2*time.Second {
+		t.Errorf("59 s after a trim: waits %v, want the quiet", got)
+	}
+	if got := tr.wait(at.Add(time.Hour)); got != 2*time.Second {
+		t.Errorf("an hour after a trim: waits %v, want the quiet", got)
+	}
+}
