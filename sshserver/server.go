@@ -386,7 +386,7 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 		}
 	})
 	context.AfterFunc(ctx, func() { timer.Stop() })
-	return conn
+	return &quietDeadlines{Conn: conn}
 }
 
 // auth is how clients authenticate: all of it is here, with publicKey
