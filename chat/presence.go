@@ -275,15 +275,7 @@ func (p *presence) rename(userID, name string, room func(userID, name string, ro
 		}
 	}
 	p.mu.Lock()
-	p.hide(u) // found by its old name
-	for _, r := range rooms {
-		p.hideIn(u, r)
-	}
-	u.name = name
-	p.place(u)
-	for _, r := range rooms {
-		p.placeIn(u, r)
-	}
+	p.move(u, name, rooms)
 	p.mu.Unlock()
 	if err := p.reg.Sync(); err != nil {
 		return old, fmt.Errorf("%w: %w", errNotSaved, err)
@@ -437,6 +429,21 @@ func (p *presence) placeIn(u *online, room string) {
 		return
 	}
 	p.rosters[room] = list
+}
+
+// move gives u the name name, and moves it to its new place in p.sorted
+// and in the rosters of rooms (the rooms it is in), where it is found by
+// its old name. p.mu must be held.
+func (p *presence) move(u *online, name string, rooms []string) {
+	p.hide(u)
+	for _, r := range rooms {
+		p.hideIn(u, r)
+	}
+	u.name = name
+	p.place(u)
+	for _, r := range rooms {
+		p.placeIn(u, r)
+	}
 }
 
 // hide takes u out of p.sorted. p.mu must be held.

@@ -157,15 +157,8 @@ func (c *Core) ensure(id string) (*room, error) {
 	c.creating.Lock()
 	defer c.creating.Unlock()
 	k := registry.RoomKey(id)
-	c.mu.Lock()
-	r, ok := c.rooms[k]
-	closed := c.closed
-	c.mu.Unlock()
-	switch {
-	case ok:
-		return r, nil
-	case closed:
-		return nil, errors.New("the server is stopping")
+	if r, err := c.made(k); r != nil || err != nil {
+		return r, err
 	}
 	h, err := c.cfg.OpenRoom(id)
 	if err != nil {
@@ -361,14 +354,5 @@ func (p *presence) remoteRename(userID, name string) {
 	if u == nil || u.name == name {
 		return
 	}
-	rooms := p.roomsOf(u)
-	p.hide(u)
-	for _, r := range rooms {
-		p.hideIn(u, r)
-	}
-	u.name = name
-	p.place(u)
-	for _, r := range rooms {
-		p.placeIn(u, r)
-	}
+	p.move(u, name, p.roomsOf(u))
 }

@@ -221,15 +221,8 @@ func (c *Core) create(userID, name, id string) (*room, error) {
 	c.creating.Lock()
 	defer c.creating.Unlock()
 	k := registry.RoomKey(id)
-	c.mu.Lock()
-	r, ok := c.rooms[k] // made a moment ago
-	closed := c.closed
-	c.mu.Unlock()
-	switch {
-	case ok:
-		return r, nil
-	case closed:
-		return nil, errors.New("the server is stopping")
+	if r, err := c.made(k); r != nil || err != nil { // made a moment ago, or the end
+		return r, err
 	}
 	rec := registry.Room{ID: id, Owner: userID, Created: time.Now().Unix()}
 	switch err := c.reg.CreateRoom(rec, c.cfg.MaxRooms, c.cfg.MaxRoomsPerUser); {
@@ -249,6 +242,21 @@ func (c *Core) create(userID, name, id string) (*room, error) {
 		c.log.Error("post the creation of a room", "room", id, "err", err)
 	}
 	return c.keep(k, id, h)
+}
+
+// made returns the open room under key k, if there is one, or an error
+// once the core is closed. Room makers call it holding c.creating, so that
+// a room is made once.
+func (c *Core) made(k string) (*room, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch r, ok := c.rooms[k]; {
+	case ok:
+		return r, nil
+	case c.closed:
+		return nil, errors.New("the server is stopping")
+	}
+	return nil, nil
 }
 
 // keep adds the room id, its hub h just opened, to the open rooms under

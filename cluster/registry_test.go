@@ -51,18 +51,6 @@ func openReg(t *testing.T, path string) *registry.Registry {
 	return r
 }
 
-// eventually polls cond until it holds, or fails the test after a while.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not so after 15s: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -90,29 +78,29 @@ func TestSyncRegistry(t *testing.T) {
 	must(t, a.SetMotd("from a, before the sync")) // a seeds the bucket
 	syncedNode(t, srv.URL(), "node-a", a)
 	syncedNode(t, srv.URL(), "node-b", b)
-	eventually(t, "b has a's motd from the seed", func() bool { return b.Motd() == "from a, before the sync" })
+	waitFor(t, "b has a's motd from the seed", func() bool { return b.Motd() == "from a, before the sync" })
 
 	now := time.Now()
 	must(t, a.Ban("eve", registry.Restriction{Reason: "spam", By: "keyA", At: now.Unix()}))
-	eventually(t, "a's ban holds on b", func() bool { _, ok := b.Banned("eve", now); return ok })
+	waitFor(t, "a's ban holds on b", func() bool { _, ok := b.Banned("eve", now); return ok })
 
 	must(t, a.Claim("keyA", "ann"))
 	must(t, a.Sync())
-	eventually(t, "a's claim on b", func() bool { id, _ := b.Owner("ANN"); return id == "keyA" && b.NameOf("keyA") == "ann" })
+	waitFor(t, "a's claim on b", func() bool { id, _ := b.Owner("ANN"); return id == "keyA" && b.NameOf("keyA") == "ann" })
 
 	must(t, b.CreateRoom(registry.Room{ID: "go", Owner: "keyA", Created: now.Unix()}, 0, 0))
 	must(t, b.UpdateRoom("go", func(rm *registry.Room) (bool, error) { rm.Topic = "gophers"; return true, nil }))
-	eventually(t, "b's room on a", func() bool { rm, ok := a.Room("go"); return ok && rm.Topic == "gophers" })
+	waitFor(t, "b's room on a", func() bool { rm, ok := a.Room("go"); return ok && rm.Topic == "gophers" })
 
 	must(t, b.SetMotd("be nice"))
-	eventually(t, "b's motd on a", func() bool { return a.Motd() == "be nice" })
+	waitFor(t, "b's motd on a", func() bool { return a.Motd() == "be nice" })
 
 	must(t, b.Claim("keyB", "bob"))
 	must(t, b.Ignore("keyB", "keyA"))
-	eventually(t, "b's ignore on a", func() bool { return a.Ignored("keyB")["keyA"] })
+	waitFor(t, "b's ignore on a", func() bool { return a.Ignored("keyB")["keyA"] })
 
 	must(t, a.Mute("mal", registry.Restriction{By: "keyA"}))
-	eventually(t, "a's mute on b", func() bool { _, ok := b.Muted("mal", now); return ok })
+	waitFor(t, "a's mute on b", func() bool { _, ok := b.Muted("mal", now); return ok })
 
 	// Entries that go.
 	_, err := b.Unban("eve")
@@ -121,13 +109,13 @@ func TestSyncRegistry(t *testing.T) {
 	must(t, err)
 	_, err = a.DropRoom("go")
 	must(t, err)
-	eventually(t, "the unban, release and dropped room on the other", func() bool {
+	waitFor(t, "the unban, release and dropped room on the other", func() bool {
 		_, banned := a.Banned("eve", now)
 		_, owned := b.Owner("ann")
 		_, room := b.Room("go")
 		return !banned && !owned && !room
 	})
-	eventually(t, "a and b hold the same entries", func() bool { return sameEntries(a, b) })
+	waitFor(t, "a and b hold the same entries", func() bool { return sameEntries(a, b) })
 
 	// A third node, with a motd of its own (the bucket's wins) and a ban
 	// the bucket lacks (it seeds it).
@@ -138,12 +126,12 @@ func TestSyncRegistry(t *testing.T) {
 	if c.Motd() != "be nice" || !c.Ignored("keyB")["keyA"] {
 		t.Errorf("c after its start: motd %q, keyB ignores %v", c.Motd(), c.Ignored("keyB"))
 	}
-	eventually(t, "c's ban on a and b", func() bool {
+	waitFor(t, "c's ban on a and b", func() bool {
 		_, onA := a.Banned("troll", now)
 		_, onB := b.Banned("troll", now)
 		return onA && onB
 	})
-	eventually(t, "a, b and c hold the same entries", func() bool { return sameEntries(a, b, c) })
+	waitFor(t, "a, b and c hold the same entries", func() bool { return sameEntries(a, b, c) })
 
 	// What a applied is on its disk.
 	must(t, a.Sync())
@@ -183,7 +171,7 @@ func TestSyncRegistryConcurrentChangesConverge(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	eventually(t, "a and b hold the same entries", func() bool { return sameEntries(a, b) })
+	waitFor(t, "a and b hold the same entries", func() bool { return sameEntries(a, b) })
 	for j := range registry.MaxNames {
 		name := fmt.Sprintf("name%d", j)
 		oa, _ := a.Owner(name)
@@ -202,7 +190,7 @@ func TestSyncRegistryStop(t *testing.T) {
 	stopA := syncedNode(t, srv.URL(), "node-a", a)
 	syncedNode(t, srv.URL(), "node-b", b)
 	must(t, a.SetMotd("shared"))
-	eventually(t, "b has a's motd", func() bool { return b.Motd() == "shared" })
+	waitFor(t, "b has a's motd", func() bool { return b.Motd() == "shared" })
 	stopA()
 	stopA()
 	must(t, a.SetMotd("a alone"))
@@ -210,7 +198,7 @@ func TestSyncRegistryStop(t *testing.T) {
 	// b's ban reaches a node that syncs, but not the stopped a.
 	c := openReg(t, "")
 	syncedNode(t, srv.URL(), "node-c", c)
-	eventually(t, "c has b's ban", func() bool { _, ok := c.Banned("eve", time.Now()); return ok })
+	waitFor(t, "c has b's ban", func() bool { _, ok := c.Banned("eve", time.Now()); return ok })
 	if c.Motd() != "shared" {
 		t.Errorf("a's change after its stop reached c: %q", c.Motd())
 	}
@@ -263,12 +251,12 @@ func TestSyncRegistrySurvivesServerRestart(t *testing.T) {
 	stopA := syncedNode(t, srv.URL(), "node-a", a)
 	stopB := syncedNode(t, srv.URL(), "node-b", b)
 	must(t, a.SetMotd("before"))
-	eventually(t, "b has a's motd", func() bool { return b.Motd() == "before" })
+	waitFor(t, "b has a's motd", func() bool { return b.Motd() == "before" })
 	srv.Restart()
 	start := time.Now()
 	must(t, a.Ban("eve", registry.Restriction{By: "keyA"}))
 	must(t, b.SetMotd("after"))
-	eventually(t, "the changes after the restart shared", func() bool {
+	waitFor(t, "the changes after the restart shared", func() bool {
 		_, ok := b.Banned("eve", time.Now())
 		return ok && a.Motd() == "after"
 	})
@@ -299,8 +287,8 @@ func TestSyncRegistrySeedsPastTheQueueBound(t *testing.T) {
 	defer stop()
 	b := openReg(t, "")
 	syncedNode(t, srv.URL(), "node-b", b)
-	eventually(t, "b has every ban of a", func() bool { return sameEntries(a, b) })
+	waitFor(t, "b has every ban of a", func() bool { return sameEntries(a, b) })
 	// And a change of a, with the queue's room.
 	must(t, a.SetMotd("hi"))
-	eventually(t, "b has a's motd", func() bool { return b.Motd() == "hi" })
+	waitFor(t, "b has a's motd", func() bool { return b.Motd() == "hi" })
 }
