@@ -46,15 +46,21 @@ func BenchmarkRender(b *testing.B) {
 	for _, bc := range []struct {
 		name         string
 		batch, users int
+		margins      bool // the terminal has left and right margins
 	}{
-		{"1event", 1, 10},
-		{"10events", 10, 10},
-		{"1event-1000users", 1, 1000},
+		{"1event", 1, 10, false},
+		{"10events", 10, 10, false},
+		{"1event-1000users", 1, 1000, false},
+		{"1event-1000users-margins", 1, 1000, true},
 	} {
 		// The frame drawn on a Screen, sent bytes counted.
 		b.Run(bc.name+"/screen", func(b *testing.B) {
 			out := &countingWriter{}
-			m, msgs := benchModel(b, bc.users, NewScreen(out, nil))
+			scr := NewScreen(out, nil)
+			if bc.margins {
+				scr.useMargins(2)
+			}
+			m, msgs := benchModel(b, bc.users, scr)
 			batch := make(EventsMsg, bc.batch)
 			next := 0
 			out.n = 0

@@ -289,6 +289,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			if value, ok := m.in.reports.graphemes(); ok {
 				m.handleModeReport(value)
 			}
+			if value, ok := m.in.reports.margins(); ok && m.screen != nil {
+				m.screen.useMargins(value)
+			}
 			return nil
 		}
 		return m.input.update(msg)

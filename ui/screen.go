@@ -67,6 +67,12 @@ const (
 	graphemesOn  = ansi.SetModeUnicodeCore
 	graphemesOff = ansi.ResetModeUnicodeCore
 
+	// Whether the terminal has left and right margins (mode 69, DECLRMM)
+	// is asked the same way (see Screen.useMargins).
+	askMargins = ansi.RequestModeLeftRightMargin
+	marginsOn  = ansi.SetModeLeftRightMargin
+	marginsOff = ansi.ResetModeLeftRightMargin
+
 	clearAll = ansi.ResetStyle + ansi.EraseEntireScreen
 )
 
@@ -85,6 +91,7 @@ type Screen struct {
 	bell  bool       // the next frame rings the terminal's bell
 
 	graphemes bool // mode 2027 was set here, and is reset on Close
+	margins   bool // the terminal has left and right margins: see scroll
 }
 
 // NewScreen returns a screen that writes to w, building each frame in a
@@ -115,6 +122,7 @@ func (s *Screen) Start() {
 	if s.caps.Modern {
 		b.WriteString(pasteOn)
 		b.WriteString(askGraphemes)
+		b.WriteString(askMargins)
 	}
 	_, _ = io.WriteString(s.w, b.String())
 }
@@ -152,6 +160,16 @@ func (s *Screen) useGraphemes() {
 		_, _ = io.WriteString(s.w, graphemesOn)
 	}
 	s.fresh = true
+}
+
+// useMargins follows the terminal's answer about mode 69: set (1), reset
+// (2) or always set (3) means it has left and right margins (DECSLRM),
+// and a scroll can then move the transcript without the member list
+// beside it, which would otherwise be drawn again on every row.
+func (s *Screen) useMargins(value int) {
+	if value >= 1 && value <= 3 {
+		s.margins = true
+	}
 }
 
 // draw sends what differs between the frame drawn before and f.
@@ -198,6 +216,10 @@ func (s *Screen) draw(f *frame) {
 				b = appendSide(b, r.side[len(lead):])
 				continue
 			}
+			if s.margins && r.side != "" && old.side == r.side {
+				b = drawText(b, i, r, f.sideCol)
+				continue
+			}
 		}
 		b = cursorTo(b, i, 0)
 		// A row of ASCII is as wide as measured. Another may be drawn
@@ -235,10 +257,40 @@ func (s *Screen) draw(f *frame) {
 	}
 }
 
+// drawText draws the text of row y, whose side cell, from column side, is
+// on the terminal already: the text is erased up to it (ECH) and not
+// beyond, where the line would be (EL). A terminal with margins (VT420)
+// has ECH.
+func drawText(b []byte, y int, r row, side int) []byte {
+	b = cursorTo(b, y, 0)
+	exact := isASCII(r.text)
+	if !exact {
+		b = eraseChars(b, side) // it may be drawn narrower than measured
+	}
+	b = append(b, r.text...)
+	if exact && r.width < side {
+		b = eraseChars(b, side-r.width)
+	}
+	return b
+}
+
+// eraseChars erases n cells from the cursor on, which stays (ECH).
+func eraseChars(b []byte, n int) []byte {
+	b = append(b, "\x1b["...)
+	b = appendNum(b, n)
+	return append(b, 'X')
+}
+
 // scroll has the terminal move the transcript when f shows it moved up
 // (new lines at the bottom) or down (scrolled back) since the frame drawn,
 // and shifts the drawn rows to match, so that the rows compared next are
 // what the terminal then shows.
+//
+// A scroll moves whole rows, and the member list beside the transcript
+// with them: every one of its rows is drawn again after (most of the
+// bytes of a new message in a busy room). A terminal with left and right
+// margins scrolls the transcript's columns alone, and the member list
+// stays where it is.
 func (s *Screen) scroll(b []byte, f *frame) []byte {
 	d := &s.drawn
 	now, was := f.rows[f.top:f.bottom], d.rows[f.top:f.bottom]
@@ -246,16 +298,65 @@ func (s *Screen) scroll(b []byte, f *frame) []byte {
 	if h < 2 || sameText(now, was) {
 		return b
 	}
+	right := 0 // the columns scrolled are those before it; 0: all
+	if s.margins && f.sideCol > 0 && within(now, f.sideCol) && within(was, f.sideCol) {
+		right = f.sideCol
+	}
 	if k := shift(now, was); k > 0 {
-		b = scrollRegion(b, f.top, f.bottom, k, true)
-		copy(was, was[k:])
-		clear(was[h-k:])
+		b = scrollRegion(b, f.top, f.bottom, right, k, true)
+		shiftRows(was, k, right > 0)
 	} else if k := shift(was, now); k > 0 {
-		b = scrollRegion(b, f.top, f.bottom, k, false)
-		copy(was[k:], was)
-		clear(was[:k])
+		b = scrollRegion(b, f.top, f.bottom, right, k, false)
+		shiftRows(was, -k, right > 0)
 	}
 	return b
+}
+
+// within reports whether the text of every row ends by column col.
+func within(rows []row, col int) bool {
+	for _, r := range rows {
+		if r.width > col {
+			return false
+		}
+	}
+	return true
+}
+
+// shiftRows moves the rows as a scroll by k moves them on the terminal:
+// up for k > 0, down for k < 0, blank rows coming in. With textOnly (a
+// scroll between margins) the side cells stay where they are.
+func shiftRows(rows []row, k int, textOnly bool) {
+	h := len(rows)
+	move := func(dst, src int) {
+		if textOnly {
+			rows[dst].text, rows[dst].width = rows[src].text, rows[src].width
+		} else {
+			rows[dst] = rows[src]
+		}
+	}
+	blank := func(i int) {
+		if textOnly {
+			rows[i].text, rows[i].width = "", 0
+		} else {
+			rows[i] = row{}
+		}
+	}
+	if k > 0 {
+		for i := 0; i < h-k; i++ {
+			move(i, i+k)
+		}
+		for i := h - k; i < h; i++ {
+			blank(i)
+		}
+		return
+	}
+	k = -k
+	for i := h - 1; i >= k; i-- {
+		move(i, i-k)
+	}
+	for i := range k {
+		blank(i)
+	}
 }
 
 // shift returns the smallest k > 0 for which the text of now[i] is that of
@@ -285,18 +386,28 @@ func sameText(a, b []row) bool {
 }
 
 // scrollRegion scrolls rows [top, bottom) by k: up (SU, new blank rows at
-// the bottom) or down (SD). The region (DECSTBM) is set for the scroll
-// only; setting it moves the cursor, and every row drawn after places the
-// cursor itself. Blank rows take the current background: the style is
-// reset first. The parameters are written out in full, where
-// ansi.ScrollUp and ansi.SetTopBottomMargins leave the defaults out.
-func scrollRegion(b []byte, top, bottom, k int, up bool) []byte {
+// the bottom) or down (SD); with right > 0, only the columns before right.
+// The region (DECSTBM, and DECSLRM between DECLRMM on and off) is set for
+// the scroll only; setting it moves the cursor, and every row drawn after
+// places the cursor itself. DECLRMM is on for as long as the scroll, in
+// the same write: while it is on, CSI s sets margins instead of saving
+// the cursor, and a program run after the chat may send that. Blank rows
+// take the current background: the style is reset first. The parameters
+// are written out in full, where ansi.ScrollUp and
+// ansi.SetTopBottomMargins leave the defaults out.
+func scrollRegion(b []byte, top, bottom, right, k int, up bool) []byte {
 	b = append(b, ansi.ResetStyle...)
 	b = append(b, "\x1b["...)
 	b = appendNum(b, top+1)
 	b = append(b, ';')
 	b = appendNum(b, bottom)
 	b = append(b, 'r')
+	if right > 0 {
+		b = append(b, marginsOn...)
+		b = append(b, "\x1b[1;"...)
+		b = appendNum(b, right)
+		b = append(b, 's')
+	}
 	b = cursorTo(b, top, 0)
 	b = append(b, "\x1b["...)
 	b = appendNum(b, k)
@@ -304,6 +415,12 @@ func scrollRegion(b []byte, top, bottom, k int, up bool) []byte {
 		b = append(b, 'S')
 	} else {
 		b = append(b, 'T')
+	}
+	if right > 0 {
+		// The whole width again, then the mode off: a terminal may keep
+		// the margins when the mode goes.
+		b = append(b, "\x1b[s"...)
+		b = append(b, marginsOff...)
 	}
 	return append(b, "\x1b[r"...) // the whole screen again
 }

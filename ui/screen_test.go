@@ -45,9 +45,9 @@ func frameText(f *frame) string {
 }
 
 // painter is a terminal emulator that a Screen writes to: what the tests
-// read is what a person would see. The question about mode 2027 is kept
-// from the emulator: it would answer it and block until the answer is
-// read (TestScreenAsksWithoutWaiting reads it).
+// read is what a person would see. The questions about modes 2027 and 69
+// are kept from the emulator: it would answer them and block until the
+// answer is read (TestScreenAsksWithoutWaiting reads them).
 type painter struct {
 	term *vt.Emulator
 	out  bytes.Buffer // what the Screen wrote since the last draw, or the test last reset it
@@ -63,7 +63,8 @@ func newPainter(width, height int) *painter {
 
 func (p *painter) Write(b []byte) (int, error) {
 	p.out.Write(b)
-	if _, err := p.term.Write(bytes.ReplaceAll(b, []byte(askGraphemes), nil)); err != nil {
+	b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte(askGraphemes), nil), []byte(askMargins), nil)
+	if _, err := p.term.Write(b); err != nil {
 		return 0, err
 	}
 	return len(b), nil
@@ -204,10 +205,26 @@ func (g *frameGen) frame() *frame {
 // TestScreenShowsEveryFrame checks the Screen's whole point: after any run
 // of frames, scrolls and partial redraws included, the terminal shows
 // exactly the last frame.
+// With margins, the terminal (x/vt, as xterm) has left and right margins,
+// and the transcript scrolls beside the member list.
 func TestScreenShowsEveryFrame(t *testing.T) {
+	t.Run("whole rows", func(t *testing.T) { testScreenShowsEveryFrame(t, false) })
+	t.Run("margins", func(t *testing.T) { testScreenShowsEveryFrame(t, true) })
+}
+
+func testScreenShowsEveryFrame(t *testing.T, margins bool) {
+	betweenMargins := 0 // scrolls between margins, over all the cases
+	defer func() {
+		if margins && !t.Failed() && betweenMargins == 0 {
+			t.Error("no frame scrolled between margins")
+		}
+	}()
 	rapid.Check(t, func(t *rapid.T) {
 		g := &frameGen{width: 60, height: 12, side: true}
 		p := newPainter(g.width, g.height)
+		if margins {
+			p.scr.useMargins(2)
+		}
 		for i := range rapid.IntRange(1, 40).Draw(t, "frames") {
 			g.step(t)
 			f := g.frame()
@@ -216,6 +233,7 @@ func TestScreenShowsEveryFrame(t *testing.T) {
 			if got := p.text(); got != want {
 				t.Fatalf("frame %d: the terminal shows\n%s\nwant\n%s\noutput: %q", i, got, want, p.out.String())
 			}
+			betweenMargins += strings.Count(p.out.String(), marginsOn)
 		}
 	})
 }
@@ -266,6 +284,64 @@ func TestScreenScrollsInsteadOfRepainting(t *testing.T) {
 	}
 }
 
+// TestScreenScrollsBesideTheMemberList: on a terminal with left and right
+// margins, a new message costs its line, and the member list stays.
+func TestScreenScrollsBesideTheMemberList(t *testing.T) {
+	g := &frameGen{width: 100, height: 40, side: true, header: "#lobby", input: "> "}
+	for i := range 100 {
+		g.log = append(g.log, row{text: fmt.Sprintf("12:00 ann: message number %d, long enough to be a real line of chat", i), width: 67})
+	}
+	g.members = []string{"ann", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"}
+	g.lead, g.tellLead = "\x1b[38;5;238m│\x1b[0m", true
+	p := newPainter(g.width, g.height)
+	p.scr.useMargins(2)
+	p.draw(g.frame())
+
+	g.log = append(g.log, row{text: "12:01 bob: the newest line", width: 26})
+	p.draw(g.frame())
+	out := p.out.String()
+	side := strconv.Itoa(g.mainWidth())
+	for _, want := range []string{"\x1b[2;38r", "\x1b[?69h\x1b[1;" + side + "s", "\x1b[1S", "\x1b[s\x1b[?69l\x1b[r"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the new line was not scrolled in between margins (%q): %q", want, out)
+		}
+	}
+	if strings.Contains(out, "│") {
+		t.Errorf("the member list was drawn again: %q", out)
+	}
+	if got := shown(p.term.String()); got != frameText(g.frame()) {
+		t.Errorf("screen after the scroll:\n%s\nwant\n%s", got, frameText(g.frame()))
+	}
+	if n := p.out.Len(); n > 100 {
+		t.Errorf("one new line cost %d bytes: %q", n, out)
+	}
+
+	g.back = 5
+	p.draw(g.frame())
+	if out := p.out.String(); !strings.Contains(out, "\x1b[5T") || strings.Contains(out, "│") {
+		t.Errorf("scrolling back did not scroll between margins: %q", out)
+	}
+	if got := shown(p.term.String()); got != frameText(g.frame()) {
+		t.Errorf("screen after scrolling back:\n%s\nwant\n%s", got, frameText(g.frame()))
+	}
+}
+
+// TestScreenWithoutMargins: a terminal that did not say it has margins is
+// never sent them, whatever it answered.
+func TestScreenWithoutMargins(t *testing.T) {
+	for _, value := range []int{0, 4, -1} {
+		g := &frameGen{width: 100, height: 20, side: true, members: []string{"ann"}}
+		p := newPainter(g.width, g.height)
+		p.scr.useMargins(value)
+		p.draw(g.frame())
+		g.log = append(g.log, row{text: "new", width: 3})
+		p.draw(g.frame())
+		if strings.Contains(p.out.String(), "69") {
+			t.Errorf("answer %d: margins used: %q", value, p.out.String())
+		}
+	}
+}
+
 func BenchmarkScreenNewLine(b *testing.B) {
 	g := &frameGen{width: 120, height: 40, side: true, header: "#lobby", input: "> "}
 	for i := range 1000 {
@@ -293,9 +369,18 @@ func (ioDiscard) Write(p []byte) (int, error) { return len(p), nil }
 // terminal shows the frame the model laid out, and the bell rings once
 // for each mention, never again on a repaint.
 func TestModelOnScreen(t *testing.T) {
+	t.Run("whole rows", func(t *testing.T) { testModelOnScreen(t, false) })
+	t.Run("margins", func(t *testing.T) { testModelOnScreen(t, true) })
+}
+
+func testModelOnScreen(t *testing.T, margins bool) {
 	const width, height = 120, 24
 	m, _ := newModel(width, height, func(c *Config) { c.Renderer = colorRenderer() })
 	p := painterOf(m)
+	if margins {
+		p.scr.useMargins(1)
+	}
+	betweenMargins := 0
 	g := newEvents()
 	bells := 0
 	check := func(step string, msgs ...tea.Msg) {
@@ -305,6 +390,7 @@ func TestModelOnScreen(t *testing.T) {
 		// End the bell's hold, so that each mention rings.
 		send(m, bellDoneMsg{m.bells})
 		bells += bytes.Count(p.out.Bytes(), []byte("\a"))
+		betweenMargins += bytes.Count(p.out.Bytes(), []byte(marginsOn))
 		w, h := p.term.Width(), p.term.Height()
 		checkScreen(t, m, w, h)
 	}
@@ -326,6 +412,9 @@ func TestModelOnScreen(t *testing.T) {
 	if bells != 30 {
 		// Once for each message naming ann; repaints ring no bell again.
 		t.Errorf("the bell rang %d times, want 30", bells)
+	}
+	if margins != (betweenMargins > 0) {
+		t.Errorf("margins: %v, but %d scrolls between margins", margins, betweenMargins)
 	}
 }
 

@@ -273,12 +273,82 @@ func TestGraphemesWhenTheTerminalSaysSo(t *testing.T) {
 	}
 }
 
+// TestModeReports: the answers about modes 2027 and 69 are read wherever
+// the reads split them, among other input; other answers and malformed
+// ones are not taken for them.
+func TestModeReports(t *testing.T) {
+	input := "hello\x1b[?1;2$y\x1b[?2027;1$y typed \x1b[?69;2$y\x1b[?69;x$y\x1b[?62;22c"
+	for cut := range len(input) + 1 {
+		var mr modeReports
+		mr.watch([]byte(input[:cut]))
+		mr.watch([]byte(input[cut:]))
+		if v, ok := mr.graphemes(); !ok || v != 1 {
+			t.Errorf("cut at %d: mode 2027 %d, %v; want 1", cut, v, ok)
+		}
+		if v, ok := mr.margins(); !ok || v != 2 {
+			t.Errorf("cut at %d: mode 69 %d, %v; want 2", cut, v, ok)
+		}
+	}
+	for _, junk := range []string{"\x1b[?69;$y", "\x1b[?69;1y", "\x1b[?69;1000$y", "\x1b[?69:1$y", "\x1b[?690;1$y", "\x1b[?2027"} {
+		var mr modeReports
+		mr.watch([]byte(junk))
+		if v, ok := mr.margins(); ok {
+			t.Errorf("%q read as an answer about mode 69: %d", junk, v)
+		}
+		if v, ok := mr.graphemes(); ok {
+			t.Errorf("%q read as an answer about mode 2027: %d", junk, v)
+		}
+	}
+}
+
+// TestMarginsWhenTheTerminalSaysSo: the member list stays put as messages
+// come once the terminal said it has margins, and only then.
+func TestMarginsWhenTheTerminalSaysSo(t *testing.T) {
+	for _, tc := range []struct {
+		answer  string
+		margins bool
+	}{
+		{"", false},
+		{"\x1b[?69;0$y", false},
+		{"\x1b[?69;4$y", false},
+		{"\x1b[?69;2$y", true},
+		{"\x1b[?69;1$y", true},
+		{"\x1b[?69;3$y", true},
+	} {
+		var out bytes.Buffer
+		scr := NewScreen(&out, nil)
+		scr.Start()
+		if !strings.Contains(out.String(), "\x1b[?69$p") {
+			t.Fatalf("the screen did not ask about mode 69: %q", out.String())
+		}
+		in := NewInputReader(strings.NewReader(tc.answer), 1<<10)
+		if _, err := io.ReadAll(in); err != nil {
+			t.Fatal(err)
+		}
+		g := newEvents()
+		m, _ := newModel(120, 30, func(c *Config) {
+			c.Screen, c.Input = scr, in
+			c.Roster = &fakeRoster{members: []Member{{UserID: ann.id, Name: ann.name, Sessions: 1}, {UserID: bob.id, Name: bob.name, Sessions: 1}}}
+		})
+		m.Init()
+		m.Update(EventsMsg{g.msg(bob, "first")})
+		if tc.answer != "" {
+			m.Update(reportMsg(tc.answer))
+		}
+		out.Reset()
+		m.Update(EventsMsg{g.msg(bob, "second")})
+		if got := strings.Contains(out.String(), "\x1b[?69h"); got != tc.margins {
+			t.Errorf("answer %q: margins used %v, want %v: %q", tc.answer, got, tc.margins, out.String())
+		}
+	}
+}
+
 // reportMsg is a terminal's answer as Bubble Tea hands it over: bytes of
 // a type of their own.
 type reportMsg []byte
 
-// TestScreenAsksWithoutWaiting: with x/vt as the terminal, the question is
-// answered through the input while the chat goes on.
+// TestScreenAsksWithoutWaiting: with x/vt as the terminal, the questions
+// are answered through the input while the chat goes on.
 func TestScreenAsksWithoutWaiting(t *testing.T) {
 	term := vt.NewEmulator(80, 24)
 	answers := make(chan []byte)
@@ -309,7 +379,10 @@ func TestScreenAsksWithoutWaiting(t *testing.T) {
 		_, err := term.Write(out.Bytes())
 		written <- err
 	}()
-	answer := <-answers
+	var answer []byte // the two answers, as they come
+	for !bytes.Contains(answer, []byte("\x1b[?69;")) || !bytes.Contains(answer, []byte("\x1b[?2027;")) {
+		answer = append(answer, <-answers...)
+	}
 	if err := <-written; err != nil {
 		t.Fatal(err)
 	}
@@ -320,6 +393,10 @@ func TestScreenAsksWithoutWaiting(t *testing.T) {
 	}
 	if _, ok := in.reports.graphemes(); !ok {
 		t.Fatalf("the answer %q was not read as one about mode 2027", answer)
+	}
+	// x/vt has left and right margins, off until set.
+	if value, ok := in.reports.margins(); !ok || value != 2 {
+		t.Fatalf("the answer %q about mode 69: %d, %v; want 2 (reset)", answer, value, ok)
 	}
 	// The reader ends with the answer to a status report.
 	go func() { _, _ = term.Write([]byte("\x1b[5n")) }()
