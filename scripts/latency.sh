@@ -16,7 +16,8 @@
 #   e.g. scripts/latency.sh before=/tmp/sshchat-main after=/tmp/sshchat
 # Environment: RUNS (1), DURATION (30s), PORT (22500), SERVER_CPU, TOOL_CPU,
 # RUN_LIMIT, SERVER_ENV (e.g. GOGC=100), LOAD_TOOL (built from this tree
-# when unset), KEEP=1 keeps the JSON reports.
+# when unset), TOOL_FLAGS (more flags of the load tool, e.g.
+# -answer-modes), KEEP=1 keeps the JSON reports.
 #
 # Prints one tab-separated line a run: scenario, build, run, load (1 min),
 # latency p50/p90/p99/max in ms, seen/expected, lost, evicted, server
@@ -63,7 +64,7 @@ flags_of() {
 	*) echo "latency.sh: unknown scenario $1" >&2; exit 2 ;;
 	esac
 	local sessions=${1%x*} rate=${1#*x}
-	echo "-n $sessions -senders $((rate * 2)) -rate $rate -duration $DURATION -connect-parallel 4 -connect-timeout 60s -warmup 3s"
+	echo "-n $sessions -senders $((rate * 2)) -rate $rate -duration $DURATION -connect-parallel 4 -connect-timeout 60s -warmup 3s ${TOOL_FLAGS:-}"
 }
 
 run_once() {

@@ -63,6 +63,10 @@ type config struct {
 	// session i opens the chat in #r<i mod Rooms>, and a message is due
 	// only to the sessions of its sender's room.
 	Rooms int
+	// AnswerModes has every session answer the server's questions about
+	// terminal modes as xterm does; otherwise they go unanswered, as
+	// from a terminal that knows none of them.
+	AnswerModes bool
 }
 
 // departWaves is the flag value of -depart: counts separated by commas.
@@ -127,6 +131,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.Depart, "depart", "mass departure: after the warm-up this many of the last sessions disconnect at once, then hold for -duration; a list (100,250) makes waves -depart-gap apart")
 	fs.DurationVar(&c.DepartGap, "depart-gap", time.Second, "time between two waves of -depart")
 	fs.IntVar(&c.Presence, "presence", 0, "presence burst: after the warm-up the first session writes this many /nick commands in one write, then the run holds for -duration (the server's --message-rate and --message-burst must allow them)")
+	fs.BoolVar(&c.AnswerModes, "answer-modes", false, "answer the server's questions about modes 2027 and 69 as xterm does (2027 unknown, 69 left and right margins, off): the server then scrolls the transcript beside the member list")
 	fs.IntVar(&c.Rooms, "rooms", 0, "spread the sessions over this many rooms: session i opens '#r<i mod rooms>' (0: all in the default room)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: sshchat-load [flags]\n\nOpens many SSH chat sessions against a local sshchat server, sends messages and reports delivery latency.\n\n")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -289,4 +290,18 @@ func FuzzScanSplit(f *testing.F) {
 			t.Fatalf("cut at %d: words %+v, whole %+v", cut, resSplit, resWhole)
 		}
 	})
+}
+
+// TestSessionAnswersModesAsXterm: a session answers the question about
+// mode 69 as xterm does, only when it comes.
+func TestSessionAnswersModesAsXterm(t *testing.T) {
+	s := newSession(testRun(t, 1), 0)
+	var stdin bytes.Buffer
+	s.stdin = &stdin
+	if s.answerModes([]byte("\x1b[?1049h#lobby\x1b[K")) || stdin.Len() != 0 {
+		t.Errorf("answered without the question: %q", stdin.String())
+	}
+	if !s.answerModes([]byte("\x1b[?1049h\x1b[?2004h\x1b[?2027$p\x1b[?69$p#lobby")) || stdin.String() != xtermAnswers {
+		t.Errorf("the answer to the question: %q, want %q", stdin.String(), xtermAnswers)
+	}
 }

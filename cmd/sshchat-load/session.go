@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -175,13 +176,25 @@ func (s *session) close() {
 	}
 }
 
+// xtermAnswers is what xterm answers to the server's questions about
+// modes: it does not know mode 2027, and has left and right margins
+// (mode 69), off.
+const (
+	modeQuestion = "\x1b[?69$p"
+	xtermAnswers = "\x1b[?2027;0$y\x1b[?69;2$y"
+)
+
 // read scans the screen until the stream ends.
 func (s *session) read(stdout io.Reader) {
 	defer s.end()
 	sc := newScreenScanner()
 	buf := make([]byte, 8<<10)
+	due := s.r.cfg.AnswerModes // the answers about modes
 	for {
 		n, err := stdout.Read(buf)
+		if due && s.answerModes(buf[:n]) {
+			due = false
+		}
 		if n > 0 {
 			s.scan(sc, buf[:n])
 		}
@@ -189,6 +202,19 @@ func (s *session) read(stdout io.Reader) {
 			return
 		}
 	}
+}
+
+// answerModes answers the question about modes if p, output read, holds
+// it, and reports whether it did. The question comes with the first
+// screen, before anything else writes to stdin.
+func (s *session) answerModes(p []byte) bool {
+	if !bytes.Contains(p, []byte(modeQuestion)) {
+		return false
+	}
+	if _, err := io.WriteString(s.stdin, xtermAnswers); err != nil {
+		s.r.notef("session %d: answer the modes: %v", s.idx, err)
+	}
+	return true
 }
 
 // scan takes one read of the screen.
