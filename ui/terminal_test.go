@@ -514,3 +514,25 @@ func TestASCIILocale(t *testing.T) {
 		}
 	}
 }
+
+// FuzzModeReports: whatever the input and wherever a read ends, the
+// answers found are those found in the input read whole.
+func FuzzModeReports(f *testing.F) {
+	f.Add([]byte("\x1b[?2027;1$y\x1b[?69;2$y"), uint(7))
+	f.Add([]byte("typed\x1b[?69;2$y\x1b[?69;0$y"), uint(12))
+	f.Add([]byte("\x1b[?\x1b[?2027;\x1b[?2027;3$y"), uint(3))
+	f.Fuzz(func(t *testing.T, in []byte, cut uint) {
+		at := int(cut % uint(len(in)+1))
+		var whole, split modeReports
+		whole.watch(in)
+		split.watch(in[:at])
+		split.watch(in[at:])
+		wg, wok := whole.graphemes()
+		sg, sok := split.graphemes()
+		wm, wmok := whole.margins()
+		sm, smok := split.margins()
+		if wg != sg || wok != sok || wm != sm || wmok != smok {
+			t.Errorf("%q cut at %d: whole (%d %v, %d %v), split (%d %v, %d %v)", in, at, wg, wok, wm, wmok, sg, sok, sm, smok)
+		}
+	})
+}
