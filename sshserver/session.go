@@ -32,6 +32,13 @@ const (
 	// maxPasteFactor times the message limit is what the program is given
 	// of one paste; the rest is discarded, and the person told.
 	maxPasteFactor = 4
+	// inputRate is how many bytes of input a second a session's program
+	// is given, past bursts of inputBurst (or of two pastes, if more):
+	// typing, the mouse and a paste now and then stay far below it; a
+	// client that floods keys costs the server at most about 1.5 % of a
+	// core (see ui.InputReader.Pace).
+	inputRate  = 4 << 10
+	inputBurst = 32 << 10
 )
 
 // handle serves the chat to userID, admitted already, with the window
@@ -103,6 +110,7 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 		renderer.SetColorProfile(termenv.Ascii)
 	}
 	in := ui.NewInputReader(sess, maxPasteFactor*s.cfg.MaxMessage)
+	in.Pace(inputRate, max(inputBurst, 2*maxPasteFactor*s.cfg.MaxMessage))
 	commands := uiCommands(seat.Commands())
 	notices := arrived.Notices
 	if motd := s.chat.Motd(); motd != "" {

@@ -112,6 +112,7 @@ type Model struct {
 	bell    bellMode                      // when to ring
 	ringing bool                          // a bell is held: see bell.go
 	bells   int                           // bells rung, to match each hold to its end
+	redrawn bool                          // a redraw asked with Ctrl+L is held: see redrawHold
 
 	rooms      []*room     // the rooms the session is in, in the order joined
 	cur        *room       // the room shown; never nil: see nowhere
@@ -276,6 +277,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.handleCommandDone(msg)
 	case bellDoneMsg:
 		m.handleBellDone(msg)
+	case redrawDoneMsg:
+		m.redrawn = false
 	case tea.KeyMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:
@@ -320,6 +323,32 @@ func (m *Model) handleModeReport(value int) {
 	m.st.ms.graphemes = true
 	m.screen.useGraphemes()
 	m.relayout()
+}
+
+// redrawHold is how long after a redraw asked with Ctrl+L the next one is
+// not done: the screen was just painted whole, and a client that sends
+// Ctrl+L as fast as it can must not have the server paint a whole screen
+// for each.
+const redrawHold = 250 * time.Millisecond
+
+// redrawDoneMsg ends the hold of a redraw.
+type redrawDoneMsg struct{}
+
+// redraw paints the whole screen again with the next frame (Ctrl+L), for
+// a terminal something else wrote on, and holds further redraws for
+// redrawHold.
+func (m *Model) redraw() tea.Cmd {
+	if m.redrawn {
+		return nil
+	}
+	switch {
+	case m.screen != nil:
+		m.screen.fresh = true
+	case m.lines != nil:
+		m.lines.erasePrompt() // and draw it again
+	}
+	m.redrawn = true
+	return tea.Tick(redrawHold, func(time.Time) tea.Msg { return redrawDoneMsg{} })
 }
 
 // relayout lays out everything again, after a change of how it is measured.
@@ -456,13 +485,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.PrevRoom):
 		m.cycle(-1)
 	case key.Matches(msg, m.keys.Redraw):
-		switch {
-		case m.screen != nil:
-			m.screen.fresh = true
-		case m.lines != nil:
-			m.lines.erasePrompt() // and draw it again
-		}
-		return nil
+		return m.redraw()
 	default:
 		return m.input.update(msg)
 	}

@@ -3,7 +3,10 @@ package ui
 import (
 	"io"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
+
+	"golang.org/x/time/rate"
 )
 
 // Bracketed paste markers: a terminal in bracketed paste mode (see Screen)
@@ -39,13 +42,28 @@ type InputReader struct {
 
 	cut atomic.Int64 // bytes discarded from pastes that ended, not yet told
 
-	reports modeReports // the terminal's answer about mode 2027, if any
+	reports modeReports // the terminal's answers about modes 2027 and 69, if any
+
+	pace  *rate.Limiter       // bytes passed on a second, if set (see Pace)
+	now   func() time.Time    // time.Now; the tests' own
+	sleep func(time.Duration) // time.Sleep; the tests' own
 }
 
 // NewInputReader reads r, passing on at most maxPaste bytes of each
 // bracketed paste.
 func NewInputReader(r io.Reader, maxPaste int) *InputReader {
-	return &InputReader{r: r, maxPaste: maxPaste, buf: make([]byte, 4096)}
+	return &InputReader{r: r, maxPaste: maxPaste, buf: make([]byte, 4096), now: time.Now, sleep: time.Sleep}
+}
+
+// Pace bounds what the program is given to perSecond bytes a second, in
+// bursts of up to burst bytes; call it before the first Read. Every key,
+// escape sequence and run of text costs the program an update and
+// perhaps a frame, so a client that sends input as fast as its link goes
+// would have the server do nothing else. While the pace holds input back
+// the reader does not read: the client's writes wait (SSH flow control),
+// and nothing is lost. What a paste has discarded does not count.
+func (ir *InputReader) Pace(perSecond, burst int) {
+	ir.pace = rate.NewLimiter(rate.Limit(perSecond), burst)
 }
 
 // Read reads what the program may parse. Bubble Tea takes a read that
@@ -78,12 +96,25 @@ func (ir *InputReader) Read(p []byte) (int, error) {
 			n--
 		}
 	}
+	ir.wait(n)
 	copy(p, ir.out[:n])
 	ir.out = ir.out[n:]
 	if len(ir.out) == 0 && cap(ir.out) > 64<<10 {
 		ir.out = nil // let a large buffer go
 	}
 	return n, nil
+}
+
+// wait holds n bytes back for as long as the pace asks. A wait is at most
+// a read's length at the pace (Bubble Tea reads 256 bytes at a time).
+func (ir *InputReader) wait(n int) {
+	if ir.pace == nil {
+		return
+	}
+	now := ir.now()
+	if d := ir.pace.ReserveN(now, min(n, ir.pace.Burst())).DelayFrom(now); d > 0 {
+		ir.sleep(d)
+	}
 }
 
 // fill reads from r once, adding to out.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -193,4 +194,40 @@ func FuzzInputReader(f *testing.F) {
 			t.Fatalf("cut %d, want %d", got, cut)
 		}
 	})
+}
+
+// TestInputPace: past its burst, input is given at the pace set, and what
+// a paste discards does not count.
+func TestInputPace(t *testing.T) {
+	const perSecond, burst = 1000, 500
+	read := func(input string) (got string, slept time.Duration) {
+		in := NewInputReader(strings.NewReader(input), 100)
+		in.Pace(perSecond, burst)
+		clock := time.Unix(0, 0)
+		in.now = func() time.Time { return clock }
+		in.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+		var b strings.Builder
+		buf := make([]byte, 256) // as Bubble Tea reads
+		for {
+			n, err := in.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				return b.String(), slept
+			}
+		}
+	}
+	typed := strings.Repeat("a", 2500)
+	got, slept := read(typed)
+	if got != typed {
+		t.Fatalf("read %d bytes, want the %d typed", len(got), len(typed))
+	}
+	// 500 at once, then 2,000 at 1,000 a second.
+	if want := 2 * time.Second; slept < want-50*time.Millisecond || slept > want+50*time.Millisecond {
+		t.Errorf("slept %v for %d bytes at %d a second past %d, want about %v", slept, len(typed), perSecond, burst, want)
+	}
+	// A paste of 100,000 bytes, of which 100 are kept.
+	pasted := pasteStart + strings.Repeat("p", 100_000) + pasteEnd
+	if _, slept := read(pasted); slept > 0 {
+		t.Errorf("a paste cut to 100 bytes waited %v", slept)
+	}
 }

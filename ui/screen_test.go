@@ -420,13 +420,25 @@ func testModelOnScreen(t *testing.T, margins bool) {
 
 // TestCtrlLRepaints checks that Ctrl+L paints the whole screen again, for
 // a terminal something else wrote on.
+// A burst of Ctrl+L paints once: the next one waits for the hold's end.
 func TestCtrlLRepaints(t *testing.T) {
 	m, _ := newModel(80, 24)
 	p := painterOf(m)
-	p.out.Reset()
-	send(m, tea.KeyMsg{Type: tea.KeyCtrlL})
-	if out := p.out.String(); !strings.Contains(out, "\x1b[2J") || !strings.Contains(out, "#lobby") {
-		t.Errorf("Ctrl+L wrote %q", out)
+	ctrlL := tea.KeyMsg{Type: tea.KeyCtrlL}
+	for i, tc := range []struct {
+		msgs    []tea.Msg
+		repaint bool
+	}{
+		{[]tea.Msg{ctrlL}, true},
+		{[]tea.Msg{ctrlL, ctrlL, ctrlL}, false},
+		{[]tea.Msg{redrawDoneMsg{}, ctrlL}, true},
+	} {
+		p.out.Reset()
+		send(m, tc.msgs...)
+		out := p.out.String()
+		if got := strings.Contains(out, "\x1b[2J") && strings.Contains(out, "#lobby"); got != tc.repaint {
+			t.Errorf("step %d: repainted %v, want %v: %q", i, got, tc.repaint, out)
+		}
 	}
 }
 
