@@ -63,6 +63,9 @@ type config struct {
 	// session i opens the chat in #r<i mod Rooms>, and a message is due
 	// only to the sessions of its sender's room.
 	Rooms int
+	// Flood, with Idle, is what the first session writes over and over
+	// for Duration, as fast as the server takes it: the others hold.
+	Flood string
 	// AnswerModes has every session answer the server's questions about
 	// terminal modes as xterm does; otherwise they go unanswered, as
 	// from a terminal that knows none of them.
@@ -131,6 +134,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Var(&c.Depart, "depart", "mass departure: after the warm-up this many of the last sessions disconnect at once, then hold for -duration; a list (100,250) makes waves -depart-gap apart")
 	fs.DurationVar(&c.DepartGap, "depart-gap", time.Second, "time between two waves of -depart")
 	fs.IntVar(&c.Presence, "presence", 0, "presence burst: after the warm-up the first session writes this many /nick commands in one write, then the run holds for -duration (the server's --message-rate and --message-burst must allow them)")
+	fs.Func("flood", "with -idle: the first session writes these bytes (Go escapes: '\\x0c' is Ctrl+L) over and over for -duration, as fast as the server takes them; at most 64 bytes", func(v string) error {
+		seq, err := strconv.Unquote(`"` + strings.ReplaceAll(v, `"`, `\"`) + `"`)
+		if err != nil {
+			return fmt.Errorf("not a Go string: %w", err)
+		}
+		c.Flood = seq
+		return nil
+	})
 	fs.BoolVar(&c.AnswerModes, "answer-modes", false, "answer the server's questions about modes 2027 and 69 as xterm does (2027 unknown, 69 left and right margins, off): the server then scrolls the transcript beside the member list")
 	fs.IntVar(&c.Rooms, "rooms", 0, "spread the sessions over this many rooms: session i opens '#r<i mod rooms>' (0: all in the default room)")
 	fs.Usage = func() {
@@ -207,6 +218,8 @@ func (c config) validate() error {
 	check(c.DepartGap >= 0 && c.DepartGap <= time.Minute, "-depart-gap must be 0..1m")
 	check(c.Presence >= 0 && c.Presence <= maxPresence, "-presence must be 0..%d", maxPresence)
 	check(c.Rooms >= 0 && c.Rooms <= maxRooms, "-rooms must be 0..%d", maxRooms)
+	check(len(c.Flood) <= 64, "-flood must be at most 64 bytes")
+	check(c.Flood == "" || c.Idle, "-flood needs -idle")
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)

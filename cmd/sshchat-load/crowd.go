@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -200,4 +202,45 @@ func raiseFileLimit(n int) (uint64, error) {
 		return lim.Cur, fmt.Errorf("open files: the hard limit %d is below the %d that %d sessions need", lim.Max, want, n)
 	}
 	return lim.Cur, nil
+}
+
+// floodReport is how a flood of input went.
+type floodReport struct {
+	Sequence string  `json:"sequence"`
+	Bytes    int64   `json:"bytes"`
+	Seconds  float64 `json:"seconds"`
+	Error    string  `json:"error,omitempty"`
+}
+
+// flood has s write the -flood bytes over and over for -duration, as fast
+// as the server takes them (it reads no faster than it lets the program
+// have them: the writes wait). A write still waiting at the end waits
+// until the sessions close.
+func (r *run) flood(ctx context.Context, s *session) floodReport {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Duration)
+	defer cancel()
+	seq := r.cfg.Flood
+	chunk := bytes.Repeat([]byte(seq), max(1, 4096/len(seq)))
+	var written atomic.Int64
+	failed := make(chan error, 1) // the writer ends when a write fails, or after the flood
+	start := time.Now()
+	go func() {
+		for ctx.Err() == nil {
+			n, err := s.stdin.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				failed <- err
+				return
+			}
+		}
+	}()
+	rep := floodReport{Sequence: seq}
+	select {
+	case <-ctx.Done():
+	case err := <-failed:
+		rep.Error = err.Error()
+	}
+	rep.Bytes, rep.Seconds = written.Load(), time.Since(start).Seconds()
+	r.notef("flood: %d bytes of %q written in %.1fs", rep.Bytes, seq, rep.Seconds)
+	return rep
 }

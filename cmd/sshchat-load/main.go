@@ -70,6 +70,11 @@
 //
 //	taskset -c 1 go run ./cmd/sshchat-load -n 500 -idle -duration 10s -presence 2000 -pid $!
 //
+// A flood of input: the first session sends Ctrl+L as fast as the server
+// takes it; the server's CPU over the run is what one such client costs:
+//
+//	taskset -c 1 go run ./cmd/sshchat-load -n 1 -idle -duration 10s -flood '\x0c' -pid $!
+//
 // A session the server ends before the run is over (evicted: "fell too
 // far behind"; "disconnected"; "server is shutting down"; or its stream
 // ended), a session that could not connect, and a message a screen never
@@ -236,9 +241,13 @@ func execute(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 func (r *run) measure(ctx context.Context, sessions []*session, probe *serverProbe, rep *report) {
 	_ = probe.sample(&probe.connected) // an error is in the report
 	start, toolStart := time.Now(), selfCPU()
-	if r.cfg.Idle {
+	switch {
+	case r.cfg.Idle && r.cfg.Flood != "":
+		fr := r.flood(ctx, sessions[0])
+		rep.Flood = &fr
+	case r.cfg.Idle:
 		sleepCtx(ctx, r.cfg.Duration)
-	} else {
+	default:
 		r.load(ctx, sessions, rep)
 	}
 	wall, toolCPU := time.Since(start), selfCPU()-toolStart

@@ -20,6 +20,7 @@ type report struct {
 	Storm      *stormReport     `json:"storm,omitempty"`
 	Departure  *departureReport `json:"departure,omitempty"`
 	Presence   *presenceReport  `json:"presence,omitempty"`
+	Flood      *floodReport     `json:"flood,omitempty"`
 	Failures   failuresReport   `json:"failures"`
 	Server     *serverReport    `json:"server,omitempty"`
 	Shutdown   shutdownReport   `json:"shutdown"`
@@ -181,6 +182,12 @@ func writeText(w io.Writer, rep *report) error {
 		p.f("  presence:    %d /nick commands (%d bytes) written at once in %.1f ms", pr.Commands, pr.Bytes, pr.WriteMS)
 		if pr.Error != "" {
 			p.f("               error: %s", pr.Error)
+		}
+	}
+	if fl := rep.Flood; fl != nil {
+		p.f("  flood:       %q written %d bytes in %.1f s", fl.Sequence, fl.Bytes, fl.Seconds)
+		if fl.Error != "" {
+			p.f("               error: %s", fl.Error)
 		}
 	}
 	dr := rep.Dropped

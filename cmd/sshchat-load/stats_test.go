@@ -150,6 +150,9 @@ func TestFlagLimits(t *testing.T) {
 		{"-senders", "0"},
 		{"-senders", "200", "-n", "100"},
 		{"-sigterm"},
+		{"-flood", "x"},                              // without -idle
+		{"-idle", "-flood", strings.Repeat("x", 65)}, // too long
+		{"-idle", "-flood", `\x`},                    // not a Go string
 	}
 	for _, args := range bad {
 		if _, err := parseFlags(args, &sink); err == nil {
@@ -162,6 +165,9 @@ func TestFlagLimits(t *testing.T) {
 	}
 	if c.ShutdownWait != 10*time.Second || c.messages() != 0 {
 		t.Errorf("got %+v", c)
+	}
+	if c, err := parseFlags([]string{"-idle", "-flood", `\x1b[A"`}, &sink); err != nil || c.Flood != "\x1b[A\"" {
+		t.Errorf("-flood: %q, %v", c.Flood, err)
 	}
 }
 
