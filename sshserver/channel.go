@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/time/rate"
 )
 
 // Bounds of what one session channel may ask before its shell or command.
@@ -15,6 +17,15 @@ const (
 	maxEnv = 16
 	// maxEnvBytes is the longest name and value kept, together.
 	maxEnvBytes = 256
+	// requestRate is how many requests a second a session channel's are
+	// taken at, past bursts of requestBurst. A person dragging a window's
+	// edge sends a few dozen window changes a second; a client sending
+	// them as fast as it can had the screen painted whole for each, a
+	// core's worth. While the pace holds them, the connection is not read
+	// (its requests wait in the SSH library, and then in TCP): only the
+	// client that sends them waits.
+	requestRate  = 100
+	requestBurst = 50
 )
 
 // channel is one session channel as the server sees it, before the SSH
@@ -29,6 +40,15 @@ type channel struct {
 	// raw is the accepted channel, set before any request reaches the
 	// library: the session writes its output to it (see session.Write).
 	raw gossh.Channel
+
+	pace  *rate.Limiter       // of the requests (requestRate)
+	now   func() time.Time    // time.Now; the tests' own
+	sleep func(time.Duration) // time.Sleep; the tests' own
+}
+
+func newChannel(nc gossh.NewChannel) *channel {
+	return &channel{NewChannel: nc, winch: make(chan ssh.Window, 1),
+		pace: rate.NewLimiter(requestRate, requestBurst), now: time.Now, sleep: time.Sleep}
 }
 
 // sessionChannel opens a session channel, or refuses it when the
@@ -44,7 +64,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, newChan g
 		return
 	}
 	defer st.open.Add(-1)
-	ch := &channel{NewChannel: newChan, winch: make(chan ssh.Window, 1)}
+	ch := newChannel(newChan)
 	// The library reads its handlers from the server it is given: give it
 	// one for this channel alone, whose handler knows the channel.
 	per := &ssh.Server{
@@ -78,6 +98,7 @@ func (c *channel) filter(reqs <-chan *gossh.Request, out chan<- *gossh.Request) 
 	var started, pty bool
 	env := 0
 	for req := range reqs {
+		c.wait()
 		switch req.Type {
 		case "shell", "exec":
 			started = true
@@ -105,6 +126,15 @@ func (c *channel) filter(reqs <-chan *gossh.Request, out chan<- *gossh.Request) 
 			continue
 		}
 		out <- req
+	}
+}
+
+// wait holds the next request back for as long as the pace asks: at most
+// 1/requestRate.
+func (c *channel) wait() {
+	now := c.now()
+	if d := c.pace.ReserveN(now, 1).DelayFrom(now); d > 0 {
+		c.sleep(d)
 	}
 }
 

@@ -196,3 +196,36 @@ func (a *admission) open() int {
 	defer a.mu.Unlock()
 	return a.total
 }
+
+// TestChannelRequestPace: past a burst of requestBurst, a channel's
+// requests are taken requestRate a second, and the chat gets the latest
+// window size.
+func TestChannelRequestPace(t *testing.T) {
+	c := newChannel(nil)
+	clock := time.Unix(0, 0)
+	var slept time.Duration
+	c.now = func() time.Time { return clock }
+	c.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+	reqs, out := make(chan *gossh.Request), make(chan *gossh.Request)
+	done := make(chan struct{})
+	go func() { defer close(done); c.filter(reqs, out) }()
+	const n = requestBurst + 2*requestRate
+	for i := range n {
+		payload := gossh.Marshal(struct{ W, H, WPx, HPx uint32 }{uint32(80 + i), 24, 0, 0})
+		if i == 0 {
+			reqs <- &gossh.Request{Type: "pty-req"}
+			<-out
+		}
+		reqs <- &gossh.Request{Type: "window-change", Payload: payload}
+	}
+	close(reqs)
+	<-done
+	// The pty-req and the first requestBurst-1 window changes at once,
+	// the rest at the pace: 2 s.
+	if want := 2 * time.Second; slept < want-20*time.Millisecond || slept > want+20*time.Millisecond {
+		t.Errorf("%d requests waited %v, want about %v", n+1, slept, want)
+	}
+	if w := <-c.winch; w.Width != 80+n-1 {
+		t.Errorf("the chat got width %d, want the latest, %d", w.Width, 80+n-1)
+	}
+}

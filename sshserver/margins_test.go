@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestMarginsOverSSH: a terminal that says it has left and right margins
@@ -55,6 +58,40 @@ func TestMarginsOverSSH(t *testing.T) {
 		if !strings.Contains(scr, fmt.Sprintf("bob: line %d of many ", i)) {
 			t.Errorf("line %d is not on the screen:\n%s", i, scr)
 			break
+		}
+	}
+}
+
+// TestResizeFlood: a client that sends window changes as fast as it can
+// is taken at a pace, and its screen ends at the last size it asked for.
+func TestResizeFlood(t *testing.T) {
+	ts := startTestServer(t)
+	ann := ts.connect("ann", newSigner(t))
+	ann.waitText("#lobby")
+	for i := range 2 * requestBurst {
+		if err := ann.sess.WindowChange(60, 100+i%2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ann.sess.WindowChange(60, 70); err != nil {
+		t.Fatal(err)
+	}
+	// The header ends with the name at the right edge of 70 columns (and a
+	// space, trimmed here).
+	deadline := time.Now().Add(wait)
+	for {
+		scr, _ := ann.text()
+		header, _, _ := strings.Cut(scr, "\n")
+		header = strings.TrimRight(header, " ")
+		if strings.HasSuffix(header, "ann") && ansi.StringWidth(header) == 69 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the header is %q, want it 70 cells wide; screen:\n%s", header, scr)
+		}
+		select {
+		case <-ann.changed:
+		case <-time.After(10 * time.Millisecond): // polling a condition, with a deadline
 		}
 	}
 }

@@ -286,6 +286,11 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 		armedFor time.Time // when it fires
 		lazy     bool      // while armed, events wait in the streams for the flush
 		kept     int       // arrivals and departures in batch
+
+		// A new size repaints the whole screen: window changes, too, go
+		// to the program at most once a frame, the latest one.
+		resize     *ui.ResizeMsg // not sent yet
+		lastResize time.Time
 	)
 	flush.Stop()
 	defer flush.Stop()
@@ -299,6 +304,12 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 			batch, kept = nil, 0
 		}
 		last = time.Now()
+	}
+	sendResize := func() {
+		if resize != nil {
+			p.Send(*resize) // on the model's Screen a new size repaints the whole screen
+			resize, lastResize = nil, time.Now()
+		}
 	}
 	// read takes what the streams hold into the batch and sends it, now
 	// or when its frame is due.
@@ -362,10 +373,17 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 				continue
 			}
 			width, height := s.clamp(w)
-			// On the model's Screen a new size repaints the whole screen.
-			p.Send(ui.ResizeMsg{Width: width, Height: height})
+			resize = &ui.ResizeMsg{Width: width, Height: height}
+			switch due := lastResize.Add(frame); {
+			case !time.Now().Before(due):
+				sendResize()
+			case !armed || due.Before(armedFor):
+				flush.Reset(time.Until(due))
+				armed, armedFor = true, due
+			}
 		case <-flush.C:
 			armed = false
+			sendResize()
 			if wake == nil {
 				send()
 				continue

@@ -66,6 +66,9 @@ type config struct {
 	// Flood, with Idle, is what the first session writes over and over
 	// for Duration, as fast as the server takes it: the others hold.
 	Flood string
+	// FloodResize, with Idle, has the first session send window changes,
+	// between two widths, over and over for Duration.
+	FloodResize bool
 	// AnswerModes has every session answer the server's questions about
 	// terminal modes as xterm does; otherwise they go unanswered, as
 	// from a terminal that knows none of them.
@@ -142,6 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.Flood = seq
 		return nil
 	})
+	fs.BoolVar(&c.FloodResize, "flood-resize", false, "with -idle: the first session sends window changes, between two widths, over and over for -duration, as fast as the server takes them")
 	fs.BoolVar(&c.AnswerModes, "answer-modes", false, "answer the server's questions about modes 2027 and 69 as xterm does (2027 unknown, 69 left and right margins, off): the server then scrolls the transcript beside the member list")
 	fs.IntVar(&c.Rooms, "rooms", 0, "spread the sessions over this many rooms: session i opens '#r<i mod rooms>' (0: all in the default room)")
 	fs.Usage = func() {
@@ -220,6 +224,8 @@ func (c config) validate() error {
 	check(c.Rooms >= 0 && c.Rooms <= maxRooms, "-rooms must be 0..%d", maxRooms)
 	check(len(c.Flood) <= 64, "-flood must be at most 64 bytes")
 	check(c.Flood == "" || c.Idle, "-flood needs -idle")
+	check(!c.FloodResize || c.Idle, "-flood-resize needs -idle")
+	check(c.Flood == "" || !c.FloodResize, "-flood and -flood-resize are one flood each")
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)

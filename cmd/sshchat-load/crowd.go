@@ -206,32 +206,38 @@ func raiseFileLimit(n int) (uint64, error) {
 
 // floodReport is how a flood of input went.
 type floodReport struct {
-	Sequence string  `json:"sequence"`
-	Bytes    int64   `json:"bytes"`
+	Sequence string  `json:"sequence,omitempty"`
+	Bytes    int64   `json:"bytes,omitempty"`
+	Resizes  int64   `json:"resizes,omitempty"`
 	Seconds  float64 `json:"seconds"`
 	Error    string  `json:"error,omitempty"`
 }
 
-// flood has s write the -flood bytes over and over for -duration, as fast
-// as the server takes them (it reads no faster than it lets the program
-// have them: the writes wait). A write still waiting at the end waits
-// until the sessions close.
+// flood has s write the -flood bytes, or send window changes
+// (-flood-resize), over and over for -duration, as fast as the server
+// takes them (it reads no faster than its pace: the writes wait). A write
+// still waiting at the end waits until the sessions close.
 func (r *run) flood(ctx context.Context, s *session) floodReport {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Duration)
 	defer cancel()
 	seq := r.cfg.Flood
-	chunk := bytes.Repeat([]byte(seq), max(1, 4096/len(seq)))
-	var written atomic.Int64
-	failed := make(chan error, 1) // the writer ends when a write fails, or after the flood
+	send := func(i int) (int, error) { return 0, s.sess.WindowChange(r.cfg.Height, r.cfg.Width-i%2) }
+	if seq != "" {
+		chunk := bytes.Repeat([]byte(seq), max(1, 4096/len(seq)))
+		send = func(int) (int, error) { return s.stdin.Write(chunk) }
+	}
+	var sent, count atomic.Int64
+	failed := make(chan error, 1) // the sender ends when a send fails, or after the flood
 	start := time.Now()
 	go func() {
-		for ctx.Err() == nil {
-			n, err := s.stdin.Write(chunk)
-			written.Add(int64(n))
+		for i := 0; ctx.Err() == nil; i++ {
+			n, err := send(i)
 			if err != nil {
 				failed <- err
 				return
 			}
+			sent.Add(int64(n))
+			count.Add(1)
 		}
 	}()
 	rep := floodReport{Sequence: seq}
@@ -240,7 +246,13 @@ func (r *run) flood(ctx context.Context, s *session) floodReport {
 	case err := <-failed:
 		rep.Error = err.Error()
 	}
-	rep.Bytes, rep.Seconds = written.Load(), time.Since(start).Seconds()
-	r.notef("flood: %d bytes of %q written in %.1fs", rep.Bytes, seq, rep.Seconds)
+	rep.Seconds = time.Since(start).Seconds()
+	if seq != "" {
+		rep.Bytes = sent.Load()
+		r.notef("flood: %d bytes of %q written in %.1fs", rep.Bytes, seq, rep.Seconds)
+	} else {
+		rep.Resizes = count.Load()
+		r.notef("flood: %d window changes sent in %.1fs", rep.Resizes, rep.Seconds)
+	}
 	return rep
 }

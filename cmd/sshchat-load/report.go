@@ -185,7 +185,11 @@ func writeText(w io.Writer, rep *report) error {
 		}
 	}
 	if fl := rep.Flood; fl != nil {
-		p.f("  flood:       %q written %d bytes in %.1f s", fl.Sequence, fl.Bytes, fl.Seconds)
+		if fl.Sequence != "" {
+			p.f("  flood:       %q written %d bytes in %.1f s", fl.Sequence, fl.Bytes, fl.Seconds)
+		} else {
+			p.f("  flood:       %d window changes sent in %.1f s", fl.Resizes, fl.Seconds)
+		}
 		if fl.Error != "" {
 			p.f("               error: %s", fl.Error)
 		}

@@ -23,6 +23,7 @@ type session struct {
 	idx    int
 	name   string
 	client *ssh.Client
+	sess   *ssh.Session // set before the session is shared
 	stdin  io.Writer
 	ready  chan struct{} // closed when the first screen arrived
 	done   chan struct{} // closed when the output stream ended
@@ -140,7 +141,7 @@ func (s *session) start(ctx context.Context) error {
 		return fmt.Errorf("stdout: %w", err)
 	}
 	sess.Stderr = stderrWriter{s}
-	s.stdin = stdin
+	s.sess, s.stdin = sess, stdin
 	s.r.open.Add(1)
 	s.reading = true
 	go s.read(stdout)
