@@ -4,11 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/time/rate"
 )
 
 // Bounds of what one session channel may ask before its shell or command.
@@ -41,14 +39,11 @@ type channel struct {
 	// library: the session writes its output to it (see session.Write).
 	raw gossh.Channel
 
-	pace  *rate.Limiter       // of the requests (requestRate)
-	now   func() time.Time    // time.Now; the tests' own
-	sleep func(time.Duration) // time.Sleep; the tests' own
+	pace *pace // of the requests (requestRate)
 }
 
 func newChannel(nc gossh.NewChannel) *channel {
-	return &channel{NewChannel: nc, winch: make(chan ssh.Window, 1),
-		pace: rate.NewLimiter(requestRate, requestBurst), now: time.Now, sleep: time.Sleep}
+	return &channel{NewChannel: nc, winch: make(chan ssh.Window, 1), pace: newPace(requestRate, requestBurst)}
 }
 
 // sessionChannel opens a session channel, or refuses it when the
@@ -98,7 +93,7 @@ func (c *channel) filter(reqs <-chan *gossh.Request, out chan<- *gossh.Request) 
 	var started, pty bool
 	env := 0
 	for req := range reqs {
-		c.wait()
+		c.pace.wait()
 		switch req.Type {
 		case "shell", "exec":
 			started = true
@@ -126,15 +121,6 @@ func (c *channel) filter(reqs <-chan *gossh.Request, out chan<- *gossh.Request) 
 			continue
 		}
 		out <- req
-	}
-}
-
-// wait holds the next request back for as long as the pace asks: at most
-// 1/requestRate.
-func (c *channel) wait() {
-	now := c.now()
-	if d := c.pace.ReserveN(now, 1).DelayFrom(now); d > 0 {
-		c.sleep(d)
 	}
 }
 

@@ -247,6 +247,8 @@ func (s *Server) options(hostKeys []gossh.Signer) []ssh.Option {
 			// filters their requests and runs the middleware below for
 			// each session (see channel.go).
 			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
+			// Every global request, of every type, goes to refuseGlobal.
+			srv.RequestHandlers = map[string]ssh.RequestHandler{"default": refuseGlobal}
 			return nil
 		},
 		wish.WithMiddleware(s.middleware()),
@@ -355,7 +357,7 @@ func (s *Server) Close() error {
 // connection that has not opened a session within the login timeout.
 func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	release, refused := s.admit.admit(conn.RemoteAddr())
-	st := &connState{}
+	st := &connState{globals: newPace(globalRate, globalBurst)}
 	if refused != nil {
 		s.observe.Refused(refused.reason)
 		s.log.Info("connection refused", "remote", conn.RemoteAddr(), "reason", refused.reason, "before_handshake", refused.hard)
@@ -503,6 +505,27 @@ type connState struct {
 	started     atomic.Bool  // a session has been opened
 	channels    atomic.Int32 // sessions opened so far
 	open        atomic.Int32 // session channels open now
+	globals     *pace        // of the global requests: see refuseGlobal
+}
+
+// Global requests (of no channel: keepalive@openssh.com, tcpip-forward,
+// …) are taken at globalRate a second per connection, past bursts of
+// globalBurst. A client asks one every keepalive interval; one that sent
+// them as fast as it could kept the core busy answering them.
+const (
+	globalRate  = 10
+	globalBurst = 20
+)
+
+// refuseGlobal answers a global request no, as the library does when
+// nothing handles it (the chat forwards no ports), but at the
+// connection's pace: the library's loop calls it for one request after
+// the other, and while it waits the connection is not read.
+func refuseGlobal(ctx ssh.Context, _ *ssh.Server, _ *gossh.Request) (bool, []byte) {
+	if p := stateOf(ctx).globals; p != nil {
+		p.wait()
+	}
+	return false, nil
 }
 
 // tracker counts open sessions; unlike a WaitGroup it may be waited on

@@ -69,6 +69,9 @@ type config struct {
 	// FloodResize, with Idle, has the first session send window changes,
 	// between two widths, over and over for Duration.
 	FloodResize bool
+	// FloodGlobal, with Idle, has the first session's connection send
+	// global requests (keepalive@openssh.com, each answered) for Duration.
+	FloodGlobal bool
 	// AnswerModes has every session answer the server's questions about
 	// terminal modes as xterm does; otherwise they go unanswered, as
 	// from a terminal that knows none of them.
@@ -146,6 +149,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return nil
 	})
 	fs.BoolVar(&c.FloodResize, "flood-resize", false, "with -idle: the first session sends window changes, between two widths, over and over for -duration, as fast as the server takes them")
+	fs.BoolVar(&c.FloodGlobal, "flood-global", false, "with -idle: the first session's connection sends global requests (keepalive@openssh.com, each answered) over and over for -duration, as fast as the server answers them")
 	fs.BoolVar(&c.AnswerModes, "answer-modes", false, "answer the server's questions about modes 2027 and 69 as xterm does (2027 unknown, 69 left and right margins, off): the server then scrolls the transcript beside the member list")
 	fs.IntVar(&c.Rooms, "rooms", 0, "spread the sessions over this many rooms: session i opens '#r<i mod rooms>' (0: all in the default room)")
 	fs.Usage = func() {
@@ -224,8 +228,14 @@ func (c config) validate() error {
 	check(c.Rooms >= 0 && c.Rooms <= maxRooms, "-rooms must be 0..%d", maxRooms)
 	check(len(c.Flood) <= 64, "-flood must be at most 64 bytes")
 	check(c.Flood == "" || c.Idle, "-flood needs -idle")
-	check(!c.FloodResize || c.Idle, "-flood-resize needs -idle")
-	check(c.Flood == "" || !c.FloodResize, "-flood and -flood-resize are one flood each")
+	floods := 0
+	for _, on := range []bool{c.Flood != "", c.FloodResize, c.FloodGlobal} {
+		if on {
+			floods++
+		}
+	}
+	check(floods == 0 || c.Idle, "-flood, -flood-resize and -flood-global need -idle")
+	check(floods <= 1, "-flood, -flood-resize and -flood-global are one flood each")
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)

@@ -209,6 +209,7 @@ type floodReport struct {
 	Sequence string  `json:"sequence,omitempty"`
 	Bytes    int64   `json:"bytes,omitempty"`
 	Resizes  int64   `json:"resizes,omitempty"`
+	Requests int64   `json:"requests,omitempty"`
 	Seconds  float64 `json:"seconds"`
 	Error    string  `json:"error,omitempty"`
 }
@@ -222,6 +223,12 @@ func (r *run) flood(ctx context.Context, s *session) floodReport {
 	defer cancel()
 	seq := r.cfg.Flood
 	send := func(i int) (int, error) { return 0, s.sess.WindowChange(r.cfg.Height, r.cfg.Width-i%2) }
+	if r.cfg.FloodGlobal {
+		send = func(int) (int, error) {
+			_, _, err := s.client.SendRequest("keepalive@openssh.com", true, nil)
+			return 0, err
+		}
+	}
 	if seq != "" {
 		chunk := bytes.Repeat([]byte(seq), max(1, 4096/len(seq)))
 		send = func(int) (int, error) { return s.stdin.Write(chunk) }
@@ -250,6 +257,9 @@ func (r *run) flood(ctx context.Context, s *session) floodReport {
 	if seq != "" {
 		rep.Bytes = sent.Load()
 		r.notef("flood: %d bytes of %q written in %.1fs", rep.Bytes, seq, rep.Seconds)
+	} else if r.cfg.FloodGlobal {
+		rep.Requests = count.Load()
+		r.notef("flood: %d global requests answered in %.1fs", rep.Requests, rep.Seconds)
 	} else {
 		rep.Resizes = count.Load()
 		r.notef("flood: %d window changes sent in %.1fs", rep.Resizes, rep.Seconds)

@@ -187,6 +187,8 @@ func writeText(w io.Writer, rep *report) error {
 	if fl := rep.Flood; fl != nil {
 		if fl.Sequence != "" {
 			p.f("  flood:       %q written %d bytes in %.1f s", fl.Sequence, fl.Bytes, fl.Seconds)
+		} else if fl.Requests > 0 {
+			p.f("  flood:       %d global requests answered in %.1f s", fl.Requests, fl.Seconds)
 		} else {
 			p.f("  flood:       %d window changes sent in %.1f s", fl.Resizes, fl.Seconds)
 		}

@@ -153,6 +153,8 @@ func TestFlagLimits(t *testing.T) {
 		{"-flood", "x"},                              // without -idle
 		{"-idle", "-flood", strings.Repeat("x", 65)}, // too long
 		{"-idle", "-flood", `\x`},                    // not a Go string
+		{"-idle", "-flood-resize", "-flood-global"},  // two floods
+		{"-flood-global"},                            // without -idle
 	}
 	for _, args := range bad {
 		if _, err := parseFlags(args, &sink); err == nil {
