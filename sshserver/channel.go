@@ -51,6 +51,14 @@ func newChannel(nc gossh.NewChannel) *channel {
 // the channel's requests end.
 func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
 	st := stateOf(ctx)
+	// Past its pace, the connection is held: its next channel, and all
+	// else it sends, is read later. A refused channel counts too.
+	if st.opens != nil && st.conn != nil {
+		now := st.opens.now()
+		if d := st.opens.lim.ReserveN(now, 1).DelayFrom(now); d > 0 {
+			st.conn.hold(now.Add(d))
+		}
+	}
 	if n := st.open.Add(1); int(n) > s.cfg.SessionsPerUser {
 		st.open.Add(-1)
 		s.observe.Refused("conn_channels")

@@ -357,7 +357,7 @@ func (s *Server) Close() error {
 // connection that has not opened a session within the login timeout.
 func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	release, refused := s.admit.admit(conn.RemoteAddr())
-	st := &connState{globals: newPace(globalRate, globalBurst)}
+	st := &connState{globals: newPace(globalRate, globalBurst), opens: newPace(openRate, openBurst)}
 	if refused != nil {
 		s.observe.Refused(refused.reason)
 		s.log.Info("connection refused", "remote", conn.RemoteAddr(), "reason", refused.reason, "before_handshake", refused.hard)
@@ -388,7 +388,8 @@ func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 		}
 	})
 	context.AfterFunc(ctx, func() { timer.Stop() })
-	return &quietDeadlines{Conn: conn}
+	st.conn = newHeldConn(&quietDeadlines{Conn: conn})
+	return st.conn
 }
 
 // auth is how clients authenticate: all of it is here, with publicKey
@@ -506,7 +507,19 @@ type connState struct {
 	channels    atomic.Int32 // sessions opened so far
 	open        atomic.Int32 // session channels open now
 	globals     *pace        // of the global requests: see refuseGlobal
+	opens       *pace        // of the session channels opened: see sessionChannel
+	conn        *heldConn    // nil until accepted
 }
+
+// Session channels are opened at openRate a second per connection, past
+// bursts of openBurst: a script running a command a second over one
+// connection (OpenSSH's ControlMaster) is far below it. Each one starts a
+// session, about a quarter of a millisecond of the server's CPU: a client
+// that opened and closed them as fast as it could kept the core busy.
+const (
+	openRate  = 10
+	openBurst = 20
+)
 
 // Global requests (of no channel: keepalive@openssh.com, tcpip-forward,
 // …) are taken at globalRate a second per connection, past bursts of

@@ -72,6 +72,9 @@ type config struct {
 	// FloodGlobal, with Idle, has the first session's connection send
 	// global requests (keepalive@openssh.com, each answered) for Duration.
 	FloodGlobal bool
+	// FloodSessions, with Idle, has the first session's connection open
+	// chat sessions (a PTY and a shell) and close them, for Duration.
+	FloodSessions bool
 	// AnswerModes has every session answer the server's questions about
 	// terminal modes as xterm does; otherwise they go unanswered, as
 	// from a terminal that knows none of them.
@@ -150,6 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	})
 	fs.BoolVar(&c.FloodResize, "flood-resize", false, "with -idle: the first session sends window changes, between two widths, over and over for -duration, as fast as the server takes them")
 	fs.BoolVar(&c.FloodGlobal, "flood-global", false, "with -idle: the first session's connection sends global requests (keepalive@openssh.com, each answered) over and over for -duration, as fast as the server answers them")
+	fs.BoolVar(&c.FloodSessions, "flood-sessions", false, "with -idle: the first session's connection opens chat sessions (a PTY and a shell) and closes them, over and over for -duration, as fast as the server opens them")
 	fs.BoolVar(&c.AnswerModes, "answer-modes", false, "answer the server's questions about modes 2027 and 69 as xterm does (2027 unknown, 69 left and right margins, off): the server then scrolls the transcript beside the member list")
 	fs.IntVar(&c.Rooms, "rooms", 0, "spread the sessions over this many rooms: session i opens '#r<i mod rooms>' (0: all in the default room)")
 	fs.Usage = func() {
@@ -229,13 +233,13 @@ func (c config) validate() error {
 	check(len(c.Flood) <= 64, "-flood must be at most 64 bytes")
 	check(c.Flood == "" || c.Idle, "-flood needs -idle")
 	floods := 0
-	for _, on := range []bool{c.Flood != "", c.FloodResize, c.FloodGlobal} {
+	for _, on := range []bool{c.Flood != "", c.FloodResize, c.FloodGlobal, c.FloodSessions} {
 		if on {
 			floods++
 		}
 	}
-	check(floods == 0 || c.Idle, "-flood, -flood-resize and -flood-global need -idle")
-	check(floods <= 1, "-flood, -flood-resize and -flood-global are one flood each")
+	check(floods == 0 || c.Idle, "the -flood options need -idle")
+	check(floods <= 1, "the -flood options are one flood each")
 	if !c.Idle {
 		check(c.Senders >= 1 && c.Senders <= c.N, "-senders must be 1..-n")
 		check(c.Rate > 0 && c.Rate <= maxRate, "-rate must be above 0 and at most %d", maxRate)

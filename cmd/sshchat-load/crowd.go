@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"golang.org/x/crypto/ssh"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -210,6 +211,7 @@ type floodReport struct {
 	Bytes    int64   `json:"bytes,omitempty"`
 	Resizes  int64   `json:"resizes,omitempty"`
 	Requests int64   `json:"requests,omitempty"`
+	Sessions int64   `json:"sessions,omitempty"`
 	Seconds  float64 `json:"seconds"`
 	Error    string  `json:"error,omitempty"`
 }
@@ -223,6 +225,19 @@ func (r *run) flood(ctx context.Context, s *session) floodReport {
 	defer cancel()
 	seq := r.cfg.Flood
 	send := func(i int) (int, error) { return 0, s.sess.WindowChange(r.cfg.Height, r.cfg.Width-i%2) }
+	if r.cfg.FloodSessions {
+		send = func(int) (int, error) {
+			sess, err := s.client.NewSession()
+			if err != nil {
+				return 0, err
+			}
+			defer sess.Close()
+			if err := sess.RequestPty("xterm-256color", r.cfg.Height, r.cfg.Width, ssh.TerminalModes{}); err != nil {
+				return 0, err
+			}
+			return 0, sess.Shell()
+		}
+	}
 	if r.cfg.FloodGlobal {
 		send = func(int) (int, error) {
 			_, _, err := s.client.SendRequest("keepalive@openssh.com", true, nil)
@@ -260,6 +275,9 @@ func (r *run) flood(ctx context.Context, s *session) floodReport {
 	} else if r.cfg.FloodGlobal {
 		rep.Requests = count.Load()
 		r.notef("flood: %d global requests answered in %.1fs", rep.Requests, rep.Seconds)
+	} else if r.cfg.FloodSessions {
+		rep.Sessions = count.Load()
+		r.notef("flood: %d sessions opened and closed in %.1fs", rep.Sessions, rep.Seconds)
 	} else {
 		rep.Resizes = count.Load()
 		r.notef("flood: %d window changes sent in %.1fs", rep.Resizes, rep.Seconds)

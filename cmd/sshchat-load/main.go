@@ -72,7 +72,8 @@
 //
 // A flood of input: the first session sends Ctrl+L as fast as the server
 // takes it (or, with -flood-resize, window changes; with -flood-global,
-// global requests); the server's CPU over
+// global requests; with -flood-sessions, sessions opened and closed); the
+// server's CPU over
 // the run is what one such client costs:
 //
 //	taskset -c 1 go run ./cmd/sshchat-load -n 1 -idle -duration 10s -flood '\x0c' -pid $!
@@ -244,7 +245,7 @@ func (r *run) measure(ctx context.Context, sessions []*session, probe *serverPro
 	_ = probe.sample(&probe.connected) // an error is in the report
 	start, toolStart := time.Now(), selfCPU()
 	switch {
-	case r.cfg.Idle && (r.cfg.Flood != "" || r.cfg.FloodResize || r.cfg.FloodGlobal):
+	case r.cfg.Idle && (r.cfg.Flood != "" || r.cfg.FloodResize || r.cfg.FloodGlobal || r.cfg.FloodSessions):
 		fr := r.flood(ctx, sessions[0])
 		rep.Flood = &fr
 	case r.cfg.Idle:

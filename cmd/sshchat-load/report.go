@@ -187,6 +187,8 @@ func writeText(w io.Writer, rep *report) error {
 	if fl := rep.Flood; fl != nil {
 		if fl.Sequence != "" {
 			p.f("  flood:       %q written %d bytes in %.1f s", fl.Sequence, fl.Bytes, fl.Seconds)
+		} else if fl.Sessions > 0 {
+			p.f("  flood:       %d sessions opened and closed in %.1f s", fl.Sessions, fl.Seconds)
 		} else if fl.Requests > 0 {
 			p.f("  flood:       %d global requests answered in %.1f s", fl.Requests, fl.Seconds)
 		} else {
