@@ -70,13 +70,15 @@ func (c *heldConn) hold(t time.Time) {
 
 // Read waits while the connection is held, or until it is closed.
 func (c *heldConn) Read(p []byte) (int, error) {
-	if d := time.Until(time.Unix(0, c.until.Load())); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-c.closed:
-			t.Stop()
-			return 0, net.ErrClosed
+	if u := c.until.Load(); u != 0 { // 0: never held
+		if d := time.Until(time.Unix(0, u)); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-c.closed:
+				t.Stop()
+				return 0, net.ErrClosed
+			}
 		}
 	}
 	return c.Conn.Read(p)
