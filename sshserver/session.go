@@ -35,8 +35,8 @@ const (
 	// inputRate is how many bytes of input a second a session's program
 	// is given, past bursts of inputBurst (or of two pastes, if more):
 	// typing, the mouse and a paste now and then stay far below it; a
-	// client that floods keys costs the server at most about 1.5 % of a
-	// core (see ui.InputReader.Pace).
+	// client that floods keys costs the server 1 to 4 % of a core, by
+	// key (see ui.InputReader.Pace and docs/SECURITY.md).
 	inputRate  = 4 << 10
 	inputBurst = 32 << 10
 )
