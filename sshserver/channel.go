@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -54,9 +55,8 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, newChan g
 	// Past its pace, the connection is held: its next channel, and all
 	// else it sends, is read later. A refused channel counts too.
 	if st.opens != nil && st.conn != nil {
-		now := st.opens.now()
-		if d := st.opens.lim.ReserveN(now, 1).DelayFrom(now); d > 0 {
-			st.conn.hold(now.Add(d))
+		if d := st.opens.reserve(); d > 0 {
+			st.conn.hold(time.Now().Add(d))
 		}
 	}
 	if n := st.open.Add(1); int(n) > s.cfg.SessionsPerUser {

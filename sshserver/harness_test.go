@@ -21,6 +21,7 @@ import (
 
 	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/internal/vtanswers"
 	"github.com/sshchat/sshchat/registry"
 )
 
@@ -272,7 +273,7 @@ func (s *testServer) connect(user string, key gossh.Signer) *screen {
 	}
 	c := &screen{t: s.t, name: user, conn: conn, sess: sess, stdin: stdin,
 		changed: make(chan struct{}, 1), done: make(chan struct{}), term: vt.NewEmulator(width, height)}
-	go passAnswers(stdin, c.term)
+	go vtanswers.Pass(stdin, c.term)
 	go func() {
 		defer close(c.done)
 		buf := make([]byte, 32<<10)
@@ -298,26 +299,6 @@ func (s *testServer) connect(user string, key gossh.Signer) *screen {
 	}
 	s.t.Cleanup(c.close)
 	return c
-}
-
-// passAnswers passes the emulator's answers to the terminal's queries on to
-// the server, as a terminal sends them with the keys typed, until the
-// emulator's input closes. Once the session is gone they are read and
-// dropped: the emulator waits until an answer is read, and with it the
-// goroutine that writes the screen to it.
-func passAnswers(w io.Writer, term *vt.Emulator) {
-	buf := make([]byte, 256)
-	gone := false
-	for {
-		n, err := term.Read(buf)
-		if n > 0 && !gone {
-			_, werr := w.Write(buf[:n])
-			gone = werr != nil
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 // text is the screen now, and every byte received so far.

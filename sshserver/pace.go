@@ -21,8 +21,13 @@ func newPace(perSecond float64, burst int) *pace {
 
 // wait returns when one more may go.
 func (p *pace) wait() {
-	now := p.now()
-	if d := p.lim.ReserveN(now, 1).DelayFrom(now); d > 0 {
+	if d := p.reserve(); d > 0 {
 		p.sleep(d)
 	}
+}
+
+// reserve counts one more and returns how long it should wait.
+func (p *pace) reserve() time.Duration {
+	now := p.now()
+	return p.lim.ReserveN(now, 1).DelayFrom(now)
 }

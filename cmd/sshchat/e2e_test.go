@@ -24,6 +24,7 @@ import (
 
 	"github.com/sshchat/sshchat/history"
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/internal/vtanswers"
 )
 
 func TestMain(m *testing.M) {
@@ -193,7 +194,7 @@ func (s *testServer) openCmd(conn *ssh.Client, name string, width, height int, c
 	c.term.SetCallbacks(vt.Callbacks{Title: func(title string) { c.titles = append(c.titles, title) }})
 	// The emulator answers terminal queries on its input side, as a real
 	// terminal would: pass the answers on to the server.
-	go passAnswers(c.stdin, c.term)
+	go vtanswers.Pass(c.stdin, c.term)
 	go c.readScreen(stdout)
 	if command == "" {
 		err = sess.Shell()
@@ -205,26 +206,6 @@ func (s *testServer) openCmd(conn *ssh.Client, name string, width, height int, c
 	}
 	t.Cleanup(c.close)
 	return c
-}
-
-// passAnswers passes the emulator's answers to the terminal's queries on to
-// the server, as a terminal sends them with the keys typed, until the
-// emulator's input closes. Once the session is gone they are read and
-// dropped: the emulator waits until an answer is read, and with it the
-// goroutine that writes the screen to it.
-func passAnswers(w io.Writer, term *vt.Emulator) {
-	buf := make([]byte, 256)
-	gone := false
-	for {
-		n, err := term.Read(buf)
-		if n > 0 && !gone {
-			_, werr := w.Write(buf[:n])
-			gone = werr != nil
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 func (c *client) readScreen(stdout io.Reader) {
