@@ -249,6 +249,25 @@ func TestFsyncBatchIdle(t *testing.T) {
 	}
 }
 
+// TestFsyncBatchWaitsForTheDelivery checks that a sync due already when an
+// event is written waits syncDelay after the write, and then comes.
+func TestFsyncBatchWaitsForTheDelivery(t *testing.T) {
+	const interval = 2 * syncDelay
+	l := mustOpen(t, logPath(t), Options{Interval: interval})
+	ff := fake(l)
+	ch := l.Listener()
+	<-time.After(2 * interval) // the writer started an interval ago: a sync is due
+	ch <- event(1)
+	eventually(t, "the sync", func() bool { return ff.count("sync") == 1 })
+	if gap := ff.first("sync").Sub(ff.first("write")); gap < syncDelay {
+		t.Errorf("the sync came %v after the write, want %v or more", gap, syncDelay)
+	}
+	close(ch)
+	if err := l.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestParseFsync(t *testing.T) {
 	for _, tc := range []struct {
 		in      string

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -180,8 +181,9 @@ func eventually(t testing.TB, what string, cond func() bool) {
 type fakeFile struct {
 	file
 	mu         sync.Mutex
-	ops        []string // "write" and "sync", in order
-	failWrites int      // the next failWrites writes write half, then fail
+	ops        []string    // "write" and "sync", in order
+	at         []time.Time // when each of ops was done
+	failWrites int         // the next failWrites writes write half, then fail
 	failSyncs  int
 	failAll    bool          // every write and sync fails until cleared
 	failErr    error         // what they fail with; nil means errInjected
@@ -207,7 +209,7 @@ func (f *fakeFile) Write(p []byte) (int, error) {
 		n, _ := f.file.Write(p[:len(p)/2])
 		return n, errInjected
 	}
-	f.ops = append(f.ops, "write")
+	f.ops, f.at = append(f.ops, "write"), append(f.at, time.Now())
 	return f.file.Write(p)
 }
 
@@ -221,7 +223,7 @@ func (f *fakeFile) Sync() error {
 		f.failSyncs--
 		return errInjected
 	}
-	f.ops = append(f.ops, "sync")
+	f.ops, f.at = append(f.ops, "sync"), append(f.at, time.Now())
 	return f.file.Sync()
 }
 
@@ -235,6 +237,16 @@ func (f *fakeFile) count(op string) int {
 		}
 	}
 	return n
+}
+
+// first is when op was first done, or the zero time.
+func (f *fakeFile) first(op string) time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if i := slices.Index(f.ops, op); i >= 0 {
+		return f.at[i]
+	}
+	return time.Time{}
 }
 
 func (f *fakeFile) last() string {
