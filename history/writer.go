@@ -151,7 +151,7 @@ type writer struct {
 	// owned by run
 	dirty      bool
 	lastSync   time.Time
-	idle       *time.Timer // fires Interval after data became dirty (FsyncBatch)
+	idle       *time.Timer // fires when the dirty data's sync is due, at most Interval after it became dirty (FsyncBatch)
 	armed      bool        // idle is running
 	lastReport time.Time   // when the current failure was last logged
 }
