@@ -587,7 +587,11 @@ func TestNoPTY(t *testing.T) {
 func TestConnectCyclesLeaveNoGoroutines(t *testing.T) {
 	s := startServer(t, t.TempDir(), func(c *config) { c.Server.NewConnsPerIPMin = 1 << 20 })
 	watcher := s.connect("watcher", newKey(t), 100, 30)
-	watcher.waitText("#lobby")
+	// The first screen is drawn before the program starts reading input
+	// and running commands: a message typed, posted and shown proves the
+	// watcher's goroutines are all up before the baseline is taken.
+	watcher.say("watching")
+	watcher.waitText("watcher: watching")
 	baseline := goleak.IgnoreCurrent()
 	key := newKey(t)
 	for i := range 200 {
