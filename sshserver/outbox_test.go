@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -92,5 +94,50 @@ func TestIdleOutboxHoldsNoGoroutine(t *testing.T) {
 	o.Close()
 	if got := g.got.String(); got != "frameframeframe" {
 		t.Errorf("sent %q", got)
+	}
+}
+
+// countWriter counts the writes that reached it.
+type countWriter struct{ n atomic.Int32 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n.Add(1); return len(p), nil }
+
+// TestHurriedWriteGoesOutFirst checks that a Write after Hurry lets its
+// send run before the writer goes on, and that Hurry is used up by that
+// Write. On one P a send goroutine runs only when the writer yields, so
+// without the yield no write would have happened yet. The runtime takes
+// the global queue first on one schedule in 61, so a few hurried writes
+// may still wait: most must not.
+func TestHurriedWriteGoesOutFirst(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const tries = 20
+	bufs := newBufferPool()
+	var hurried, plain int
+	for range tries {
+		w := &countWriter{}
+		o := newOutbox(w, 1<<20, bufs, func() { t.Error("not too slow") })
+		o.Hurry()
+		if _, err := o.Write([]byte("frame")); err != nil {
+			t.Fatal(err)
+		}
+		if w.n.Load() == 1 {
+			hurried++
+		}
+		o.Wait()
+		// Hurry is spent: the next frame goes as usual.
+		if _, err := o.Write([]byte("frame")); err != nil {
+			t.Fatal(err)
+		}
+		if w.n.Load() == 2 {
+			plain++
+		}
+		o.Close()
+		o.Wait()
+	}
+	if hurried < tries-3 {
+		t.Errorf("%d of %d hurried writes had gone out when Write returned", hurried, tries)
+	}
+	if plain > 3 {
+		t.Errorf("%d of %d writes after a hurried one had gone out when Write returned: Hurry was not spent", plain, tries)
 	}
 }

@@ -193,7 +193,7 @@ func (s *Server) handle(sess ssh.Session, userID string, winch <-chan ssh.Window
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		s.pump(pumpCtx, p, src, winch, seat, si.end, ended, log)
+		s.pump(pumpCtx, p, out, src, winch, seat, si.end, ended, log)
 	}()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		log.Error("program", "err", err)
@@ -266,7 +266,7 @@ func (s *Server) keepalive(ctx ssh.Context, log *slog.Logger) (stop func()) {
 // session. Events that are ready together go as one batch, so the program
 // renders once for them. It has two parts: the event source (readStreams,
 // woken by every room's hub on one channel) and the frame pacing.
-func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <-chan ssh.Window, seat *chat.Seat, end <-chan string, ended chan<- string, log *slog.Logger) {
+func (s *Server) pump(ctx context.Context, p *tea.Program, out *outbox, src *streams, winch <-chan ssh.Window, seat *chat.Seat, end <-chan string, ended chan<- string, log *slog.Logger) {
 	wake := src.notify // nil once the session ends: nothing more is read
 
 	// Frame pacing: a batch goes to the program at most once a frame, so a
@@ -312,8 +312,9 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 		}
 	}
 	// read takes what the streams hold into the batch and sends it, now
-	// or when its frame is due.
-	read := func() {
+	// or when its frame is due. woken says that a hub woke the pump: the
+	// same event woke every screen of the room at once.
+	read := func(woken bool) {
 		closing := s.readStreams(p, src, seat, maxBatch-len(batch), send,
 			func(ev hub.Event) {
 				if batch == nil {
@@ -343,7 +344,16 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 			p.Send(ui.EndMsg{Reason: closing})
 			wake = nil // the program quits; the handler removes the session
 			src.stop()
-		case len(batch) >= maxBatch || !time.Now().Before(due):
+		case !time.Now().Before(due):
+			if woken {
+				// The room was quiet: every screen in it draws this
+				// batch now, and each frame should leave before the
+				// next screen draws. A paced frame falls on no one
+				// else's instant.
+				out.Hurry()
+			}
+			send()
+		case len(batch) >= maxBatch:
 			send()
 		case !armed || due.Before(armedFor):
 			flush.Reset(time.Until(due))
@@ -395,9 +405,9 @@ func (s *Server) pump(ctx context.Context, p *tea.Program, src *streams, winch <
 			case <-wake:
 			default:
 			}
-			read()
+			read(false)
 		case <-events:
-			read()
+			read(true)
 		}
 	}
 }
