@@ -8,6 +8,8 @@ import (
 
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sshchat/sshchat/internal/pace"
 )
 
 // Bounds of what one session channel may ask before its shell or command.
@@ -40,11 +42,11 @@ type channel struct {
 	// library: the session writes its output to it (see session.Write).
 	raw gossh.Channel
 
-	pace *pace // of the requests (requestRate)
+	pace *pace.Pace // of the requests (requestRate)
 }
 
 func newChannel(nc gossh.NewChannel) *channel {
-	return &channel{NewChannel: nc, winch: make(chan ssh.Window, 1), pace: newPace(requestRate, requestBurst)}
+	return &channel{NewChannel: nc, winch: make(chan ssh.Window, 1), pace: pace.New(requestRate, requestBurst)}
 }
 
 // sessionChannel opens a session channel, or refuses it when the
@@ -55,7 +57,7 @@ func (s *Server) sessionChannel(_ *ssh.Server, conn *gossh.ServerConn, newChan g
 	// Past its pace, the connection is held: its next channel, and all
 	// else it sends, is read later. A refused channel counts too.
 	if st.opens != nil && st.conn != nil {
-		if d := st.opens.reserve(); d > 0 {
+		if d := st.opens.Reserve(); d > 0 {
 			st.conn.hold(time.Now().Add(d))
 		}
 	}
@@ -101,7 +103,7 @@ func (c *channel) filter(reqs <-chan *gossh.Request, out chan<- *gossh.Request) 
 	var started, pty bool
 	env := 0
 	for req := range reqs {
-		c.pace.wait()
+		c.pace.Wait()
 		switch req.Type {
 		case "shell", "exec":
 			started = true

@@ -204,8 +204,8 @@ func TestChannelRequestPace(t *testing.T) {
 	c := newChannel(nil)
 	clock := time.Unix(0, 0)
 	var slept time.Duration
-	c.pace.now = func() time.Time { return clock }
-	c.pace.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+	c.pace.Now = func() time.Time { return clock }
+	c.pace.Sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
 	reqs, out := make(chan *gossh.Request), make(chan *gossh.Request)
 	done := make(chan struct{})
 	go func() { defer close(done); c.filter(reqs, out) }()

@@ -6,21 +6,6 @@ import (
 	"time"
 )
 
-// TestPace: past its burst, a pace lets one more go every 1/rate.
-func TestPace(t *testing.T) {
-	p := newPace(10, 5)
-	clock := time.Unix(0, 0)
-	var slept time.Duration
-	p.now = func() time.Time { return clock }
-	p.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
-	for range 5 + 20 {
-		p.wait()
-	}
-	if want := 2 * time.Second; slept < want-time.Millisecond || slept > want+time.Millisecond {
-		t.Errorf("25 at 10 a second past 5 waited %v, want %v", slept, want)
-	}
-}
-
 // TestGlobalRequestsPaced: a global request is answered no, as before, and
 // past a burst the answers come at the connection's pace.
 func TestGlobalRequestsPaced(t *testing.T) {

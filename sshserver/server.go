@@ -19,6 +19,7 @@ import (
 
 	"github.com/sshchat/sshchat/chat"
 	"github.com/sshchat/sshchat/hub"
+	"github.com/sshchat/sshchat/internal/pace"
 	"github.com/sshchat/sshchat/registry"
 	"github.com/sshchat/sshchat/ui"
 )
@@ -357,7 +358,7 @@ func (s *Server) Close() error {
 // connection that has not opened a session within the login timeout.
 func (s *Server) accept(ctx ssh.Context, conn net.Conn) net.Conn {
 	release, refused := s.admit.admit(conn.RemoteAddr())
-	st := &connState{globals: newPace(globalRate, globalBurst), opens: newPace(openRate, openBurst)}
+	st := &connState{globals: pace.New(globalRate, globalBurst), opens: pace.New(openRate, openBurst)}
 	if refused != nil {
 		s.observe.Refused(refused.reason)
 		s.log.Info("connection refused", "remote", conn.RemoteAddr(), "reason", refused.reason, "before_handshake", refused.hard)
@@ -506,8 +507,8 @@ type connState struct {
 	started     atomic.Bool  // a session has been opened
 	channels    atomic.Int32 // sessions opened so far
 	open        atomic.Int32 // session channels open now
-	globals     *pace        // of the global requests: see refuseGlobal
-	opens       *pace        // of the session channels opened: see sessionChannel
+	globals     *pace.Pace   // of the global requests: see refuseGlobal
+	opens       *pace.Pace   // of the session channels opened: see sessionChannel
 	conn        *heldConn    // nil until accepted
 }
 
@@ -536,7 +537,7 @@ const (
 // the other, and while it waits the connection is not read.
 func refuseGlobal(ctx ssh.Context, _ *ssh.Server, _ *gossh.Request) (bool, []byte) {
 	if p := stateOf(ctx).globals; p != nil {
-		p.wait()
+		p.Wait()
 	}
 	return false, nil
 }

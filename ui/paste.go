@@ -3,10 +3,9 @@ package ui
 import (
 	"io"
 	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
-	"golang.org/x/time/rate"
+	"github.com/sshchat/sshchat/internal/pace"
 )
 
 // Bracketed paste markers: a terminal in bracketed paste mode (see Screen)
@@ -44,15 +43,13 @@ type InputReader struct {
 
 	reports modeReports // the terminal's answers about modes 2027 and 69, if any
 
-	pace  *rate.Limiter       // bytes passed on a second, if set (see Pace)
-	now   func() time.Time    // time.Now; the tests' own
-	sleep func(time.Duration) // time.Sleep; the tests' own
+	pace *pace.Pace // of the bytes passed on, if set (see Pace)
 }
 
 // NewInputReader reads r, passing on at most maxPaste bytes of each
 // bracketed paste.
 func NewInputReader(r io.Reader, maxPaste int) *InputReader {
-	return &InputReader{r: r, maxPaste: maxPaste, buf: make([]byte, 4096), now: time.Now, sleep: time.Sleep}
+	return &InputReader{r: r, maxPaste: maxPaste, buf: make([]byte, 4096)}
 }
 
 // Pace bounds what the program is given to perSecond bytes a second, in
@@ -63,7 +60,7 @@ func NewInputReader(r io.Reader, maxPaste int) *InputReader {
 // the reader does not read: the client's writes wait (SSH flow control),
 // and nothing is lost. What a paste has discarded does not count.
 func (ir *InputReader) Pace(perSecond, burst int) {
-	ir.pace = rate.NewLimiter(rate.Limit(perSecond), burst)
+	ir.pace = pace.New(float64(perSecond), burst)
 }
 
 // Read reads what the program may parse. Bubble Tea takes a read that
@@ -111,10 +108,7 @@ func (ir *InputReader) wait(n int) {
 	if ir.pace == nil {
 		return
 	}
-	now := ir.now()
-	if d := ir.pace.ReserveN(now, min(n, ir.pace.Burst())).DelayFrom(now); d > 0 {
-		ir.sleep(d)
-	}
+	ir.pace.WaitN(n)
 }
 
 // fill reads from r once, adding to out.

@@ -204,8 +204,8 @@ func TestInputPace(t *testing.T) {
 		in := NewInputReader(strings.NewReader(input), 100)
 		in.Pace(perSecond, burst)
 		clock := time.Unix(0, 0)
-		in.now = func() time.Time { return clock }
-		in.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+		in.pace.Now = func() time.Time { return clock }
+		in.pace.Sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
 		var b strings.Builder
 		buf := make([]byte, 256) // as Bubble Tea reads
 		for {
