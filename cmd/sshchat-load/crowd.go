@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"golang.org/x/crypto/ssh"
 	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // The crowd scenarios: a storm is the connect phase of any run

@@ -73,8 +73,7 @@
 // A flood of input: the first session sends Ctrl+L as fast as the server
 // takes it (or, with -flood-resize, window changes; with -flood-global,
 // global requests; with -flood-sessions, sessions opened and closed); the
-// server's CPU over
-// the run is what one such client costs:
+// server's CPU over the run is what one such client costs:
 //
 //	taskset -c 1 go run ./cmd/sshchat-load -n 1 -idle -duration 10s -flood '\x0c' -pid $!
 //
